@@ -1,0 +1,178 @@
+package waf
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Engine modes accepted in Config.Engine. They mirror SecRuleEngine.
+const (
+	EngineOn            = "On"
+	EngineDetectionOnly = "DetectionOnly"
+)
+
+// Body limit actions accepted in Config.RequestBodyLimitAction and
+// Config.ResponseBodyLimitAction.
+const (
+	LimitReject         = "reject"
+	LimitProcessPartial = "process_partial"
+)
+
+// ErrInvalidConfig is wrapped by every validation error so callers can tell a
+// bad setting from a bad rule file.
+var ErrInvalidConfig = errors.New("invalid waf config")
+
+// Config is the CRS and Coraza part of Bulwark's settings. The YAML keys sit
+// under `waf:` in the config file.
+type Config struct {
+	// Engine is On (block) or DetectionOnly (log, never block).
+	Engine string `yaml:"engine"`
+	// ParanoiaLevel is CRS's blocking paranoia level, 1 to 4.
+	ParanoiaLevel int `yaml:"paranoia_level"`
+	// DetectionParanoiaLevel runs rules up to this level for scoring and logs
+	// without letting them block. 0 means the same as ParanoiaLevel.
+	DetectionParanoiaLevel int `yaml:"detection_paranoia_level"`
+	// InboundAnomalyThreshold is the request anomaly score at which CRS blocks.
+	InboundAnomalyThreshold int `yaml:"inbound_anomaly_threshold"`
+	// OutboundAnomalyThreshold is the response anomaly score at which CRS blocks.
+	OutboundAnomalyThreshold int `yaml:"outbound_anomaly_threshold"`
+	// EarlyBlocking lets CRS block at the end of phases 1 and 3 instead of
+	// waiting for the body phases.
+	EarlyBlocking bool `yaml:"early_blocking"`
+	// RulesFiles are SecLang files or globs loaded after CRS: custom rules and
+	// rule exclusions.
+	RulesFiles []string `yaml:"rules_files"`
+	// Directives is inline SecLang loaded after RulesFiles.
+	Directives string `yaml:"directives"`
+	// RequestBodyLimit is the largest request body, in bytes, that is inspected.
+	RequestBodyLimit int `yaml:"request_body_limit"`
+	// RequestBodyLimitAction is what happens past RequestBodyLimit: reject
+	// (413) or process_partial (inspect the first RequestBodyLimit bytes).
+	RequestBodyLimitAction string `yaml:"request_body_limit_action"`
+	// ResponseBodyAccess turns response body inspection (phase 4) on.
+	ResponseBodyAccess bool `yaml:"response_body_access"`
+	// ResponseBodyLimit is the largest response body, in bytes, that is inspected.
+	ResponseBodyLimit int `yaml:"response_body_limit"`
+	// ResponseBodyLimitAction is reject (the client gets an error) or
+	// process_partial.
+	ResponseBodyLimitAction string `yaml:"response_body_limit_action"`
+	// ResponseBodyMimeTypes are the response content types phase 4 inspects.
+	ResponseBodyMimeTypes []string `yaml:"response_body_mime_types"`
+}
+
+// DefaultConfig is CRS at paranoia level 1 with its standard thresholds,
+// blocking, 1 MiB request bodies rejected beyond the limit, and 512 KiB of
+// text responses inspected.
+func DefaultConfig() Config {
+	return Config{
+		Engine:                   EngineOn,
+		ParanoiaLevel:            1,
+		InboundAnomalyThreshold:  5,
+		OutboundAnomalyThreshold: 4,
+		RequestBodyLimit:         1 << 20,
+		RequestBodyLimitAction:   LimitReject,
+		ResponseBodyAccess:       true,
+		ResponseBodyLimit:        512 << 10,
+		ResponseBodyLimitAction:  LimitProcessPartial,
+		ResponseBodyMimeTypes:    []string{"text/plain", "text/html", "text/xml", "application/json"},
+	}
+}
+
+// maxBodyLimit keeps a typo from turning into gigabytes of buffered bodies per stream.
+const maxBodyLimit = 512 << 20
+
+// Validate reports the first bad setting, naming its YAML key under waf.
+func (c Config) Validate() error {
+	bad := func(key, format string, args ...any) error {
+		return fmt.Errorf("%w: waf.%s: %s", ErrInvalidConfig, key, fmt.Sprintf(format, args...))
+	}
+	switch c.Engine {
+	case EngineOn, EngineDetectionOnly:
+	default:
+		return bad("engine", "%q is not one of On, DetectionOnly", c.Engine)
+	}
+	if c.ParanoiaLevel < 1 || c.ParanoiaLevel > 4 {
+		return bad("paranoia_level", "%d is outside 1..4", c.ParanoiaLevel)
+	}
+	if c.DetectionParanoiaLevel != 0 && (c.DetectionParanoiaLevel < c.ParanoiaLevel || c.DetectionParanoiaLevel > 4) {
+		return bad("detection_paranoia_level", "%d must be 0 or between paranoia_level (%d) and 4", c.DetectionParanoiaLevel, c.ParanoiaLevel)
+	}
+	if c.InboundAnomalyThreshold < 1 {
+		return bad("inbound_anomaly_threshold", "%d must be at least 1", c.InboundAnomalyThreshold)
+	}
+	if c.OutboundAnomalyThreshold < 1 {
+		return bad("outbound_anomaly_threshold", "%d must be at least 1", c.OutboundAnomalyThreshold)
+	}
+	if c.RequestBodyLimit < 1 || c.RequestBodyLimit > maxBodyLimit {
+		return bad("request_body_limit", "%d is outside 1..%d bytes", c.RequestBodyLimit, maxBodyLimit)
+	}
+	if c.ResponseBodyLimit < 1 || c.ResponseBodyLimit > maxBodyLimit {
+		return bad("response_body_limit", "%d is outside 1..%d bytes", c.ResponseBodyLimit, maxBodyLimit)
+	}
+	for key, v := range map[string]string{"request_body_limit_action": c.RequestBodyLimitAction, "response_body_limit_action": c.ResponseBodyLimitAction} {
+		if v != LimitReject && v != LimitProcessPartial {
+			return bad(key, "%q is not one of reject, process_partial", v)
+		}
+	}
+	for i, m := range c.ResponseBodyMimeTypes {
+		if m == "" || strings.ContainsAny(m, " \t\"") {
+			return bad(fmt.Sprintf("response_body_mime_types[%d]", i), "%q is not a media type", m)
+		}
+	}
+	for i, f := range c.RulesFiles {
+		if strings.TrimSpace(f) == "" {
+			return bad(fmt.Sprintf("rules_files[%d]", i), "empty path")
+		}
+	}
+	return nil
+}
+
+func (c Config) detectionLevel() int {
+	if c.DetectionParanoiaLevel == 0 {
+		return c.ParanoiaLevel
+	}
+	return c.DetectionParanoiaLevel
+}
+
+func limitAction(a string) string {
+	if a == LimitProcessPartial {
+		return "ProcessPartial"
+	}
+	return "Reject"
+}
+
+// baseDirectives renders everything that comes before the user's rule files.
+func (c Config) baseDirectives() string {
+	var b strings.Builder
+	b.WriteString("Include @coraza.conf-recommended\n")
+	fmt.Fprintf(&b, "SecRuleEngine %s\n", c.Engine)
+	fmt.Fprintf(&b, "SecRequestBodyLimit %d\n", c.RequestBodyLimit)
+	// The in-memory limit equals the body limit so Coraza never spills bodies
+	// to temporary files: the container runs with a read-only root filesystem.
+	fmt.Fprintf(&b, "SecRequestBodyInMemoryLimit %d\n", c.RequestBodyLimit)
+	fmt.Fprintf(&b, "SecRequestBodyLimitAction %s\n", limitAction(c.RequestBodyLimitAction))
+	if c.ResponseBodyAccess {
+		b.WriteString("SecResponseBodyAccess On\n")
+	} else {
+		b.WriteString("SecResponseBodyAccess Off\n")
+	}
+	fmt.Fprintf(&b, "SecResponseBodyLimit %d\n", c.ResponseBodyLimit)
+	fmt.Fprintf(&b, "SecResponseBodyLimitAction %s\n", limitAction(c.ResponseBodyLimitAction))
+	if len(c.ResponseBodyMimeTypes) > 0 {
+		b.WriteString("SecResponseBodyMimeTypesClear\n")
+		fmt.Fprintf(&b, "SecResponseBodyMimeType %s\n", strings.Join(c.ResponseBodyMimeTypes, " "))
+	}
+	// Bulwark writes its own JSON audit line per decision.
+	b.WriteString("SecAuditEngine Off\n")
+	b.WriteString("Include @crs-setup.conf.example\n")
+	fmt.Fprintf(&b, "SecAction \"id:900000,phase:1,pass,t:none,nolog,setvar:tx.blocking_paranoia_level=%d\"\n", c.ParanoiaLevel)
+	fmt.Fprintf(&b, "SecAction \"id:900001,phase:1,pass,t:none,nolog,setvar:tx.detection_paranoia_level=%d\"\n", c.detectionLevel())
+	fmt.Fprintf(&b, "SecAction \"id:900110,phase:1,pass,t:none,nolog,setvar:tx.inbound_anomaly_score_threshold=%d,setvar:tx.outbound_anomaly_score_threshold=%d\"\n",
+		c.InboundAnomalyThreshold, c.OutboundAnomalyThreshold)
+	if c.EarlyBlocking {
+		b.WriteString("SecAction \"id:900120,phase:1,pass,t:none,nolog,setvar:tx.early_blocking=1\"\n")
+	}
+	b.WriteString("Include @owasp_crs/*.conf\n")
+	return b.String()
+}

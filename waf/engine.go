@@ -1,0 +1,399 @@
+package waf
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	coreruleset "github.com/corazawaf/coraza-coreruleset/v4"
+	"github.com/corazawaf/coraza/v3"
+	"github.com/corazawaf/coraza/v3/experimental"
+	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
+	"github.com/corazawaf/coraza/v3/types"
+)
+
+// CRSVersion is the Core Rule Set release embedded in the binary.
+const CRSVersion = "4.25.0"
+
+// ErrRules is wrapped by every error caused by a rule file or inline directive.
+var ErrRules = errors.New("bad rules")
+
+// RuleError says where a rule file failed to load.
+type RuleError struct {
+	File string // "" for inline directives
+	Line int    // 0 when the line could not be pinned down
+	Err  error
+}
+
+func (e *RuleError) Error() string {
+	where := e.File
+	if where == "" {
+		where = "waf.directives"
+	}
+	if e.Line > 0 {
+		where = fmt.Sprintf("%s:%d", where, e.Line)
+	}
+	return fmt.Sprintf("%s: %v", where, e.Err)
+}
+
+func (e *RuleError) Unwrap() []error { return []error{ErrRules, e.Err} }
+
+// Engine is one compiled WAF. It is immutable and safe for concurrent use;
+// reloading builds a new Engine.
+type Engine struct {
+	cfg   Config
+	waf   coraza.WAF
+	files []string
+}
+
+// New validates cfg and compiles CRS plus the user's rules. A bad rule file
+// gives a *RuleError naming the file and line.
+func New(cfg Config, logger *slog.Logger) (*Engine, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	files, err := expandRuleFiles(cfg.RulesFiles)
+	if err != nil {
+		return nil, err
+	}
+	chunks := []ruleChunk{{text: cfg.baseDirectives()}}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, &RuleError{File: f, Err: err}
+		}
+		chunks = append(chunks, ruleChunk{file: f, text: string(b)})
+	}
+	if strings.TrimSpace(cfg.Directives) != "" {
+		chunks = append(chunks, ruleChunk{text: cfg.Directives, inline: true})
+	}
+	w, err := compile(chunks)
+	if err != nil {
+		return nil, locate(chunks, err)
+	}
+	if logger != nil {
+		n := 0
+		if wr, ok := w.(experimental.WAFWithRules); ok {
+			n = wr.RulesCount()
+		}
+		logger.Info("waf compiled", "crs_version", CRSVersion, "rules", n, "rule_files", files, "engine", cfg.Engine, "paranoia_level", cfg.ParanoiaLevel)
+	}
+	return &Engine{cfg: cfg, waf: w, files: files}, nil
+}
+
+// Config returns the settings the engine was built from.
+func (e *Engine) Config() Config { return e.cfg }
+
+// RuleFiles are the files the engine loaded, after glob expansion; the
+// reloader watches them.
+func (e *Engine) RuleFiles() []string { return e.files }
+
+// NewTransaction starts a Coraza transaction. id is used as the transaction
+// id so audit lines and Coraza's logs carry Envoy's x-request-id.
+func (e *Engine) NewTransaction(ctx context.Context, id string) types.Transaction {
+	if id == "" {
+		return e.waf.NewTransaction()
+	}
+	return e.waf.(experimental.WAFWithOptions).NewTransactionWithOptions(experimental.Options{ID: id, Context: ctx})
+}
+
+type ruleChunk struct {
+	file   string
+	text   string
+	inline bool
+}
+
+func compile(chunks []ruleChunk) (coraza.WAF, error) {
+	cfg := coraza.NewWAFConfig().WithRootFS(rootFS{})
+	for _, c := range chunks {
+		if c.file != "" {
+			cfg = cfg.WithDirectivesFromFile(c.file)
+		} else {
+			cfg = cfg.WithDirectives(c.text)
+		}
+	}
+	return coraza.NewWAF(cfg)
+}
+
+// locate pins a compile error to a file and line by compiling growing
+// prefixes. It only runs when loading already failed, so its cost (a few CRS
+// compilations) is paid on the error path alone.
+func locate(chunks []ruleChunk, cause error) error {
+	if _, err := compile(chunks[:1]); err != nil {
+		// The generated base failed: a bug in Bulwark or a bad mime type.
+		return fmt.Errorf("%w: built-in CRS setup: %w", ErrRules, err)
+	}
+	for i := 1; i < len(chunks); i++ {
+		if _, err := compile(chunks[:i+1]); err == nil {
+			continue
+		}
+		stmts := statements(chunks[i].text)
+		// Smallest statement count whose prefix fails.
+		n := sort.Search(len(stmts), func(k int) bool {
+			prefix := append(append([]ruleChunk{}, chunks[:i]...), ruleChunk{text: joinStatements(stmts[:k+1])})
+			_, err := compile(prefix)
+			return err != nil
+		})
+		line := 0
+		if n < len(stmts) {
+			line = stmts[n].line
+		}
+		return &RuleError{File: chunks[i].file, Line: line, Err: cause}
+	}
+	return fmt.Errorf("%w: %w", ErrRules, cause)
+}
+
+type statement struct {
+	line int
+	text string
+}
+
+// statements splits SecLang into directives, joining backslash continuations,
+// and remembers the line each starts on.
+func statements(text string) []statement {
+	var out []statement
+	var cur strings.Builder
+	start := 0
+	sc := bufio.NewScanner(strings.NewReader(text))
+	sc.Buffer(make([]byte, 64<<10), 4<<20)
+	for n := 1; sc.Scan(); n++ {
+		l := sc.Text()
+		if cur.Len() == 0 {
+			if t := strings.TrimSpace(l); t == "" || strings.HasPrefix(t, "#") {
+				continue
+			}
+			start = n
+		}
+		if strings.HasSuffix(strings.TrimRight(l, " \t"), "\\") {
+			cur.WriteString(l)
+			cur.WriteByte('\n')
+			continue
+		}
+		cur.WriteString(l)
+		out = append(out, statement{line: start, text: cur.String()})
+		cur.Reset()
+	}
+	if cur.Len() > 0 {
+		out = append(out, statement{line: start, text: cur.String()})
+	}
+	return out
+}
+
+func joinStatements(s []statement) string {
+	var b strings.Builder
+	for _, st := range s {
+		b.WriteString(st.text)
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+func expandRuleFiles(patterns []string) ([]string, error) {
+	var files []string
+	seen := map[string]bool{}
+	for i, p := range patterns {
+		matches := []string{p}
+		if strings.ContainsAny(p, "*?[") {
+			m, err := filepath.Glob(p)
+			if err != nil {
+				return nil, fmt.Errorf("%w: waf.rules_files[%d]: %q: %w", ErrInvalidConfig, i, p, err)
+			}
+			sort.Strings(m)
+			matches = m
+		}
+		for _, f := range matches {
+			abs, err := filepath.Abs(f)
+			if err != nil {
+				return nil, fmt.Errorf("%w: waf.rules_files[%d]: %w", ErrInvalidConfig, i, err)
+			}
+			if seen[abs] {
+				continue
+			}
+			st, err := os.Stat(abs)
+			if err != nil {
+				return nil, &RuleError{File: abs, Err: err}
+			}
+			if st.IsDir() {
+				return nil, &RuleError{File: abs, Err: errors.New("is a directory; use a glob such as dir/*.conf")}
+			}
+			seen[abs] = true
+			files = append(files, abs)
+		}
+	}
+	return files, nil
+}
+
+// rootFS serves CRS's embedded files by their @-names and everything else
+// from the OS, so user rule files can Include their own files and data files.
+type rootFS struct{}
+
+func isEmbedded(name string) bool { return strings.Contains(name, "@") }
+
+func (rootFS) Open(name string) (fs.File, error) {
+	if isEmbedded(name) {
+		return coreruleset.FS.Open(name[strings.Index(name, "@"):])
+	}
+	return os.Open(name)
+}
+
+func (r rootFS) ReadFile(name string) ([]byte, error) {
+	if isEmbedded(name) {
+		return fs.ReadFile(coreruleset.FS, name[strings.Index(name, "@"):])
+	}
+	return os.ReadFile(name)
+}
+
+func (r rootFS) Glob(pattern string) ([]string, error) {
+	if isEmbedded(pattern) {
+		return fs.Glob(coreruleset.FS, pattern[strings.Index(pattern, "@"):])
+	}
+	return filepath.Glob(pattern)
+}
+
+// Match is one rule that matched in a transaction.
+type Match struct {
+	ID       int    `json:"id"`
+	Message  string `json:"msg,omitempty"`
+	Data     string `json:"data,omitempty"`
+	Severity string `json:"severity,omitempty"`
+	Phase    int    `json:"phase"`
+	// Logged is false for rules marked nolog (CRS bookkeeping rules).
+	Logged bool     `json:"-"`
+	Tags   []string `json:"-"`
+}
+
+// Verdict is what CRS concluded about a transaction so far.
+type Verdict struct {
+	Interrupted bool
+	// Status is the HTTP status the rule asked for (0 if none).
+	Status int
+	// RuleID is the rule that interrupted.
+	RuleID int
+	Action string
+	// InboundScore and OutboundScore are CRS's blocking anomaly scores.
+	InboundScore  int
+	OutboundScore int
+	Matches       []Match
+}
+
+// Logged returns the matched rules that are not nolog, in match order.
+func (v Verdict) Logged() []Match {
+	var out []Match
+	for _, m := range v.Matches {
+		if m.Logged {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// LoggedIDs returns the ids of Logged rules, at most max of them (0 = all).
+func (v Verdict) LoggedIDs(max int) []int {
+	var ids []int
+	for _, m := range v.Matches {
+		if m.Logged && (max == 0 || len(ids) < max) {
+			ids = append(ids, m.ID)
+		}
+	}
+	return ids
+}
+
+type loggable interface{ Log() bool }
+
+// ReadVerdict collects the scores and matched rules of tx.
+func ReadVerdict(tx types.Transaction) Verdict {
+	var v Verdict
+	if it := tx.Interruption(); it != nil {
+		v.Interrupted = true
+		v.Status = it.Status
+		v.RuleID = it.RuleID
+		v.Action = it.Action
+	}
+	if st, ok := tx.(plugintypes.TransactionState); ok {
+		txv := st.Variables().TX()
+		v.InboundScore = firstInt(txv.Get("blocking_inbound_anomaly_score"))
+		v.OutboundScore = firstInt(txv.Get("blocking_outbound_anomaly_score"))
+	}
+	for _, mr := range tx.MatchedRules() {
+		r := mr.Rule()
+		m := Match{ID: r.ID(), Message: mr.Message(), Data: mr.Data(), Phase: int(r.Phase()), Logged: true, Tags: r.Tags()}
+		if r.Severity() >= 0 {
+			m.Severity = r.Severity().String()
+		}
+		if l, ok := mr.(loggable); ok {
+			m.Logged = l.Log()
+		}
+		v.Matches = append(v.Matches, m)
+	}
+	return v
+}
+
+func firstInt(vals []string) int {
+	if len(vals) == 0 {
+		return 0
+	}
+	n, _ := strconv.Atoi(vals[0])
+	return n
+}
+
+// Request is a whole HTTP request for in-process inspection.
+type Request struct {
+	ID         string
+	Method     string
+	URI        string // path and query as on the wire
+	Proto      string // e.g. HTTP/1.1
+	Headers    [][2]string
+	Body       []byte
+	ClientIP   string
+	ClientPort int
+	ServerIP   string
+	ServerPort int
+}
+
+// Inspect runs phases 1 and 2 on a complete request in-process, without
+// Envoy. It is the bare-Coraza baseline for conformance and benchmarks and
+// the CRS side of `extproc check` and `extproc eval`.
+func (e *Engine) Inspect(ctx context.Context, r *Request) (Verdict, error) {
+	tx := e.NewTransaction(ctx, r.ID)
+	defer func() {
+		tx.ProcessLogging()
+		_ = tx.Close()
+	}()
+	proto := r.Proto
+	if proto == "" {
+		proto = "HTTP/1.1"
+	}
+	tx.ProcessConnection(r.ClientIP, r.ClientPort, r.ServerIP, r.ServerPort)
+	tx.ProcessURI(r.URI, r.Method, proto)
+	for _, h := range r.Headers {
+		tx.AddRequestHeader(h[0], h[1])
+		if strings.EqualFold(h[0], "host") {
+			tx.SetServerName(h[1])
+		}
+	}
+	if it := tx.ProcessRequestHeaders(); it != nil {
+		return ReadVerdict(tx), nil
+	}
+	if len(r.Body) > 0 && tx.IsRequestBodyAccessible() {
+		it, _, err := tx.ReadRequestBodyFrom(bytes.NewReader(r.Body))
+		if err != nil {
+			return Verdict{}, fmt.Errorf("request body: %w", err)
+		}
+		if it != nil {
+			return ReadVerdict(tx), nil
+		}
+	}
+	if _, err := tx.ProcessRequestBody(); err != nil {
+		return Verdict{}, fmt.Errorf("request body phase: %w", err)
+	}
+	return ReadVerdict(tx), nil
+}
