@@ -80,13 +80,14 @@ func trailersAnswer(request bool) *extprocv3.ProcessingResponse {
 	return &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_ResponseTrailers{ResponseTrailers: &extprocv3.TrailersResponse{}}}
 }
 
-// skipBody asks Envoy (when it allows mode overrides) to send no body for
-// one direction.
-func skipBody(request bool) *procmodev3.ProcessingMode {
+// skipBody asks Envoy (when it allows mode overrides) to send no more body
+// for one direction. Body modes in an override have no "unchanged" value,
+// so the other direction's mode is restated or Envoy would turn it off too.
+func skipBody(request bool, other bodyMode) *procmodev3.ProcessingMode {
 	if request {
-		return &procmodev3.ProcessingMode{RequestBodyMode: procmodev3.ProcessingMode_NONE}
+		return &procmodev3.ProcessingMode{RequestBodyMode: procmodev3.ProcessingMode_NONE, ResponseBodyMode: other}
 	}
-	return &procmodev3.ProcessingMode{ResponseBodyMode: procmodev3.ProcessingMode_NONE}
+	return &procmodev3.ProcessingMode{RequestBodyMode: other, ResponseBodyMode: procmodev3.ProcessingMode_NONE}
 }
 
 // blockPage is the body of an ImmediateResponse. It carries the request id so

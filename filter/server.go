@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	procmodev3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
@@ -18,16 +19,11 @@ import (
 	"github.com/bulwark-waf/bulwark/waf"
 )
 
-// EngineSource hands out the WAF in force. Each stream takes one engine when
-// it starts and keeps it, so a reload never changes rules mid-request.
-type EngineSource interface {
-	Engine() *waf.Engine
-}
-
 // Options configure the ext_proc server. Zero values are replaced by the
 // defaults documented on each field.
 type Options struct {
-	Engines EngineSource
+	// Engine is the compiled WAF (required).
+	Engine *waf.Engine
 	// FailOpen passes traffic when Bulwark itself fails on a stream; when
 	// false (the default) such a request gets ErrorStatus.
 	FailOpen bool
@@ -103,16 +99,32 @@ func (o *Options) setDefaults() {
 // Server implements envoy.service.ext_proc.v3.ExternalProcessor.
 type Server struct {
 	extprocv3.UnimplementedExternalProcessorServer
-	opts Options
+	// opts is swapped whole on reload. Each stream loads it once when it
+	// starts, so rules and settings never change in the middle of a request.
+	opts atomic.Pointer[Options]
 }
 
-// NewServer returns a server; opts.Engines is required.
+// ErrNoEngine is returned when Options carry no WAF engine.
+var ErrNoEngine = errors.New("filter: Options.Engine is required")
+
+// NewServer returns a server running opts.
 func NewServer(opts Options) (*Server, error) {
-	if opts.Engines == nil {
-		return nil, errors.New("filter: Options.Engines is required")
+	s := &Server{}
+	if err := s.Update(opts); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Update installs new options (a reloaded WAF, changed settings) for streams
+// that start from now on; streams already open finish on the old ones.
+func (s *Server) Update(opts Options) error {
+	if opts.Engine == nil {
+		return ErrNoEngine
 	}
 	opts.setDefaults()
-	return &Server{opts: opts}, nil
+	s.opts.Store(&opts)
+	return nil
 }
 
 // errProtocol marks a message Envoy should never send in this state.
@@ -136,10 +148,11 @@ func (e *protoError) Unwrap() error { return errProtocol }
 // Process runs one ext_proc stream: one HTTP request and its response.
 func (s *Server) Process(srv extprocv3.ExternalProcessor_ProcessServer) error {
 	ctx := srv.Context()
-	m := s.opts.Metrics
+	opts := s.opts.Load()
+	m := opts.Metrics
 	m.streams.Inc()
 	m.activeStream.Inc()
-	st := newStream(ctx, s)
+	st := newStream(ctx, opts)
 	defer func() {
 		st.finish()
 		m.activeStream.Dec()
@@ -156,7 +169,7 @@ func (s *Server) Process(srv extprocv3.ExternalProcessor_ProcessServer) error {
 		}
 		out, err := st.safeHandle(req)
 		if err != nil {
-			if out, err = s.fail(srv, st, req, err); err != nil {
+			if out, err = st.fail(srv, req, err); err != nil {
 				return err
 			}
 		}
@@ -179,15 +192,15 @@ func (s *Server) Process(srv extprocv3.ExternalProcessor_ProcessServer) error {
 func (st *stream) safeHandle(req *extprocv3.ProcessingRequest) (out []*extprocv3.ProcessingResponse, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			st.srv.opts.Logger.Error("panic while handling ext_proc message", "request_id", st.id, "panic", r, "stack", string(debug.Stack()))
+			st.opts.Logger.Error("panic while handling ext_proc message", "request_id", st.id, "panic", r, "stack", string(debug.Stack()))
 			out, err = nil, fmt.Errorf("%w: panic: %v", errInternal, r)
 		}
 	}()
 	start := time.Now()
 	kind := messageKind(req)
-	st.srv.opts.Metrics.messages.WithLabelValues(kind).Inc()
+	st.opts.Metrics.messages.WithLabelValues(kind).Inc()
 	out, err = st.handle(req)
-	st.srv.opts.Metrics.phase.WithLabelValues(kind).Observe(time.Since(start).Seconds())
+	st.opts.Metrics.phase.WithLabelValues(kind).Observe(time.Since(start).Seconds())
 	return out, err
 }
 
@@ -195,34 +208,34 @@ func (st *stream) safeHandle(req *extprocv3.ProcessingRequest) (out []*extprocv3
 // a gRPC status that names the problem. Internal errors give the configured
 // fail-open or fail-closed answer and keep the stream open, so Envoy, not
 // Bulwark, ends it.
-func (s *Server) fail(srv extprocv3.ExternalProcessor_ProcessServer, st *stream, req *extprocv3.ProcessingRequest, err error) ([]*extprocv3.ProcessingResponse, error) {
-	log := s.opts.Logger.With("request_id", st.id, "message", messageKind(req), "error", err)
+func (st *stream) fail(srv extprocv3.ExternalProcessor_ProcessServer, req *extprocv3.ProcessingRequest, err error) ([]*extprocv3.ProcessingResponse, error) {
+	log := st.opts.Logger.With("request_id", st.id, "message", messageKind(req), "error", err)
 	var pe *protoError
 	if errors.As(err, &pe) {
-		s.opts.Metrics.errors.WithLabelValues("protocol").Inc()
+		st.opts.Metrics.errors.WithLabelValues("protocol").Inc()
 		log.Warn("closing ext_proc stream on protocol violation")
-		if !s.opts.FailOpen && !st.observability && !st.blocked {
+		if !st.opts.FailOpen && !st.observability && !st.blocked {
 			// Fail closed even if Envoy runs with failure_mode_allow: the
 			// local reply lands before the stream error does.
 			st.blocked = true
 			st.action = "error_closed"
-			_ = srv.Send(blockPage{status: s.opts.ErrorStatus, requestID: st.id, reason: "bulwark_protocol_error"}.answer(st.accept))
+			_ = srv.Send(blockPage{status: st.opts.ErrorStatus, requestID: st.id, reason: "bulwark_protocol_error"}.answer(st.accept))
 		}
 		return nil, status.Error(pe.code, pe.msg)
 	}
-	s.opts.Metrics.errors.WithLabelValues("internal").Inc()
-	if s.opts.FailOpen {
+	st.opts.Metrics.errors.WithLabelValues("internal").Inc()
+	if st.opts.FailOpen {
 		log.Error("inspection failed; failing open")
-		s.opts.Metrics.decisions.WithLabelValues("request", "error_open").Inc()
+		st.opts.Metrics.decisions.WithLabelValues("request", "error_open").Inc()
 		st.failedOpen = true
 		st.action = "error_open"
 		return st.passthrough(req), nil
 	}
 	log.Error("inspection failed; failing closed")
-	s.opts.Metrics.decisions.WithLabelValues("request", "error_closed").Inc()
+	st.opts.Metrics.decisions.WithLabelValues("request", "error_closed").Inc()
 	st.blocked = true
 	st.action = "error_closed"
-	return []*extprocv3.ProcessingResponse{blockPage{status: s.opts.ErrorStatus, requestID: st.id, reason: "bulwark_internal_error"}.answer(st.accept)}, nil
+	return []*extprocv3.ProcessingResponse{blockPage{status: st.opts.ErrorStatus, requestID: st.id, reason: "bulwark_internal_error"}.answer(st.accept)}, nil
 }
 
 func messageKind(req *extprocv3.ProcessingRequest) string {

@@ -47,7 +47,6 @@ type direction struct {
 // stream is one ext_proc stream, i.e. one HTTP request and its response.
 type stream struct {
 	ctx    context.Context
-	srv    *Server
 	opts   *Options
 	engine *waf.Engine
 	tx     types.Transaction
@@ -70,11 +69,11 @@ type stream struct {
 	finished   bool
 }
 
-func newStream(ctx context.Context, s *Server) *stream {
+func newStream(ctx context.Context, opts *Options) *stream {
 	return &stream{
-		ctx: ctx, srv: s, opts: &s.opts, start: time.Now(), first: true,
-		req:  direction{mode: s.opts.RequestBodyMode},
-		resp: direction{mode: s.opts.ResponseBodyMode},
+		ctx: ctx, opts: opts, engine: opts.Engine, start: time.Now(), first: true,
+		req:  direction{mode: opts.RequestBodyMode},
+		resp: direction{mode: opts.ResponseBodyMode},
 	}
 }
 
@@ -148,7 +147,6 @@ func (st *stream) onRequestHeaders(req *extprocv3.ProcessingRequest, h *extprocv
 		st.proto = "HTTP/1.1"
 	}
 
-	st.engine = st.opts.Engines.Engine()
 	st.tx = st.engine.NewTransaction(st.ctx, st.id)
 	if st.id == "" {
 		st.id = st.tx.ID()
@@ -194,7 +192,7 @@ func (st *stream) onRequestHeaders(req *extprocv3.ProcessingRequest, h *extprocv
 		ans := requestHeadersAnswer(strip)
 		ans.DynamicMetadata = st.metadata()
 		if !d.eos && st.canOverride(d.mode) {
-			ans.ModeOverride = skipBody(true)
+			ans.ModeOverride = skipBody(true, st.resp.mode)
 		}
 		return []*extprocv3.ProcessingResponse{ans}, nil
 	}
@@ -251,7 +249,7 @@ func (st *stream) onResponseHeaders(h *extprocv3.HttpHeaders) ([]*extprocv3.Proc
 		ans := responseHeadersAnswer(nil)
 		ans.DynamicMetadata = st.metadata()
 		if !d.eos && st.canOverride(d.mode) {
-			ans.ModeOverride = skipBody(false)
+			ans.ModeOverride = skipBody(false, st.req.mode)
 		}
 		return []*extprocv3.ProcessingResponse{ans}, nil
 	}

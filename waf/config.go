@@ -62,15 +62,16 @@ type Config struct {
 }
 
 // DefaultConfig is CRS at paranoia level 1 with its standard thresholds,
-// blocking, 1 MiB request bodies rejected beyond the limit, and 512 KiB of
-// text responses inspected.
+// blocking, request bodies over 128 KiB rejected, and the first 512 KiB of
+// text and JSON responses inspected. The body limit is low on purpose: CRS
+// costs about 12 µs per KB of argument, so a 1 MiB body is a second of CPU.
 func DefaultConfig() Config {
 	return Config{
 		Engine:                   EngineOn,
 		ParanoiaLevel:            1,
 		InboundAnomalyThreshold:  5,
 		OutboundAnomalyThreshold: 4,
-		RequestBodyLimit:         1 << 20,
+		RequestBodyLimit:         128 << 10,
 		RequestBodyLimitAction:   LimitReject,
 		ResponseBodyAccess:       true,
 		ResponseBodyLimit:        512 << 10,

@@ -1,0 +1,104 @@
+package e2e
+
+import (
+	"context"
+	"net"
+	"strconv"
+	"testing"
+
+	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
+	"go.uber.org/goleak"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/bulwark-waf/bulwark/e2e/envoysim"
+	"github.com/bulwark-waf/bulwark/filter"
+	"github.com/bulwark-waf/bulwark/waf"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// newEngine compiles CRS with cfg changes applied to the defaults.
+func newEngine(t testing.TB, mutate func(*waf.Config)) *waf.Engine {
+	t.Helper()
+	cfg := waf.DefaultConfig()
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	e, err := waf.New(cfg, nil)
+	if err != nil {
+		t.Fatalf("waf.New: %v", err)
+	}
+	return e
+}
+
+// serve starts the real ext_proc server on a loopback port and returns a
+// client connected to it over a real socket.
+func serve(t testing.TB, opts filter.Options) (extprocv3.ExternalProcessorClient, *filter.Server) {
+	t.Helper()
+	srv, err := filter.NewServer(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs := grpc.NewServer()
+	extprocv3.RegisterExternalProcessorServer(gs, srv)
+	go func() { _ = gs.Serve(lis) }()
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = conn.Close()
+		gs.Stop()
+	})
+	return extprocv3.NewExternalProcessorClient(conn), srv
+}
+
+// echo is an upstream that answers 200 with a small JSON body.
+func echo(req *envoysim.Message) *envoysim.Message {
+	return &envoysim.Message{Status: 200, Headers: [][2]string{{"content-type", "application/json"}}, Body: []byte(`{"ok":true}`)}
+}
+
+func do(t testing.TB, f *envoysim.Filter, c extprocv3.ExternalProcessorClient, req *envoysim.Message, up envoysim.Upstream) *envoysim.Result {
+	t.Helper()
+	if up == nil {
+		up = echo
+	}
+	res, err := f.Do(context.Background(), c, req, up)
+	if err != nil {
+		t.Fatalf("envoysim: %v", err)
+	}
+	return res
+}
+
+func baseHeaders(extra ...[2]string) [][2]string {
+	h := [][2]string{{"user-agent", "Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0"}, {"accept", "application/json"}, {"x-request-id", "req-1"}}
+	return append(h, extra...)
+}
+
+func get(path string) *envoysim.Message {
+	return &envoysim.Message{Method: "GET", Path: path, Authority: "shop.example", Headers: baseHeaders()}
+}
+
+func post(path, ctype string, body string) *envoysim.Message {
+	return &envoysim.Message{Method: "POST", Path: path, Authority: "shop.example",
+		Headers: baseHeaders([2]string{"content-type", ctype}, [2]string{"content-length", strconv.Itoa(len(body))}), Body: []byte(body)}
+}
+
+func metaField(res *envoysim.Result, key string) any {
+	ns := res.Metadata.GetFields()["bulwark"].GetStructValue()
+	if ns == nil {
+		return nil
+	}
+	v, ok := ns.Fields[key]
+	if !ok {
+		return nil
+	}
+	return v.AsInterface()
+}
