@@ -136,7 +136,7 @@ func TestStreamedReleasesChunksBeforeVerdict(t *testing.T) {
 	client, _ := serve(t, filter.Options{Engine: newEngine(t, nil)})
 	body := "data=" + strings.Repeat("x", 20000) + "&q=1%27+UNION+SELECT+password+FROM+users--"
 	req := post("/submit", "application/x-www-form-urlencoded", body)
-	res := do(t, &envoysim.Filter{Mode: mode(procv3.ProcessingMode_STREAMED), ChunkSize: 8 << 10, MessageTimeout: slow}, client, req, nil)
+	res := do(t, &envoysim.Filter{Mode: mode(procv3.ProcessingMode_STREAMED), ChunkSize: 8 << 10, MessageTimeout: slow, DuplexTimeout: slow}, client, req, nil)
 	if !res.Blocked() {
 		t.Fatal("attack at the end of a streamed body passed")
 	}
@@ -145,14 +145,14 @@ func TestStreamedReleasesChunksBeforeVerdict(t *testing.T) {
 	if res.BodyBeforeVerdict == 0 || res.UpstreamComplete {
 		t.Fatalf("BodyBeforeVerdict=%d complete=%v", res.BodyBeforeVerdict, res.UpstreamComplete)
 	}
-	res = do(t, &envoysim.Filter{Mode: mode(procv3.ProcessingMode_FULL_DUPLEX_STREAMED), ChunkSize: 8 << 10, MessageTimeout: slow}, client, req, nil)
+	res = do(t, &envoysim.Filter{Mode: mode(procv3.ProcessingMode_FULL_DUPLEX_STREAMED), ChunkSize: 8 << 10, MessageTimeout: slow, DuplexTimeout: slow}, client, req, nil)
 	if !res.Blocked() || res.BodyBeforeVerdict != 0 || res.Upstream != nil {
 		t.Fatalf("FULL_DUPLEX released bytes before the verdict: %+v", res)
 	}
-	clean := post("/submit", "application/x-www-form-urlencoded", "data="+strings.Repeat("x", 100000))
-	res = do(t, &envoysim.Filter{Mode: mode(procv3.ProcessingMode_FULL_DUPLEX_STREAMED), ChunkSize: 8 << 10, MessageTimeout: slow}, client, clean, nil)
-	if res.Blocked() || !bytes.Equal(res.Upstream.Body, clean.Body) {
-		t.Fatalf("FULL_DUPLEX did not forward a clean 200 KB body intact (got %d bytes)", len(res.Upstream.Body))
+	clean := post("/submit", "application/x-www-form-urlencoded", "data="+strings.Repeat("x", 40000))
+	res = do(t, &envoysim.Filter{Mode: mode(procv3.ProcessingMode_FULL_DUPLEX_STREAMED), ChunkSize: 8 << 10, MessageTimeout: slow, DuplexTimeout: slow}, client, clean, nil)
+	if res.Blocked() || res.Upstream == nil || !bytes.Equal(res.Upstream.Body, clean.Body) {
+		t.Fatalf("FULL_DUPLEX did not forward a clean 40 KB body intact: %+v", res.Local)
 	}
 }
 
@@ -181,7 +181,7 @@ func TestBodyLimit(t *testing.T) {
 	attackLate := post("/f", "application/x-www-form-urlencoded", "data="+strings.Repeat("x", 24<<10)+"&q=%3Cscript%3Ealert(1)%3C/script%3E")
 	attackEarly := post("/f", "application/x-www-form-urlencoded", "q=%3Cscript%3Ealert(1)%3C/script%3E&data="+strings.Repeat("x", 24<<10))
 	for _, m := range []procv3.ProcessingMode_BodySendMode{procv3.ProcessingMode_STREAMED, procv3.ProcessingMode_FULL_DUPLEX_STREAMED, procv3.ProcessingMode_BUFFERED_PARTIAL} {
-		f := &envoysim.Filter{Mode: mode(m), BufferLimit: 16 << 10, ChunkSize: 4 << 10, MessageTimeout: slow}
+		f := &envoysim.Filter{Mode: mode(m), BufferLimit: 16 << 10, ChunkSize: 4 << 10, MessageTimeout: slow, DuplexTimeout: slow}
 		if m != procv3.ProcessingMode_BUFFERED_PARTIAL {
 			f.BufferLimit = 0
 		}

@@ -280,14 +280,14 @@ func (st *stream) onBody(request bool, b *extprocv3.HttpBody) ([]*extprocv3.Proc
 	d.eos = b.GetEndOfStream()
 	chunk := b.GetBody()
 	d.bodyBytes += len(chunk)
+	buffered := d.mode == modeBuffered || d.mode == modePartial
+	if buffered && d.bodyMessages > 1 {
+		return nil, protocolErr(codes.FailedPrecondition, "second %s_body message in %s mode", name, d.mode)
+	}
 	if d.done {
 		// The verdict is in (no body needed, or a partial body was judged):
 		// the rest passes.
 		return []*extprocv3.ProcessingResponse{st.passBody(request, d, b)}, nil
-	}
-	buffered := d.mode == modeBuffered || d.mode == modePartial
-	if buffered && d.bodyMessages > 1 {
-		return nil, protocolErr(codes.FailedPrecondition, "second %s_body message in %s mode", name, d.mode)
 	}
 	if it, err := st.write(request, chunk); err != nil {
 		return nil, err
