@@ -1,0 +1,300 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	procmodev3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
+	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
+
+	"github.com/bulwark-waf/bulwark/config"
+	"github.com/bulwark-waf/bulwark/filter"
+	"github.com/bulwark-waf/bulwark/waf"
+)
+
+// Version is set at build time with -ldflags "-X ...app.Version=v1.2.3".
+var Version = "dev"
+
+// App is one running Bulwark.
+type App struct {
+	src      config.Source
+	logger   *slog.Logger
+	audit    *slog.Logger
+	auditOut io.Closer
+
+	reg     *prometheus.Registry
+	metrics *filter.Metrics
+	reloads *prometheus.CounterVec
+	lastOK  prometheus.Gauge
+	lastTS  prometheus.Gauge
+
+	srv      *filter.Server
+	grpc     *grpc.Server
+	health   *health.Server
+	admin    *http.Server
+	grpcLis  net.Listener
+	adminLis net.Listener
+
+	mu       sync.Mutex // serialises reloads
+	cfg      config.Config
+	path     string
+	watched  []string
+	ready    atomic.Bool
+	draining atomic.Bool
+}
+
+// New loads the config from src, compiles the WAF and opens both listeners.
+// Any error (bad setting, bad rule file, port in use) is returned before
+// anything serves.
+func New(src config.Source, logger *slog.Logger) (*App, error) {
+	loaded, err := config.Load(src, io.Discard)
+	if err != nil {
+		return nil, err
+	}
+	return NewFromConfig(src, loaded, logger)
+}
+
+// NewFromConfig is New for a config already loaded from src.
+func NewFromConfig(src config.Source, loaded config.Loaded, logger *slog.Logger) (*App, error) {
+	cfg := loaded.Config
+	a := &App{src: src, logger: logger, cfg: cfg, path: loaded.Path, reg: prometheus.NewRegistry()}
+	audit, closer, err := openAudit(cfg.AuditLog)
+	if err != nil {
+		return nil, err
+	}
+	a.audit, a.auditOut = audit, closer
+	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.metrics = filter.NewMetrics(a.reg)
+	a.reloads = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "bulwark_reloads_total", Help: "Config and rule reloads by result."}, []string{"result"})
+	a.lastOK = prometheus.NewGauge(prometheus.GaugeOpts{Name: "bulwark_config_last_reload_successful", Help: "1 if the last reload succeeded, 0 if the old config is still running because the new one failed."})
+	a.lastTS = prometheus.NewGauge(prometheus.GaugeOpts{Name: "bulwark_config_last_reload_success_timestamp_seconds", Help: "Time of the last successful load."})
+	info := prometheus.NewGauge(prometheus.GaugeOpts{Name: "bulwark_build_info", Help: "Build information.", ConstLabels: prometheus.Labels{"version": Version, "crs_version": waf.CRSVersion}})
+	info.Set(1)
+	a.reg.MustRegister(a.reloads, a.lastOK, a.lastTS, info)
+
+	eng, err := waf.New(cfg.WAF, logger)
+	if err != nil {
+		a.closeAudit()
+		return nil, err
+	}
+	a.srv, err = filter.NewServer(a.filterOptions(cfg, eng))
+	if err != nil {
+		a.closeAudit()
+		return nil, err
+	}
+	a.lastOK.Set(1)
+	a.lastTS.SetToCurrentTime()
+	a.watched = watchList(a.path, eng)
+
+	a.grpc = grpc.NewServer(
+		grpc.MaxRecvMsgSize(cfg.GRPCMaxMessageBytes),
+		grpc.MaxConcurrentStreams(uint32(cfg.GRPCMaxConcurrentStreams)),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
+	)
+	extprocv3.RegisterExternalProcessorServer(a.grpc, a.srv)
+	a.health = health.NewServer()
+	healthpb.RegisterHealthServer(a.grpc, a.health)
+
+	if a.grpcLis, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
+		a.closeAudit()
+		return nil, fmt.Errorf("grpc_addr: %w", err)
+	}
+	if a.adminLis, err = net.Listen("tcp", cfg.AdminAddr); err != nil {
+		_ = a.grpcLis.Close()
+		a.closeAudit()
+		return nil, fmt.Errorf("admin_addr: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if !a.ready.Load() || a.draining.Load() {
+			http.Error(w, "not ready", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = io.WriteString(w, "ready\n")
+	})
+	mux.Handle("/metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg}))
+	a.admin = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	return a, nil
+}
+
+// GRPCAddr and AdminAddr are the bound addresses (useful with port 0).
+func (a *App) GRPCAddr() string  { return a.grpcLis.Addr().String() }
+func (a *App) AdminAddr() string { return a.adminLis.Addr().String() }
+
+// Registry exposes the metrics registry to tests.
+func (a *App) Registry() *prometheus.Registry { return a.reg }
+
+func (a *App) filterOptions(cfg config.Config, eng *waf.Engine) filter.Options {
+	return filter.Options{
+		Engine:            eng,
+		FailOpen:          cfg.FailMode == "open",
+		BlockStatus:       cfg.Block.Status,
+		ErrorStatus:       cfg.Block.ErrorStatus,
+		MetadataNamespace: cfg.Metadata.Namespace,
+		MaxMetadataRules:  cfg.Metadata.MaxRules,
+		UpstreamHeaders:   cfg.UpstreamHeaders.Enabled,
+		HeaderPrefix:      cfg.UpstreamHeaders.Prefix,
+		TrustedHops:       cfg.TrustedHops,
+		ModeOverride:      cfg.ModeOverride,
+		RequestBodyMode:   bodyMode(cfg.AssumedRequestBodyMode),
+		ResponseBodyMode:  bodyMode(cfg.AssumedResponseBodyMode),
+		Logger:            a.logger,
+		Audit:             a.audit,
+		Metrics:           a.metrics,
+	}
+}
+
+func bodyMode(s string) procmodev3.ProcessingMode_BodySendMode {
+	return procmodev3.ProcessingMode_BodySendMode(procmodev3.ProcessingMode_BodySendMode_value[s])
+}
+
+// Run serves until ctx is cancelled, then drains: /readyz and gRPC health
+// turn NOT_SERVING, no new streams are accepted, and open streams get
+// shutdown_timeout to finish before they are cut.
+func (a *App) Run(ctx context.Context) error {
+	defer a.closeAudit()
+	errc := make(chan error, 2)
+	go func() { errc <- a.grpc.Serve(a.grpcLis) }()
+	go func() {
+		if err := a.admin.Serve(a.adminLis); !errors.Is(err, http.ErrServerClosed) {
+			errc <- err
+			return
+		}
+		errc <- nil
+	}()
+	a.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	a.health.SetServingStatus(extprocv3.ExternalProcessor_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
+	a.ready.Store(true)
+	a.logger.Info("bulwark serving", "version", Version, "crs_version", waf.CRSVersion, "grpc_addr", a.GRPCAddr(), "admin_addr", a.AdminAddr(), "config", a.path)
+
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	watchDone := make(chan struct{})
+	go func() {
+		defer close(watchDone)
+		a.watch(watchCtx)
+	}()
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errc:
+		a.logger.Error("server stopped", "error", runErr)
+	}
+	stopWatch()
+	<-watchDone
+	a.shutdown()
+	return runErr
+}
+
+func (a *App) shutdown() {
+	a.draining.Store(true)
+	a.health.Shutdown()
+	a.mu.Lock()
+	timeout := a.cfg.ShutdownTimeout
+	a.mu.Unlock()
+	a.logger.Info("draining", "timeout", timeout)
+	done := make(chan struct{})
+	go func() {
+		a.grpc.GracefulStop()
+		close(done)
+	}()
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		a.logger.Warn("drain timeout; cutting open streams")
+		a.grpc.Stop()
+		<-done
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = a.admin.Shutdown(ctx)
+	a.logger.Info("stopped")
+}
+
+// Reload re-reads the config and rules. On any error the running config is
+// kept, the error is logged and counted, and returned.
+func (a *App) Reload(ctx context.Context) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	start := time.Now()
+	loaded, err := config.Load(a.src, io.Discard)
+	if err == nil {
+		var eng *waf.Engine
+		if eng, err = waf.New(loaded.Config.WAF, a.logger); err == nil {
+			if loaded.Config.GRPCAddr != a.cfg.GRPCAddr || loaded.Config.AdminAddr != a.cfg.AdminAddr ||
+				loaded.Config.GRPCMaxMessageBytes != a.cfg.GRPCMaxMessageBytes || loaded.Config.AuditLog != a.cfg.AuditLog {
+				a.logger.Warn("listen addresses, gRPC limits and audit_log change only on restart")
+			}
+			err = a.srv.Update(a.filterOptions(loaded.Config, eng))
+			if err == nil {
+				a.cfg = loaded.Config
+				a.path = loaded.Path
+				a.watched = watchList(a.path, eng)
+			}
+		}
+	}
+	if err != nil {
+		a.reloads.WithLabelValues("error").Inc()
+		a.lastOK.Set(0)
+		a.logger.ErrorContext(ctx, "reload failed; keeping the running config", "error", err)
+		return err
+	}
+	a.reloads.WithLabelValues("success").Inc()
+	a.lastOK.Set(1)
+	a.lastTS.SetToCurrentTime()
+	a.logger.InfoContext(ctx, "reloaded", "duration", time.Since(start), "config", a.path)
+	return nil
+}
+
+func watchList(path string, eng *waf.Engine) []string {
+	var out []string
+	if path != "" {
+		out = append(out, path)
+	}
+	return append(out, eng.RuleFiles()...)
+}
+
+func openAudit(dest string) (*slog.Logger, io.Closer, error) {
+	var w io.Writer
+	var c io.Closer
+	switch dest {
+	case "off":
+		return slog.New(slog.DiscardHandler), nil, nil
+	case "stdout":
+		w = os.Stdout
+	case "stderr":
+		w = os.Stderr
+	default:
+		f, err := os.OpenFile(dest, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
+		if err != nil {
+			return nil, nil, fmt.Errorf("audit_log: %w", err)
+		}
+		w, c = f, f
+	}
+	return slog.New(slog.NewJSONHandler(w, nil)).With("log", "audit"), c, nil
+}
+
+func (a *App) closeAudit() {
+	if a.auditOut != nil {
+		_ = a.auditOut.Close()
+	}
+}

@@ -1,0 +1,100 @@
+// Command extproc is Bulwark: an Envoy external processor that runs the OWASP
+// Core Rule Set through Coraza, plus a LightGBM attack model.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/bulwark-waf/bulwark/cmd/extproc/app"
+	"github.com/bulwark-waf/bulwark/config"
+	"github.com/bulwark-waf/bulwark/waf"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+type subcommand func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+
+func run(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	subs := map[string]subcommand{
+		"version":  runVersion,
+		"serve":    runServe,
+		"check":    runCheck,
+		"eval":     runEval,
+		"features": runFeatures,
+	}
+	cmd := runServe
+	if len(args) > 0 {
+		if f, ok := subs[args[0]]; ok {
+			cmd, args = f, args[1:]
+		}
+	}
+	if err := cmd(ctx, args, stdout, stderr); err != nil {
+		if errors.Is(err, config.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintf(stderr, "extproc: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func runVersion(_ context.Context, _ []string, stdout, _ io.Writer) error {
+	_, err := fmt.Fprintf(stdout, "bulwark %s\nOWASP CRS %s\n", app.Version, waf.CRSVersion)
+	return err
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	src := config.Source{Args: args}
+	loaded, err := config.Load(src, stderr)
+	if err != nil {
+		return err
+	}
+	logger := newLogger(stderr, loaded.Config)
+	if loaded.ValidateOnly {
+		if _, err := waf.New(loaded.Config.WAF, nil); err != nil {
+			return err
+		}
+		_, err := fmt.Fprintln(stdout, "config and rules are valid")
+		return err
+	}
+	a, err := app.NewFromConfig(src, loaded, logger)
+	if err != nil {
+		return err
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				logger.Info("SIGHUP: reloading")
+				_ = a.Reload(ctx)
+			}
+		}
+	}()
+	return a.Run(ctx)
+}
+
+func newLogger(w io.Writer, cfg config.Config) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}

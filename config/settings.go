@@ -1,0 +1,120 @@
+package config
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Setting is one configurable value, addressable from YAML, environment and
+// flags.
+type Setting struct {
+	Key   string // YAML path, dots between levels
+	Usage string
+	Get   func(*Config) string
+	Set   func(*Config, string) error
+}
+
+// Flag is the command-line flag name: the key with dots and underscores as
+// dashes.
+func (s Setting) Flag() string {
+	return strings.NewReplacer(".", "-", "_", "-").Replace(s.Key)
+}
+
+// Env is the environment variable: BULWARK_ and the key in upper case.
+func (s Setting) Env() string {
+	return "BULWARK_" + strings.ToUpper(strings.NewReplacer(".", "_").Replace(s.Key))
+}
+
+func str(key, usage string, f func(*Config) *string) Setting {
+	return Setting{key, usage, func(c *Config) string { return *f(c) }, func(c *Config, v string) error { *f(c) = v; return nil }}
+}
+
+func num(key, usage string, f func(*Config) *int) Setting {
+	return Setting{key, usage, func(c *Config) string { return strconv.Itoa(*f(c)) }, func(c *Config, v string) error {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil {
+			return fmt.Errorf("%q is not an integer", v)
+		}
+		*f(c) = n
+		return nil
+	}}
+}
+
+func boolean(key, usage string, f func(*Config) *bool) Setting {
+	return Setting{key, usage, func(c *Config) string { return strconv.FormatBool(*f(c)) }, func(c *Config, v string) error {
+		b, err := strconv.ParseBool(strings.TrimSpace(v))
+		if err != nil {
+			return fmt.Errorf("%q is not true or false", v)
+		}
+		*f(c) = b
+		return nil
+	}}
+}
+
+func duration(key, usage string, f func(*Config) *time.Duration) Setting {
+	return Setting{key, usage, func(c *Config) string { return f(c).String() }, func(c *Config, v string) error {
+		d, err := time.ParseDuration(strings.TrimSpace(v))
+		if err != nil {
+			return fmt.Errorf("%q is not a duration such as 15s", v)
+		}
+		*f(c) = d
+		return nil
+	}}
+}
+
+func list(key, usage string, f func(*Config) *[]string) Setting {
+	return Setting{key, usage, func(c *Config) string { return strings.Join(*f(c), ",") }, func(c *Config, v string) error {
+		var out []string
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				out = append(out, p)
+			}
+		}
+		*f(c) = out
+		return nil
+	}}
+}
+
+// Settings lists every setting in documentation order.
+func Settings() []Setting {
+	return []Setting{
+		str("grpc_addr", "ext_proc gRPC listen address; grpc.health.v1 is served on the same port", func(c *Config) *string { return &c.GRPCAddr }),
+		str("admin_addr", "admin HTTP listen address for /healthz, /readyz and /metrics", func(c *Config) *string { return &c.AdminAddr }),
+		str("log_level", "debug, info, warn or error", func(c *Config) *string { return &c.LogLevel }),
+		str("log_format", "json or text (operational logs go to stderr)", func(c *Config) *string { return &c.LogFormat }),
+		str("audit_log", "where the JSON audit line of each flagged or blocked transaction goes: stdout, stderr, off or a file path", func(c *Config) *string { return &c.AuditLog }),
+		str("fail_mode", "open passes traffic when inspection fails internally; closed answers block.error_status", func(c *Config) *string { return &c.FailMode }),
+		duration("shutdown_timeout", "how long open streams may drain after SIGTERM before they are cut", func(c *Config) *time.Duration { return &c.ShutdownTimeout }),
+		num("trusted_hops", "proxies in front of Envoy that append to X-Forwarded-For; 0 uses Envoy's source.address", func(c *Config) *int { return &c.TrustedHops }),
+		boolean("mode_override", "answer headers with a mode_override that skips bodies the rules will not read (needs allow_mode_override: true in Envoy)", func(c *Config) *bool { return &c.ModeOverride }),
+		str("assumed_request_body_mode", "request body mode assumed when Envoy sends no protocol_config (Envoy < 1.34); set it to the filter's request_body_mode", func(c *Config) *string { return &c.AssumedRequestBodyMode }),
+		str("assumed_response_body_mode", "response body mode assumed when Envoy sends no protocol_config", func(c *Config) *string { return &c.AssumedResponseBodyMode }),
+		num("grpc_max_message_bytes", "largest ext_proc message accepted; must exceed Envoy's buffer limit for BUFFERED bodies", func(c *Config) *int { return &c.GRPCMaxMessageBytes }),
+		num("grpc_max_concurrent_streams", "ext_proc streams (HTTP requests in flight) per Envoy connection", func(c *Config) *int { return &c.GRPCMaxConcurrentStreams }),
+		num("block.status", "HTTP status of the block page", func(c *Config) *int { return &c.Block.Status }),
+		num("block.error_status", "HTTP status sent when failing closed", func(c *Config) *int { return &c.Block.ErrorStatus }),
+		str("metadata.namespace", "Envoy dynamic-metadata namespace for verdicts; list it in metadata_options.receiving_namespaces", func(c *Config) *string { return &c.Metadata.Namespace }),
+		num("metadata.max_rules", "most rule ids written to metadata", func(c *Config) *int { return &c.Metadata.MaxRules }),
+		boolean("upstream_headers.enabled", "send the verdict to the upstream as request headers", func(c *Config) *bool { return &c.UpstreamHeaders.Enabled }),
+		str("upstream_headers.prefix", "prefix of verdict headers; client-sent headers with it are always removed", func(c *Config) *string { return &c.UpstreamHeaders.Prefix }),
+		boolean("reload.watch", "reload when the config file or a rule file changes (SIGHUP always reloads)", func(c *Config) *bool { return &c.Reload.Watch }),
+		duration("reload.debounce", "wait this long after a file change before reloading", func(c *Config) *time.Duration { return &c.Reload.Debounce }),
+		str("waf.engine", "On blocks; DetectionOnly only logs and scores", func(c *Config) *string { return &c.WAF.Engine }),
+		num("waf.paranoia_level", "CRS blocking paranoia level, 1 to 4", func(c *Config) *int { return &c.WAF.ParanoiaLevel }),
+		num("waf.detection_paranoia_level", "run rules up to this level for scores and logs only; 0 = paranoia_level", func(c *Config) *int { return &c.WAF.DetectionParanoiaLevel }),
+		num("waf.inbound_anomaly_threshold", "request anomaly score at which CRS blocks", func(c *Config) *int { return &c.WAF.InboundAnomalyThreshold }),
+		num("waf.outbound_anomaly_threshold", "response anomaly score at which CRS blocks", func(c *Config) *int { return &c.WAF.OutboundAnomalyThreshold }),
+		boolean("waf.early_blocking", "CRS early blocking: decide at the end of the header phases", func(c *Config) *bool { return &c.WAF.EarlyBlocking }),
+		list("waf.rules_files", "SecLang files or globs loaded after CRS (custom rules, exclusions); comma-separated in flags and env", func(c *Config) *[]string { return &c.WAF.RulesFiles }),
+		str("waf.directives", "inline SecLang loaded after waf.rules_files", func(c *Config) *string { return &c.WAF.Directives }),
+		num("waf.request_body_limit", "request body bytes inspected; CRS costs about 12 µs per KB", func(c *Config) *int { return &c.WAF.RequestBodyLimit }),
+		str("waf.request_body_limit_action", "reject (413) or process_partial (inspect the first request_body_limit bytes, pass the rest)", func(c *Config) *string { return &c.WAF.RequestBodyLimitAction }),
+		boolean("waf.response_body_access", "inspect response bodies (CRS 95x data-leak rules)", func(c *Config) *bool { return &c.WAF.ResponseBodyAccess }),
+		num("waf.response_body_limit", "response body bytes inspected", func(c *Config) *int { return &c.WAF.ResponseBodyLimit }),
+		str("waf.response_body_limit_action", "reject (502) or process_partial", func(c *Config) *string { return &c.WAF.ResponseBodyLimitAction }),
+		list("waf.response_body_mime_types", "response content types that are inspected", func(c *Config) *[]string { return &c.WAF.ResponseBodyMimeTypes }),
+		str("model.path", "LightGBM model file; empty uses the model embedded in the binary", func(c *Config) *string { return &c.Model.Path }),
+	}
+}

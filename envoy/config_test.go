@@ -1,0 +1,313 @@
+package envoy
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"sigs.k8s.io/yaml"
+)
+
+// knownConfigs must be found by the discovery walk; if one is moved the test
+// says so instead of silently validating nothing.
+var knownConfigs = []string{
+	"envoy/envoy.yaml",
+	"k8s/overlays/envoy/envoy.yaml",
+}
+
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	dir, err := filepath.Abs(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("go.mod not found above the test directory")
+		}
+		dir = parent
+	}
+}
+
+// envoyConfigs finds every YAML file in the repository whose top level looks
+// like an Envoy bootstrap, so a config added later is validated without
+// anyone remembering to list it.
+func envoyConfigs(t *testing.T, root string) []string {
+	t.Helper()
+	var found []string
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			switch d.Name() {
+			case ".git", "node_modules", "vendor", ".venv", "__pycache__":
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if ext := filepath.Ext(path); ext != ".yaml" && ext != ".yml" {
+			return nil
+		}
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		var top map[string]any
+		if yaml.Unmarshal(raw, &top) != nil {
+			return nil // multi-document or not a mapping: not a bootstrap
+		}
+		if _, ok := top["static_resources"]; ok {
+			rel, _ := filepath.Rel(root, path)
+			found = append(found, filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return found
+}
+
+func TestEnvoyConfigsAreValid(t *testing.T) {
+	t.Parallel()
+	root := repoRoot(t)
+	configs := envoyConfigs(t, root)
+	for _, want := range knownConfigs {
+		if !slices.Contains(configs, want) {
+			t.Errorf("expected Envoy config %s was not found (found %v)", want, configs)
+		}
+	}
+	for _, rel := range configs {
+		t.Run(rel, func(t *testing.T) {
+			t.Parallel()
+			raw, err := os.ReadFile(filepath.Join(root, rel))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := DecodeBootstrap(raw)
+			if err != nil {
+				t.Fatalf("decode: %v", err)
+			}
+			if err := ValidateDeep(b); err != nil {
+				t.Fatalf("validate: %v", err)
+			}
+			if err := CheckBootstrap(b); err != nil {
+				t.Fatalf("bulwark wiring: %v", err)
+			}
+			host, port, err := ClusterPort(b, "bulwark")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if port != GRPCPort {
+				t.Errorf("bulwark cluster %s:%d, want port %d", host, port, GRPCPort)
+			}
+		})
+	}
+}
+
+// TestValidationCatchesMistakes proves the checks are not vacuous: each case
+// breaks envoy/envoy.yaml in one way and expects a specific complaint.
+func TestValidationCatchesMistakes(t *testing.T) {
+	t.Parallel()
+	good, err := os.ReadFile("envoy.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type stage int
+	const (
+		decode stage = iota
+		validate
+		wiring
+	)
+	tests := []struct {
+		name    string
+		edit    func(string) string                // textual edit, for typos
+		mutate  func(*extprocv3.ExternalProcessor) // structural edit of the ext_proc filter
+		failsAt stage
+		want    string
+	}{
+		{
+			name:    "misspelled field",
+			edit:    func(s string) string { return strings.Replace(s, "allow_mode_override:", "allow_mode_overide:", 1) },
+			failsAt: decode, want: "allow_mode_overide",
+		},
+		{
+			name:    "unknown typed_config type",
+			edit:    func(s string) string { return strings.Replace(s, "router.v3.Router", "router.v3.Routr", 1) },
+			failsAt: decode, want: "Routr",
+		},
+		{
+			name: "invalid enum inside the ext_proc Any",
+			edit: func(s string) string {
+				return strings.Replace(s, "request_body_mode: BUFFERED", "request_body_mode: BUFFER", 1)
+			},
+			failsAt: decode, want: "BUFFER",
+		},
+		{
+			name: "per-route override that does not disable",
+			edit: func(s string) string { return strings.Replace(s, "disabled: true", "disabled: false", 1) },
+			// PGV requires disabled to be const true; it sits in a map of
+			// Any, so only the deep walk can see it.
+			failsAt: validate, want: "Disabled",
+		},
+		{
+			name:    "empty stat_prefix in the connection manager",
+			edit:    func(s string) string { return strings.Replace(s, "stat_prefix: ingress", `stat_prefix: ""`, 1) },
+			failsAt: validate, want: "StatPrefix",
+		},
+		{
+			name:    "ext_proc points at a missing cluster",
+			edit:    func(s string) string { return strings.Replace(s, "cluster_name: bulwark", "cluster_name: bulwrk", 1) },
+			failsAt: wiring, want: `"bulwrk" is not defined`,
+		},
+		{
+			name:    "health route still inspected",
+			edit:    func(s string) string { return strings.Replace(s, "path: /healthz", "path: /health", 1) },
+			failsAt: wiring, want: "/healthz",
+		},
+		{
+			name:    "metadata namespace not received",
+			edit:    func(s string) string { return strings.Replace(s, "untyped: [bulwark]", "untyped: [other]", 1) },
+			failsAt: wiring, want: "receiving_namespaces",
+		},
+		{
+			name: "no request id",
+			edit: func(s string) string {
+				return strings.Replace(s, "generate_request_id: true", "generate_request_id: false", 1)
+			},
+			failsAt: wiring, want: "generate_request_id",
+		},
+		{
+			name:    "mode override refused",
+			mutate:  func(ep *extprocv3.ExternalProcessor) { ep.AllowModeOverride = false },
+			failsAt: wiring, want: "allow_mode_override",
+		},
+		{
+			name:    "message timeout too long",
+			mutate:  func(ep *extprocv3.ExternalProcessor) { ep.MessageTimeout = durationpb.New(5e9) },
+			failsAt: wiring, want: "message_timeout",
+		},
+		{
+			name:    "missing request attribute",
+			mutate:  func(ep *extprocv3.ExternalProcessor) { ep.RequestAttributes = ep.RequestAttributes[1:] },
+			failsAt: wiring, want: "source.address",
+		},
+		{
+			name: "full duplex without trailers and fail-open",
+			mutate: func(ep *extprocv3.ExternalProcessor) {
+				ep.ProcessingMode.RequestBodyMode = extprocv3.ProcessingMode_FULL_DUPLEX_STREAMED
+				ep.FailureModeAllow = true
+			},
+			failsAt: wiring, want: "request_trailer_mode SEND",
+		},
+		{
+			name: "body never sent",
+			mutate: func(ep *extprocv3.ExternalProcessor) {
+				ep.ProcessingMode.RequestBodyMode = extprocv3.ProcessingMode_NONE
+			},
+			failsAt: wiring, want: "request_body_mode",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			doc := string(good)
+			if tc.edit != nil {
+				doc = tc.edit(doc)
+				if doc == string(good) {
+					t.Fatal("edit did not change envoy.yaml; update the test")
+				}
+			}
+			b, err := DecodeBootstrap([]byte(doc))
+			if tc.failsAt == decode {
+				expectErr(t, err, tc.want)
+				return
+			}
+			if err != nil {
+				t.Fatalf("decode: %v", err)
+			}
+			if tc.mutate != nil {
+				mutateExtProc(t, b, tc.mutate)
+			}
+			err = ValidateDeep(b)
+			if tc.failsAt == validate {
+				expectErr(t, err, tc.want)
+				return
+			}
+			if err != nil {
+				t.Fatalf("validate: %v", err)
+			}
+			expectErr(t, CheckBootstrap(b), tc.want)
+		})
+	}
+}
+
+func expectErr(t *testing.T, err error, want string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("no error, want one mentioning %q", want)
+	}
+	if !strings.Contains(err.Error(), want) {
+		t.Fatalf("error %q does not mention %q", err, want)
+	}
+}
+
+// mutateExtProc edits every ext_proc filter in place and re-packs the Any
+// chain (listener filter -> connection manager -> HTTP filter).
+func mutateExtProc(t *testing.T, b *bootstrapv3.Bootstrap, f func(*extprocv3.ExternalProcessor)) {
+	t.Helper()
+	n := 0
+	for _, l := range b.GetStaticResources().GetListeners() {
+		for _, fc := range l.GetFilterChains() {
+			for _, nf := range fc.GetFilters() {
+				hcm := &hcmv3.HttpConnectionManager{}
+				if !nf.GetTypedConfig().MessageIs(hcm) {
+					continue
+				}
+				if err := nf.GetTypedConfig().UnmarshalTo(hcm); err != nil {
+					t.Fatal(err)
+				}
+				for _, hf := range hcm.GetHttpFilters() {
+					ep := &extprocv3.ExternalProcessor{}
+					if !hf.GetTypedConfig().MessageIs(ep) {
+						continue
+					}
+					if err := hf.GetTypedConfig().UnmarshalTo(ep); err != nil {
+						t.Fatal(err)
+					}
+					f(ep)
+					hf.ConfigType = &hcmv3.HttpFilter_TypedConfig{TypedConfig: mustAny(t, ep)}
+					n++
+				}
+				nf.ConfigType = &listenerv3.Filter_TypedConfig{TypedConfig: mustAny(t, hcm)}
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no ext_proc filter to mutate")
+	}
+}
+
+func mustAny(t *testing.T, m proto.Message) *anypb.Any {
+	t.Helper()
+	a, err := anypb.New(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
