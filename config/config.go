@@ -260,6 +260,7 @@ func PrintUsage(w io.Writer) {
        extproc check [flags] URL  score one request (see extproc check --help)
        extproc eval --data F      evaluate the model and CRS on labelled JSON Lines
        extproc features ...       write the model's feature matrix
+       extproc settings           print the table of every setting (Markdown)
 
 Settings come from defaults, then the YAML file (--config or BULWARK_CONFIG),
 then environment variables, then flags.

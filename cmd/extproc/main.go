@@ -32,6 +32,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		"check":    runCheck,
 		"eval":     runEval,
 		"features": runFeatures,
+		"settings": runSettings,
 	}
 	cmd := runServe
 	if len(args) > 0 {
@@ -51,6 +52,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 func runVersion(_ context.Context, _ []string, stdout, _ io.Writer) error {
 	_, err := fmt.Fprintf(stdout, "bulwark %s\nOWASP CRS %s\n", app.Version, waf.CRSVersion)
+	return err
+}
+
+// runSettings prints the table of every setting, as in the README.
+func runSettings(_ context.Context, _ []string, stdout, _ io.Writer) error {
+	_, err := io.WriteString(stdout, config.Markdown())
 	return err
 }
 
