@@ -21,7 +21,7 @@ ARG VERSION=dev
 RUN --mount=type=cache,target=/go/pkg/mod \
     --mount=type=cache,target=/root/.cache/go-build \
     CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH \
-    go build -trimpath -ldflags="-s -w -X main.version=${VERSION}" -o /out/bulwark ./cmd/extproc
+    go build -trimpath -ldflags="-s -w -X github.com/bulwark-waf/bulwark/cmd/extproc/app.Version=${VERSION}" -o /out/bulwark ./cmd/extproc
 
 FROM gcr.io/distroless/static-debian12:nonroot
 ARG VERSION=dev

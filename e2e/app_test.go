@@ -161,9 +161,9 @@ func TestReloadUnderLoad(t *testing.T) {
 	writeFile(t, rules, strings.Replace(customRule, "%s", "/new-secret", 1))
 	waitFor("the watcher to load the new rule", func() bool { return blocked("/new-secret") && !blocked("/old-secret") })
 	// 2. A broken file keeps the running rules and shows in the metrics.
-	errorsBefore := metricValue(a, "bulwark_reloads_total", "error")
+	errorsBefore := metricValue(a.Registry(), "bulwark_reloads_total", "error")
 	writeFile(t, rules, "SecRule REQUEST_URI \"@beginsWith /x\" \"id:100101,phase:1,dney\"\n")
-	waitFor("the failed reload to be counted", func() bool { return metricValue(a, "bulwark_reloads_total", "error") > errorsBefore })
+	waitFor("the failed reload to be counted", func() bool { return metricValue(a.Registry(), "bulwark_reloads_total", "error") > errorsBefore })
 	if !blocked("/new-secret") {
 		t.Fatal("a broken rule file replaced the running rules")
 	}

@@ -1,11 +1,13 @@
 package e2e
 
 import (
+	"slices"
+
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	procv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 
-	"github.com/bulwark-waf/bulwark/cmd/extproc/app"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 func requestHeadersMsg(eos bool) *extprocv3.ProcessingRequest {
@@ -23,10 +25,10 @@ func requestBodyMsg(b string, eos bool) *extprocv3.ProcessingRequest {
 	return &extprocv3.ProcessingRequest{Request: &extprocv3.ProcessingRequest_RequestBody{RequestBody: &extprocv3.HttpBody{Body: []byte(b), EndOfStream: eos}}}
 }
 
-// metricValue reads a counter or gauge from the app's registry; label is
-// matched against any label value ("" for none).
-func metricValue(a *app.App, name, label string) float64 {
-	mfs, err := a.Registry().Gather()
+// metricValue reads a counter or gauge series whose label values are
+// labels, in any order (none for an unlabelled metric); 0 when absent.
+func metricValue(g prometheus.Gatherer, name string, labels ...string) float64 {
+	mfs, err := g.Gather()
 	if err != nil {
 		return -1
 	}
@@ -35,18 +37,17 @@ func metricValue(a *app.App, name, label string) float64 {
 			continue
 		}
 		for _, m := range mf.GetMetric() {
-			match := label == ""
+			match := len(m.GetLabel()) == len(labels)
 			for _, lp := range m.GetLabel() {
-				if lp.GetValue() == label {
-					match = true
-				}
+				match = match && slices.Contains(labels, lp.GetValue())
 			}
-			if match {
-				if m.GetCounter() != nil {
-					return m.GetCounter().GetValue()
-				}
-				return m.GetGauge().GetValue()
+			if !match {
+				continue
 			}
+			if m.GetCounter() != nil {
+				return m.GetCounter().GetValue()
+			}
+			return m.GetGauge().GetValue()
 		}
 	}
 	return 0

@@ -1,0 +1,291 @@
+package ftw
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/corazawaf/coraza/v3/types"
+	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
+
+	"github.com/bulwark-waf/bulwark/e2e/envoysim"
+	"github.com/bulwark-waf/bulwark/waf"
+)
+
+// Addresses both paths report to Coraza, so REMOTE_ADDR and SERVER_PORT
+// agree between them.
+const (
+	clientIP   = "127.0.0.1"
+	clientPort = 40000
+	serverIP   = "127.0.0.1"
+	serverPort = 80
+)
+
+// Observation is what one path shows about a stage: what go-ftw would read
+// from the WAF log and the response.
+type Observation struct {
+	// Rejected is set when Envoy answered the request itself.
+	Rejected *Rejection
+	// IDs are the logged (not nolog) rule ids, in match order.
+	IDs []int
+	// Log is the log text regex assertions run against.
+	Log string
+	// Status is the response status the client gets.
+	Status int
+	// Err is a harness or transport failure.
+	Err error
+}
+
+// Albedo answers like the albedo backend go-ftw's CRS setup uses: POST
+// /reflect returns the status, headers and body described by the JSON
+// request body; anything else is an empty 200.
+func Albedo(method, path string, body []byte) *envoysim.Message {
+	p, _, _ := strings.Cut(path, "?")
+	if method != "POST" || p != "/reflect" {
+		return &envoysim.Message{Status: 200}
+	}
+	var spec struct {
+		Status      int               `json:"status"`
+		Headers     map[string]string `json:"headers"`
+		Body        string            `json:"body"`
+		EncodedBody string            `json:"encodedBody"`
+	}
+	if err := json.Unmarshal(body, &spec); err != nil {
+		return &envoysim.Message{Status: 400}
+	}
+	m := &envoysim.Message{Status: spec.Status, Body: []byte(spec.Body)}
+	if m.Status < 100 || m.Status > 599 {
+		m.Status = 200
+	}
+	if spec.EncodedBody != "" {
+		if b, err := base64.StdEncoding.DecodeString(spec.EncodedBody); err == nil {
+			m.Body = b
+		}
+	}
+	keys := make([]string, 0, len(spec.Headers))
+	for k := range spec.Headers {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	hasType := false
+	for _, k := range keys {
+		lk := strings.ToLower(k)
+		hasType = hasType || lk == "content-type"
+		m.Headers = append(m.Headers, [2]string{lk, spec.Headers[k]})
+	}
+	if !hasType && len(m.Body) > 0 {
+		// albedo is a net/http server: an unset Content-Type is sniffed.
+		m.Headers = append(m.Headers, [2]string{"content-type", http.DetectContentType(m.Body)})
+	}
+	m.Headers = append(m.Headers, [2]string{"content-length", strconv.Itoa(len(m.Body))})
+	return m
+}
+
+// Bare runs a request through in-process Coraza, phases 1 to 5, with the
+// albedo response in between. It is the baseline: what the rules conclude
+// with no proxy in the way.
+type Bare struct {
+	Engine *waf.Engine
+}
+
+// Run replays r. id becomes the transaction id.
+func (b *Bare) Run(ctx context.Context, r *Request, id string) (obs Observation) {
+	tx := b.Engine.NewTransaction(ctx, id)
+	defer func() {
+		tx.ProcessLogging()
+		obs.IDs = waf.ReadVerdict(tx).LoggedIDs(0)
+		obs.Log = errorLog(tx)
+		_ = tx.Close()
+	}()
+	tx.ProcessConnection(clientIP, clientPort, serverIP, serverPort)
+	tx.ProcessURI(r.URI, r.Method, r.Version)
+	for _, h := range r.Headers {
+		tx.AddRequestHeader(h[0], h[1])
+		if strings.EqualFold(h[0], "host") {
+			tx.SetServerName(h[1])
+		}
+	}
+	tx.ProcessRequestHeaders()
+	if len(r.Body) > 0 && tx.IsRequestBodyAccessible() {
+		if _, _, err := tx.WriteRequestBody(r.Body); err != nil {
+			obs.Err = fmt.Errorf("request body: %w", err)
+			return obs
+		}
+	}
+	if _, err := tx.ProcessRequestBody(); err != nil {
+		obs.Err = fmt.Errorf("request body phase: %w", err)
+		return obs
+	}
+	resp := Albedo(r.Method, r.URI, r.Body)
+	obs.Status = resp.Status
+	for _, h := range resp.Headers {
+		tx.AddResponseHeader(h[0], h[1])
+	}
+	tx.ProcessResponseHeaders(resp.Status, r.Version)
+	if len(resp.Body) > 0 && tx.IsResponseBodyAccessible() && tx.IsResponseBodyProcessable() {
+		if _, _, err := tx.WriteResponseBody(resp.Body); err != nil {
+			obs.Err = fmt.Errorf("response body: %w", err)
+			return obs
+		}
+	}
+	if _, err := tx.ProcessResponseBody(); err != nil {
+		obs.Err = fmt.Errorf("response body phase: %w", err)
+	}
+	return obs
+}
+
+type loggable interface{ Log() bool }
+
+// errorLog is Coraza's error-log line for every logged match: what go-ftw's
+// log regexes are written against.
+func errorLog(tx types.Transaction) string {
+	var b strings.Builder
+	for _, mr := range tx.MatchedRules() {
+		if l, ok := mr.(loggable); ok && !l.Log() {
+			continue
+		}
+		b.WriteString(mr.ErrorLog())
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// ExtProc runs a request through Envoy's admission rules and then Bulwark's
+// ext_proc server, reading the verdict back from the dynamic metadata and
+// the audit log, the two places an operator sees it.
+type ExtProc struct {
+	Client extprocv3.ExternalProcessorClient
+	// Filter is the ext_proc filter configuration; it is copied per request.
+	Filter envoysim.Filter
+	// Audit receives the server's audit lines (Options.Audit).
+	Audit *AuditSink
+	// AuditWait bounds the wait for the audit line, which the server writes
+	// when the stream closes, after the client has its answer.
+	AuditWait time.Duration
+}
+
+// Run replays r. id stands in for the x-request-id Envoy generates.
+func (e *ExtProc) Run(ctx context.Context, r *Request, id string, wantLog bool) Observation {
+	msg, rid, rej := EnvoyView(r, id)
+	if rej != nil {
+		return Observation{Rejected: rej, Status: rej.Status}
+	}
+	f := e.Filter
+	f.Attributes = map[string]string{
+		"source.address":      clientIP + ":" + strconv.Itoa(clientPort),
+		"destination.address": serverIP + ":" + strconv.Itoa(serverPort),
+		"request.protocol":    r.Version,
+	}
+	res, err := f.Do(ctx, e.Client, msg, func(req *envoysim.Message) *envoysim.Message {
+		return Albedo(req.Method, req.Path, req.Body)
+	})
+	if err != nil {
+		return Observation{Err: err}
+	}
+	var obs Observation
+	switch {
+	case res.StreamErr != nil:
+		obs.Err = fmt.Errorf("ext_proc stream: %w", res.StreamErr)
+	case res.Local != nil:
+		obs.Status = res.Local.Status
+	case res.Downstream != nil:
+		obs.Status = res.Downstream.Status
+	}
+	ns := res.Metadata.GetFields()["bulwark"].GetStructValue().GetFields()
+	for _, k := range []string{"matched_rules", "response_matched_rules"} {
+		for _, s := range strings.Split(ns[k].GetStringValue(), ",") {
+			if n, err := strconv.Atoi(s); err == nil && !slices.Contains(obs.IDs, n) {
+				obs.IDs = append(obs.IDs, n)
+			}
+		}
+	}
+	if wantLog && len(obs.IDs) > 0 {
+		rules, ok := e.Audit.Wait(rid, e.AuditWait)
+		if !ok {
+			obs.Err = fmt.Errorf("no audit line for request %s within %v", rid, e.AuditWait)
+		}
+		var b strings.Builder
+		for _, r := range rules {
+			fmt.Fprintf(&b, "[id %q] [msg %q] [data %q]\n", strconv.Itoa(r.ID), r.Msg, r.Data)
+		}
+		obs.Log = b.String()
+	}
+	return obs
+}
+
+// AuditRule is one rule of an audit line.
+type AuditRule struct {
+	ID   int    `json:"id"`
+	Msg  string `json:"msg"`
+	Data string `json:"data"`
+}
+
+// AuditSink is a slog.Handler that keeps the rules of each audit line by
+// request id.
+type AuditSink struct {
+	mu    sync.Mutex
+	lines map[string][]AuditRule
+}
+
+// NewAuditSink returns an empty sink.
+func NewAuditSink() *AuditSink { return &AuditSink{lines: map[string][]AuditRule{}} }
+
+// Enabled implements slog.Handler.
+func (s *AuditSink) Enabled(context.Context, slog.Level) bool { return true }
+
+// Handle implements slog.Handler.
+func (s *AuditSink) Handle(_ context.Context, rec slog.Record) error {
+	var id string
+	var rules []AuditRule
+	rec.Attrs(func(a slog.Attr) bool {
+		switch a.Key {
+		case "request_id":
+			id = a.Value.String()
+		case "rules":
+			// The server logs its own unexported type; its JSON shape is
+			// the audit format, so go through JSON.
+			b, err := json.Marshal(a.Value.Any())
+			if err == nil {
+				_ = json.Unmarshal(b, &rules)
+			}
+		}
+		return true
+	})
+	if id != "" {
+		s.mu.Lock()
+		s.lines[id] = rules
+		s.mu.Unlock()
+	}
+	return nil
+}
+
+// WithAttrs implements slog.Handler; the server logs audit lines flat.
+func (s *AuditSink) WithAttrs([]slog.Attr) slog.Handler { return s }
+
+// WithGroup implements slog.Handler.
+func (s *AuditSink) WithGroup(string) slog.Handler { return s }
+
+// Wait returns the audit rules logged for id, polling until d has passed.
+func (s *AuditSink) Wait(id string, d time.Duration) ([]AuditRule, bool) {
+	deadline := time.Now().Add(d)
+	for {
+		s.mu.Lock()
+		rules, ok := s.lines[id]
+		if ok {
+			delete(s.lines, id)
+		}
+		s.mu.Unlock()
+		if ok || time.Now().After(deadline) {
+			return rules, ok
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
