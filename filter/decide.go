@@ -11,6 +11,7 @@ import (
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 	"google.golang.org/protobuf/types/known/structpb"
 
+	"github.com/bulwark-waf/bulwark/verdict"
 	"github.com/bulwark-waf/bulwark/waf"
 )
 
@@ -27,6 +28,10 @@ func (st *stream) evaluate(request bool) ([]*extprocv3.ProcessingResponse, error
 	var it *types.Interruption
 	var err error
 	if request {
+		if st.policy.Mode != verdict.ModeGated || st.policy.Shadow {
+			// Before phase 2, so rules can read TX:ML_SCORE*.
+			st.scoreML()
+		}
 		it, err = st.tx.ProcessRequestBody()
 	} else {
 		it, err = st.tx.ProcessResponseBody()
@@ -42,13 +47,10 @@ func (st *stream) evaluate(request bool) ([]*extprocv3.ProcessingResponse, error
 	action := "allow"
 	if request {
 		st.verdict = v
-		switch {
-		case v.InboundScore >= cfg.InboundAnomalyThreshold:
-			action = "would_block"
-		case v.InboundScore > 0 || hasLogged(v, 1, 2):
-			action = "flag"
+		if out := st.decide(v); out != nil {
+			return out, nil
 		}
-		st.action = action
+		action = st.action
 	} else {
 		st.respVerd = v
 		switch {
@@ -122,15 +124,18 @@ func (st *stream) verdictHeaders(m *mutation) {
 	if !st.opts.UpstreamHeaders || st.failedOpen || !st.req.done {
 		return
 	}
-	verdict := st.action
-	if verdict == "would_block" {
-		verdict = "flag"
+	action := st.action
+	if action == "would_block" {
+		action = "flag"
 	}
 	p := st.opts.HeaderPrefix
 	m.set = append(m.set,
 		[2]string{p + "anomaly", strconv.Itoa(st.verdict.InboundScore)},
-		[2]string{p + "verdict", verdict},
+		[2]string{p + "verdict", action},
 	)
+	for k, v := range st.scoreFields() {
+		m.set = append(m.set, [2]string{p + k, v})
+	}
 }
 
 // metadata is the verdict so far in the configured namespace. Envoy merges
@@ -145,6 +150,21 @@ func (st *stream) metadata() *structpb.Struct {
 		f["action"] = st.action
 		f["anomaly_score"] = st.verdict.InboundScore
 		f["matched_rules"] = joinIDs(st.verdict, 1, 2, st.opts.MaxMetadataRules)
+		f["mode"] = string(st.policy.Mode)
+		if st.policy.Name != "" {
+			f["policy"] = st.policy.Name
+		}
+		for k, v := range st.scoreFields() {
+			n, _ := strconv.Atoi(v)
+			f[strings.ReplaceAll(k, "-", "_")] = n
+		}
+		if st.ml != nil && len(st.ml.Locations) > 0 {
+			l := st.ml.Locations[0]
+			f["ml_location"] = l.Part + ":" + l.Field
+		}
+		if st.decision != nil && st.decision.Override {
+			f["ml_override"] = true
+		}
 	}
 	if st.resp.done && st.tx != nil && st.respAction != "" {
 		f["response_action"] = st.respAction
@@ -236,6 +256,8 @@ func (st *stream) finish() {
 		slog.Int("response_anomaly_score", st.respVerd.OutboundScore),
 		slog.Int("blocking_rule", st.blockRule),
 		slog.Any("rules", auditRules(v)),
+		slog.String("explanation", st.explanation()),
+		slog.Any("ml", st.ml),
 		slog.Duration("duration", time.Since(st.start)),
 	)
 }
@@ -256,6 +278,17 @@ func auditRules(v waf.Verdict) []auditRule {
 		out = append(out, auditRule{ID: m.ID, Msg: m.Message, Data: truncate(m.Data, 200), Severity: m.Severity})
 	}
 	return out
+}
+
+// explanation is the one-line why of the request decision.
+func (st *stream) explanation() string {
+	if st.decision != nil {
+		return st.decision.Explain
+	}
+	if st.blockRule != 0 {
+		return fmt.Sprintf("mode=%s rule %d interrupted → block", st.policy.Mode, st.blockRule)
+	}
+	return ""
 }
 
 func notable(action string) bool {

@@ -16,6 +16,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/bulwark-waf/bulwark/model"
+	"github.com/bulwark-waf/bulwark/verdict"
 	"github.com/bulwark-waf/bulwark/waf"
 )
 
@@ -60,6 +62,26 @@ type Options struct {
 	Audit  *slog.Logger
 	// Metrics may be nil in tests.
 	Metrics *Metrics
+
+	// Model scores requests; nil runs CRS alone.
+	Model *model.Model
+	// Policies choose how CRS and the model combine, per route; nil is CRS
+	// alone. PolicyEngines holds the WAF of each policy that overrides WAF
+	// settings, by policy name; others use Engine.
+	Policies      *verdict.Set
+	PolicyEngines map[string]*waf.Engine
+	// Memory remembers recent attacks per client; it may be nil.
+	Memory *verdict.Memory
+	// SessionCookie or SessionHeader, when set and present, key the client
+	// memory by session instead of by IP.
+	SessionCookie string
+	SessionHeader string
+	// A client with at least OffenderAttacks recent attacks has its CRS
+	// threshold lowered by OffenderThresholdDrop and its model threshold
+	// raised by OffenderMLBoost. OffenderAttacks 0 turns this off.
+	OffenderAttacks       int
+	OffenderThresholdDrop int
+	OffenderMLBoost       int
 }
 
 func (o *Options) setDefaults() {

@@ -11,6 +11,8 @@ import (
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 	"google.golang.org/grpc/codes"
 
+	"github.com/bulwark-waf/bulwark/model"
+	"github.com/bulwark-waf/bulwark/verdict"
 	"github.com/bulwark-waf/bulwark/waf"
 )
 
@@ -65,6 +67,13 @@ type stream struct {
 	respAction string
 	verdict    waf.Verdict
 	respVerd   waf.Verdict
+
+	policy        verdict.Policy
+	ml            *model.Scores
+	decision      *verdict.Decision
+	clientKey     string
+	recentAttacks int
+	reqHeaders    [][2]string // without pseudo-headers, host included
 	blockRule  int
 	finished   bool
 }
@@ -147,13 +156,6 @@ func (st *stream) onRequestHeaders(req *extprocv3.ProcessingRequest, h *extprocv
 		st.proto = "HTTP/1.1"
 	}
 
-	st.tx = st.engine.NewTransaction(st.ctx, st.id)
-	if st.id == "" {
-		st.id = st.tx.ID()
-	}
-	tx := st.tx
-	tx.ProcessConnection(st.client, peerPort, srvIP, srvPort)
-	tx.ProcessURI(st.uri, st.method, st.proto)
 	strip := &mutation{}
 	hasHost := false
 	for _, kv := range hs {
@@ -167,12 +169,25 @@ func (st *stream) onRequestHeaders(req *extprocv3.ProcessingRequest, h *extprocv
 			// Upstreams trust these headers to come from Bulwark.
 			strip.remove = append(strip.remove, kv[0])
 		}
+		st.reqHeaders = append(st.reqHeaders, kv)
+	}
+	auth, hasAuth := lookup(hs, ":authority")
+	if hasAuth && !hasHost {
+		st.reqHeaders = append(st.reqHeaders, [2]string{"host", auth})
+	}
+	st.selectPolicy(req, attrs, auth)
+	st.tx = st.engine.NewTransaction(st.ctx, st.id)
+	if st.id == "" {
+		st.id = st.tx.ID()
+	}
+	tx := st.tx
+	st.prepareDecision()
+	tx.ProcessConnection(st.client, peerPort, srvIP, srvPort)
+	tx.ProcessURI(st.uri, st.method, st.proto)
+	for _, kv := range st.reqHeaders {
 		tx.AddRequestHeader(kv[0], kv[1])
 	}
-	if auth, ok := lookup(hs, ":authority"); ok {
-		if !hasHost {
-			tx.AddRequestHeader("host", auth)
-		}
+	if hasAuth {
 		tx.SetServerName(stripPort(auth))
 	}
 	if it := tx.ProcessRequestHeaders(); it != nil {
