@@ -42,6 +42,54 @@ type Config struct {
 	Reload                   Reload        `yaml:"reload"`
 	WAF                      waf.Config    `yaml:"waf"`
 	Model                    Model         `yaml:"model"`
+	ML                       ML            `yaml:"ml"`
+	Session                  Session       `yaml:"session"`
+	ClientMemory             ClientMemory  `yaml:"client_memory"`
+	// Policies are per-route overrides, YAML only.
+	Policies []Policy `yaml:"policies"`
+}
+
+// ML configures how the model takes part in the default policy.
+type ML struct {
+	Enabled bool `yaml:"enabled"`
+	// Mode is crs, ml, and, or or gated (see verdict.Mode).
+	Mode string `yaml:"mode"`
+	// Threshold: a score at or below it is an attack; 0 takes the model's
+	// calibrated default.
+	Threshold int  `yaml:"threshold"`
+	ORPoints  int  `yaml:"or_points"`
+	Shadow    bool `yaml:"shadow"`
+}
+
+// Session names where a session key comes from, for the client memory.
+type Session struct {
+	Cookie string `yaml:"cookie"`
+	Header string `yaml:"header"`
+}
+
+// ClientMemory bounds the per-client memory of recent attacks.
+type ClientMemory struct {
+	Size                  int           `yaml:"size"`
+	Window                time.Duration `yaml:"window"`
+	OffenderAttacks       int           `yaml:"offender_attacks"`
+	OffenderThresholdDrop int           `yaml:"offender_threshold_drop"`
+	OffenderMLBoost       int           `yaml:"offender_ml_boost"`
+}
+
+// Policy overrides the default decision for matching routes. Zero values
+// inherit the top-level setting.
+type Policy struct {
+	Name                    string `yaml:"name"`
+	Route                   string `yaml:"route"`
+	Host                    string `yaml:"host"`
+	PathPrefix              string `yaml:"path_prefix"`
+	Mode                    string `yaml:"mode"`
+	MLThreshold             int    `yaml:"ml_threshold"`
+	ORPoints                int    `yaml:"or_points"`
+	Shadow                  *bool  `yaml:"shadow"`
+	Engine                  string `yaml:"engine"`
+	ParanoiaLevel           int    `yaml:"paranoia_level"`
+	InboundAnomalyThreshold int    `yaml:"inbound_anomaly_threshold"`
 }
 
 // Block configures what a blocked client sees.
@@ -94,6 +142,8 @@ func Default() Config {
 		UpstreamHeaders:          Headers{Enabled: false, Prefix: "x-bulwark-"},
 		Reload:                   Reload{Watch: true, Debounce: 500 * time.Millisecond},
 		WAF:                      waf.DefaultConfig(),
+		ML:                       ML{Enabled: true, Mode: "or", ORPoints: 5},
+		ClientMemory:             ClientMemory{Size: 50000, Window: 10 * time.Minute, OffenderAttacks: 3, OffenderThresholdDrop: 2, OffenderMLBoost: 10},
 	}
 }
 
@@ -157,6 +207,48 @@ func (c Config) Validate() error {
 	}
 	if err := c.WAF.Validate(); err != nil {
 		return err
+	}
+	modes := []string{"crs", "ml", "and", "or", "gated"}
+	if !slices.Contains(modes, c.ML.Mode) {
+		return bad("ml.mode", "%q is not one of crs, ml, and, or, gated", c.ML.Mode)
+	}
+	if c.ML.Threshold < 0 || c.ML.Threshold > 98 {
+		return bad("ml.threshold", "%d is outside 0..98 (0 = the model's default)", c.ML.Threshold)
+	}
+	if c.ML.ORPoints < 0 || c.ML.ORPoints > 100 {
+		return bad("ml.or_points", "%d is outside 0..100", c.ML.ORPoints)
+	}
+	if c.ClientMemory.Size < 1 || c.ClientMemory.Size > 10_000_000 {
+		return bad("client_memory.size", "%d is outside 1..10000000", c.ClientMemory.Size)
+	}
+	if c.ClientMemory.Window <= 0 {
+		return bad("client_memory.window", "%v must be positive", c.ClientMemory.Window)
+	}
+	if c.ClientMemory.OffenderAttacks < 0 || c.ClientMemory.OffenderThresholdDrop < 0 || c.ClientMemory.OffenderMLBoost < 0 {
+		return bad("client_memory", "offender settings must not be negative")
+	}
+	names := map[string]bool{}
+	for i, p := range c.Policies {
+		key := fmt.Sprintf("policies[%d]", i)
+		switch {
+		case p.Name == "":
+			return bad(key+".name", "required")
+		case names[p.Name]:
+			return bad(key+".name", "%q is used twice", p.Name)
+		case p.Route == "" && p.Host == "" && p.PathPrefix == "":
+			return bad(key, "needs route, host or path_prefix to match on")
+		case p.Mode != "" && !slices.Contains(modes, p.Mode):
+			return bad(key+".mode", "%q is not one of crs, ml, and, or, gated", p.Mode)
+		case p.MLThreshold < 0 || p.MLThreshold > 98:
+			return bad(key+".ml_threshold", "%d is outside 0..98", p.MLThreshold)
+		case p.Engine != "" && p.Engine != waf.EngineOn && p.Engine != waf.EngineDetectionOnly:
+			return bad(key+".engine", "%q is not one of On, DetectionOnly", p.Engine)
+		case p.ParanoiaLevel < 0 || p.ParanoiaLevel > 4:
+			return bad(key+".paranoia_level", "%d is outside 1..4", p.ParanoiaLevel)
+		case p.InboundAnomalyThreshold < 0:
+			return bad(key+".inbound_anomaly_threshold", "%d is negative", p.InboundAnomalyThreshold)
+		}
+		names[p.Name] = true
 	}
 	return nil
 }

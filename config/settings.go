@@ -115,6 +115,18 @@ func Settings() []Setting {
 		num("waf.response_body_limit", "response body bytes inspected", func(c *Config) *int { return &c.WAF.ResponseBodyLimit }),
 		str("waf.response_body_limit_action", "reject (502) or process_partial", func(c *Config) *string { return &c.WAF.ResponseBodyLimitAction }),
 		list("waf.response_body_mime_types", "response content types that are inspected", func(c *Config) *[]string { return &c.WAF.ResponseBodyMimeTypes }),
+		boolean("ml.enabled", "score requests with the ML model (scores in metadata, headers and TX variables)", func(c *Config) *bool { return &c.ML.Enabled }),
+		str("ml.mode", "how CRS and the model combine: crs, ml, and, or, gated (see docs/MODES.md)", func(c *Config) *string { return &c.ML.Mode }),
+		num("ml.threshold", "model score (1 attack .. 99 clean) at or below which a request is an attack; 0 = the model's calibrated default", func(c *Config) *int { return &c.ML.Threshold }),
+		num("ml.or_points", "anomaly points a model attack adds in or and gated modes", func(c *Config) *int { return &c.ML.ORPoints }),
+		boolean("ml.shadow", "compute and log the model's opinion but let CRS alone decide", func(c *Config) *bool { return &c.ML.Shadow }),
+		str("session.cookie", "cookie whose value keys the client memory instead of the IP", func(c *Config) *string { return &c.Session.Cookie }),
+		str("session.header", "header whose value keys the client memory instead of the IP", func(c *Config) *string { return &c.Session.Header }),
+		num("client_memory.size", "clients (IPs or sessions) whose recent attacks are remembered; least recently seen are forgotten first", func(c *Config) *int { return &c.ClientMemory.Size }),
+		duration("client_memory.window", "how long an attack counts against its client", func(c *Config) *time.Duration { return &c.ClientMemory.Window }),
+		num("client_memory.offender_attacks", "recent attacks after which a client gets stricter thresholds; 0 = off", func(c *Config) *int { return &c.ClientMemory.OffenderAttacks }),
+		num("client_memory.offender_threshold_drop", "how much a repeat offender's CRS anomaly threshold drops", func(c *Config) *int { return &c.ClientMemory.OffenderThresholdDrop }),
+		num("client_memory.offender_ml_boost", "how much a repeat offender's model threshold rises", func(c *Config) *int { return &c.ClientMemory.OffenderMLBoost }),
 		str("model.path", "LightGBM model file; empty uses the model embedded in the binary", func(c *Config) *string { return &c.Model.Path }),
 	}
 }

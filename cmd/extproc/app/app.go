@@ -25,6 +25,7 @@ import (
 
 	"github.com/bulwark-waf/bulwark/config"
 	"github.com/bulwark-waf/bulwark/filter"
+	"github.com/bulwark-waf/bulwark/verdict"
 	"github.com/bulwark-waf/bulwark/waf"
 )
 
@@ -50,6 +51,9 @@ type App struct {
 	admin    *http.Server
 	grpcLis  net.Listener
 	adminLis net.Listener
+
+	// memory outlives reloads: a reload must not forget recent attackers.
+	memory *verdict.Memory
 
 	mu       sync.Mutex // serialises reloads
 	cfg      config.Config
@@ -88,19 +92,21 @@ func NewFromConfig(src config.Source, loaded config.Loaded, logger *slog.Logger)
 	info.Set(1)
 	a.reg.MustRegister(a.reloads, a.lastOK, a.lastTS, info)
 
-	eng, err := waf.New(cfg.WAF, logger)
+	a.memory = verdict.NewMemory(cfg.ClientMemory.Size, cfg.ClientMemory.Window)
+	rt, err := build(cfg, logger)
 	if err != nil {
 		a.closeAudit()
 		return nil, err
 	}
-	a.srv, err = filter.NewServer(a.filterOptions(cfg, eng))
+	eng := rt.engine
+	a.srv, err = filter.NewServer(a.filterOptions(cfg, rt))
 	if err != nil {
 		a.closeAudit()
 		return nil, err
 	}
 	a.lastOK.Set(1)
 	a.lastTS.SetToCurrentTime()
-	a.watched = watchList(a.path, eng)
+	a.watched = watchList(a.path, cfg.Model.Path, eng)
 
 	a.grpc = grpc.NewServer(
 		grpc.MaxRecvMsgSize(cfg.GRPCMaxMessageBytes),
@@ -141,9 +147,18 @@ func (a *App) AdminAddr() string { return a.adminLis.Addr().String() }
 // Registry exposes the metrics registry to tests.
 func (a *App) Registry() *prometheus.Registry { return a.reg }
 
-func (a *App) filterOptions(cfg config.Config, eng *waf.Engine) filter.Options {
+func (a *App) filterOptions(cfg config.Config, rt *runtime) filter.Options {
 	return filter.Options{
-		Engine:            eng,
+		Engine:                rt.engine,
+		Model:                 rt.model,
+		Policies:              rt.policies,
+		PolicyEngines:         rt.engines,
+		Memory:                a.memory,
+		SessionCookie:         cfg.Session.Cookie,
+		SessionHeader:         cfg.Session.Header,
+		OffenderAttacks:       cfg.ClientMemory.OffenderAttacks,
+		OffenderThresholdDrop: cfg.ClientMemory.OffenderThresholdDrop,
+		OffenderMLBoost:       cfg.ClientMemory.OffenderMLBoost,
 		FailOpen:          cfg.FailMode == "open",
 		BlockStatus:       cfg.Block.Status,
 		ErrorStatus:       cfg.Block.ErrorStatus,
@@ -238,17 +253,17 @@ func (a *App) Reload(ctx context.Context) error {
 	start := time.Now()
 	loaded, err := config.Load(a.src, io.Discard)
 	if err == nil {
-		var eng *waf.Engine
-		if eng, err = waf.New(loaded.Config.WAF, a.logger); err == nil {
+		var rt *runtime
+		if rt, err = build(loaded.Config, a.logger); err == nil {
 			if loaded.Config.GRPCAddr != a.cfg.GRPCAddr || loaded.Config.AdminAddr != a.cfg.AdminAddr ||
 				loaded.Config.GRPCMaxMessageBytes != a.cfg.GRPCMaxMessageBytes || loaded.Config.AuditLog != a.cfg.AuditLog {
 				a.logger.Warn("listen addresses, gRPC limits and audit_log change only on restart")
 			}
-			err = a.srv.Update(a.filterOptions(loaded.Config, eng))
+			err = a.srv.Update(a.filterOptions(loaded.Config, rt))
 			if err == nil {
 				a.cfg = loaded.Config
 				a.path = loaded.Path
-				a.watched = watchList(a.path, eng)
+				a.watched = watchList(a.path, loaded.Config.Model.Path, rt.engine)
 			}
 		}
 	}
@@ -265,10 +280,12 @@ func (a *App) Reload(ctx context.Context) error {
 	return nil
 }
 
-func watchList(path string, eng *waf.Engine) []string {
+func watchList(path, modelPath string, eng *waf.Engine) []string {
 	var out []string
-	if path != "" {
-		out = append(out, path)
+	for _, p := range []string{path, modelPath} {
+		if p != "" {
+			out = append(out, p)
+		}
 	}
 	return append(out, eng.RuleFiles()...)
 }
