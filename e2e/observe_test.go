@@ -133,3 +133,5 @@ func TestNoProtocolConfigFallsBackSafely(t *testing.T) {
 		t.Fatal("attack split over chunks passed without protocol_config")
 	}
 }
+
+func slogJSON(w *syncBuffer) *slog.Logger { return slog.New(slog.NewJSONHandler(w, nil)) }

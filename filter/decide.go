@@ -109,6 +109,7 @@ func (st *stream) sendBlock(request bool, v waf.Verdict, ruleID, status int, rea
 	st.blockRule = ruleID
 	if request {
 		st.verdict, st.action = v, "block"
+		st.opts.Memory.Record(st.clientKey, true)
 	} else {
 		st.respVerd, st.respAction = v, "block"
 	}

@@ -152,12 +152,12 @@ func (st *stream) decide(v waf.Verdict) []*extprocv3.ProcessingResponse {
 	if d.Override {
 		st.opts.Metrics.overrides.Inc()
 	}
-	st.opts.Memory.Record(st.clientKey, d.Block || d.MLAttack || c.Blocks())
 	if d.Block && !p.DetectionOnly {
 		st.opts.Metrics.blockedClass(st.ml, p.MLThreshold)
 		return st.sendBlock(true, v, 0, st.opts.BlockStatus, "bulwark_blocked_"+string(p.Mode), "request")
 	}
 	st.action = d.Action
+	st.opts.Memory.Record(st.clientKey, d.Block || d.MLAttack || c.Blocks())
 	return nil
 }
 

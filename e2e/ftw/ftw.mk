@@ -1,0 +1,8 @@
+# CRS conformance: replays the CRS regression suite (../shared/crs-regression-tests)
+# through bare Coraza and through Bulwark's ext_proc server, then rewrites
+# docs/CONFORMANCE.md and the recorded pass rate e2e/ftw/testdata/recorded.json.
+# Include from the top-level Makefile: include e2e/ftw/ftw.mk
+
+.PHONY: conformance
+conformance:
+	go test ./e2e/ftw -run TestCRSConformance -count=1 -update -v
