@@ -242,10 +242,9 @@ func (st *stream) finish() {
 	if !notable(st.action) && !notable(st.respAction) {
 		return
 	}
-	v := st.verdict
-	if st.resp.done && st.respAction != "" {
-		v = st.respVerd // cumulative: holds the request's matches too
-	}
+	// Read after the logging phase: matches are cumulative, and phase-5
+	// rules (CRS correlation, 980170) exist only now.
+	v := waf.ReadVerdict(st.tx)
 	st.opts.Audit.LogAttrs(st.ctx, slog.LevelInfo, "waf decision",
 		slog.String("request_id", st.id),
 		slog.String("client", st.client),

@@ -59,6 +59,12 @@ type Config struct {
 	ResponseBodyLimitAction string `yaml:"response_body_limit_action"`
 	// ResponseBodyMimeTypes are the response content types phase 4 inspects.
 	ResponseBodyMimeTypes []string `yaml:"response_body_mime_types"`
+	// AllowedMethods are the methods CRS accepts (rule 911100); empty keeps
+	// CRS's own default, GET HEAD POST OPTIONS.
+	AllowedMethods []string `yaml:"allowed_methods"`
+	// AllowedRequestContentTypes are the request content types CRS accepts
+	// (rule 920420); empty keeps CRS's own default.
+	AllowedRequestContentTypes []string `yaml:"allowed_request_content_types"`
 }
 
 // DefaultConfig is CRS at paranoia level 1 with its standard thresholds,
@@ -77,6 +83,12 @@ func DefaultConfig() Config {
 		ResponseBodyLimit:        512 << 10,
 		ResponseBodyLimitAction:  LimitProcessPartial,
 		ResponseBodyMimeTypes:    []string{"text/plain", "text/html", "text/xml", "application/json"},
+		// REST APIs in a mesh use PUT, PATCH and DELETE, and plain-text
+		// bodies; CRS's narrower defaults block them at paranoia level 1.
+		AllowedMethods: []string{"GET", "HEAD", "POST", "OPTIONS", "PUT", "PATCH", "DELETE"},
+		AllowedRequestContentTypes: []string{"application/x-www-form-urlencoded", "multipart/form-data", "multipart/related",
+			"text/xml", "application/xml", "application/soap+xml", "application/json", "application/cloudevents+json",
+			"application/cloudevents-batch+json", "text/plain"},
 	}
 }
 
@@ -119,6 +131,16 @@ func (c Config) Validate() error {
 	for i, m := range c.ResponseBodyMimeTypes {
 		if m == "" || strings.ContainsAny(m, " \t\"") {
 			return bad(fmt.Sprintf("response_body_mime_types[%d]", i), "%q is not a media type", m)
+		}
+	}
+	for i, m := range c.AllowedMethods {
+		if m == "" || strings.ContainsAny(m, " \t|'\"") {
+			return bad(fmt.Sprintf("allowed_methods[%d]", i), "%q is not a method", m)
+		}
+	}
+	for i, m := range c.AllowedRequestContentTypes {
+		if m == "" || strings.ContainsAny(m, " \t|'\"") {
+			return bad(fmt.Sprintf("allowed_request_content_types[%d]", i), "%q is not a media type", m)
 		}
 	}
 	for i, f := range c.RulesFiles {
@@ -171,6 +193,19 @@ func (c Config) baseDirectives() string {
 	fmt.Fprintf(&b, "SecAction \"id:900001,phase:1,pass,t:none,nolog,setvar:tx.detection_paranoia_level=%d\"\n", c.detectionLevel())
 	fmt.Fprintf(&b, "SecAction \"id:900110,phase:1,pass,t:none,nolog,setvar:tx.inbound_anomaly_score_threshold=%d,setvar:tx.outbound_anomaly_score_threshold=%d\"\n",
 		c.InboundAnomalyThreshold, c.OutboundAnomalyThreshold)
+	if len(c.AllowedMethods) > 0 {
+		fmt.Fprintf(&b, "SecAction \"id:900200,phase:1,pass,t:none,nolog,setvar:'tx.allowed_methods=%s'\"\n", strings.Join(c.AllowedMethods, " "))
+	}
+	if len(c.AllowedRequestContentTypes) > 0 {
+		fmt.Fprintf(&b, "SecAction \"id:900220,phase:1,pass,t:none,nolog,setvar:'tx.allowed_request_content_type=|%s|'\"\n", strings.Join(c.AllowedRequestContentTypes, "| |"))
+	}
+	// crs-setup only sets default actions for phases 1 and 2; without these,
+	// Coraza compiles CRS's response and correlation rules without log, so
+	// they never show in audit lines or metadata (ModSecurity's built-in
+	// default logs them).
+	for _, phase := range []int{3, 4, 5} {
+		fmt.Fprintf(&b, "SecDefaultAction \"phase:%d,log,auditlog,pass\"\n", phase)
+	}
 	if c.EarlyBlocking {
 		b.WriteString("SecAction \"id:900120,phase:1,pass,t:none,nolog,setvar:tx.early_blocking=1\"\n")
 	}

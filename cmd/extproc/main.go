@@ -33,6 +33,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		"eval":     runEval,
 		"features": runFeatures,
 		"settings": runSettings,
+		"modes":    runModes,
 	}
 	cmd := runServe
 	if len(args) > 0 {

@@ -46,6 +46,9 @@ func conformanceConfig() waf.Config {
 	// nothing is rejected anyway.
 	cfg.RequestBodyLimit = 13107200
 	cfg.Directives = upstreamSetup
+	// The suite tests CRS's own defaults, not Bulwark's wider ones.
+	cfg.AllowedMethods = nil
+	cfg.AllowedRequestContentTypes = nil
 	return cfg
 }
 
@@ -66,7 +69,7 @@ const setupDoc = "Engine `DetectionOnly`, `paranoia_level: 4` (blocking and dete
 	"request: bare Coraza has no web server and gets the backend's status, the ext_proc path gets Envoy's local reply. " +
 	"`expect_error` passes when Envoy refuses the request. Overrides with an output replace the stage's output; overrides " +
 	"without one (`wip`, `TODO`) mark the stage not evaluated.\n\n" +
-	"Known gap (RESPONSE-95x, 959, 980 at 0% on both paths): Coraza applies SecDefaultAction per phase and " +
+	"Known gap (every expect_ids stage of RESPONSE-95x, 959 and 980 fails on both paths): Coraza applies SecDefaultAction per phase and " +
 	"crs-setup.conf.example only defines phases 1 and 2, so every phase 3-5 CRS rule compiles without `log`; " +
 	"`Verdict.LoggedIDs` and the `response_matched_rules` metadata therefore never list them (outbound scoring and " +
 	"blocking still work). Adding `SecDefaultAction \"phase:3,log,auditlog,pass\"` (and 4, 5) to waf's base directives " +

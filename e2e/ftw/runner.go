@@ -207,7 +207,9 @@ func (e *ExtProc) Run(ctx context.Context, r *Request, id string, wantLog bool) 
 			}
 		}
 	}
-	if wantLog && len(obs.IDs) > 0 {
+	if len(obs.IDs) > 0 {
+		// The audit line is written at stream end, after the logging phase,
+		// so it also carries phase-5 rules (980170) that no metadata can.
 		rules, ok := e.Audit.Wait(rid, e.AuditWait)
 		if !ok {
 			obs.Err = fmt.Errorf("no audit line for request %s within %v", rid, e.AuditWait)
@@ -215,8 +217,13 @@ func (e *ExtProc) Run(ctx context.Context, r *Request, id string, wantLog bool) 
 		var b strings.Builder
 		for _, r := range rules {
 			fmt.Fprintf(&b, "[id %q] [msg %q] [data %q]\n", strconv.Itoa(r.ID), r.Msg, r.Data)
+			if !slices.Contains(obs.IDs, r.ID) {
+				obs.IDs = append(obs.IDs, r.ID)
+			}
 		}
-		obs.Log = b.String()
+		if wantLog {
+			obs.Log = b.String()
+		}
 	}
 	return obs
 }
