@@ -349,4 +349,3 @@ func (c *countingServer) Process(s extprocv3.ExternalProcessor_ProcessServer) er
 	defer func() { c.open <- <-c.open - 1 }()
 	return c.ExternalProcessorServer.Process(s)
 }
-

@@ -32,7 +32,9 @@ func TestLoadPrecedence(t *testing.T) {
 				len(c.WAF.RulesFiles) == 1 && c.WAF.InboundAnomalyThreshold == 5
 		}},
 		{"env over file", []string{"--config", "testdata/full.yaml"}, map[string]string{"BULWARK_WAF_PARANOIA_LEVEL": "3", "BULWARK_FAIL_MODE": "closed"},
-			func(c Config) bool { return c.WAF.ParanoiaLevel == 3 && c.FailMode == "closed" && c.GRPCAddr == ":6000" }},
+			func(c Config) bool {
+				return c.WAF.ParanoiaLevel == 3 && c.FailMode == "closed" && c.GRPCAddr == ":6000"
+			}},
 		{"flag over env", []string{"--waf-paranoia-level", "4"}, map[string]string{"BULWARK_WAF_PARANOIA_LEVEL": "3"},
 			func(c Config) bool { return c.WAF.ParanoiaLevel == 4 }},
 		{"config from env", nil, map[string]string{"BULWARK_CONFIG": "testdata/full.yaml"}, func(c Config) bool { return c.GRPCAddr == ":6000" }},

@@ -74,8 +74,8 @@ type stream struct {
 	clientKey     string
 	recentAttacks int
 	reqHeaders    [][2]string // without pseudo-headers, host included
-	blockRule  int
-	finished   bool
+	blockRule     int
+	finished      bool
 }
 
 func newStream(ctx context.Context, opts *Options) *stream {
