@@ -149,6 +149,8 @@ func (ex *exchange) run(h *half) error {
 	if sendHeaders && !noWait {
 		r, err := ex.await(kh, ex.cfg.MessageTimeout, h.request)
 		if err != nil || r == nil {
+			// Without the server (fail-open) the body flows unseen.
+			h.fwd.Body = body
 			return err
 		}
 		if err := ex.applyCommon(h, common(r), true); err != nil || ex.done {
