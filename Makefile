@@ -5,7 +5,7 @@ GO        ?= go
 BIN       ?= build/extproc
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X github.com/bulwark-waf/bulwark/cmd/extproc/app.Version=$(VERSION)
-STATICCHECK_VERSION ?= 2025.1.1
+STATICCHECK_VERSION ?= v0.8.2
 
 .PHONY: all build run test test-go test-race vet lint fmt bench settings-doc clean
 
@@ -21,7 +21,7 @@ run:
 
 # The whole suite: Go modules are fetched by go itself, the pinned Python
 # requirements (LightGBM for the parity test) by model-venv.
-test: model-venv vet test-go test-race
+test: model-venv lint test-go test-race
 
 vet:
 	$(GO) vet ./...

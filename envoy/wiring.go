@@ -239,7 +239,8 @@ func ClusterPort(b *bootstrapv3.Bootstrap, name string) (host string, port uint3
 }
 
 func isHTTP2(c *clusterv3.Cluster) bool {
-	if c.GetHttp2ProtocolOptions() != nil { //nolint:staticcheck // deprecated form still works
+	//lint:ignore SA1019 the deprecated form still configures HTTP/2 in Envoy
+	if c.GetHttp2ProtocolOptions() != nil {
 		return true
 	}
 	any := c.GetTypedExtensionProtocolOptions()["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"]

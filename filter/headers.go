@@ -46,7 +46,9 @@ func lookup(hs [][2]string, key string) (string, bool) {
 // win over the deprecated per-headers copy.
 func attributes(req *extprocv3.ProcessingRequest, h *extprocv3.HttpHeaders) map[string]*structpb.Value {
 	out := map[string]*structpb.Value{}
-	for _, src := range []map[string]*structpb.Struct{h.GetAttributes(), req.GetAttributes()} {
+	//lint:ignore SA1019 older Envoys put attributes on the headers message
+	perHeaders := h.GetAttributes()
+	for _, src := range []map[string]*structpb.Struct{perHeaders, req.GetAttributes()} {
 		for k, v := range src[attributesKey].GetFields() {
 			out[k] = v
 		}

@@ -458,7 +458,9 @@ func applyHeaders(m *Message, hm *extprocv3.HeaderMutation) error {
 		// Envoy 1.27+ reads raw_value only; a value-only header arrives empty.
 		v := string(h.GetRawValue())
 		action := o.GetAppendAction()
+		//lint:ignore SA1019 servers still send the deprecated append field, and Envoy still honours it
 		if o.GetAppend() != nil {
+			//lint:ignore SA1019 see above
 			if o.GetAppend().GetValue() {
 				action = corev3.HeaderValueOption_APPEND_IF_EXISTS_OR_ADD
 			} else {
