@@ -36,6 +36,8 @@ type Config struct {
 	AssumedResponseBodyMode  string        `yaml:"assumed_response_body_mode"`
 	GRPCMaxMessageBytes      int           `yaml:"grpc_max_message_bytes"`
 	GRPCMaxConcurrentStreams int           `yaml:"grpc_max_concurrent_streams"`
+	SlowBodyBytes            int           `yaml:"slow_body_bytes"`
+	SlowBodyTimeout          time.Duration `yaml:"slow_body_timeout"`
 	Block                    Block         `yaml:"block"`
 	Metadata                 Metadata      `yaml:"metadata"`
 	UpstreamHeaders          Headers       `yaml:"upstream_headers"`
@@ -137,6 +139,8 @@ func Default() Config {
 		AssumedResponseBodyMode:  "STREAMED",
 		GRPCMaxMessageBytes:      8 << 20,
 		GRPCMaxConcurrentStreams: 10000,
+		SlowBodyBytes:            32 << 10,
+		SlowBodyTimeout:          2 * time.Second,
 		Block:                    Block{Status: 403, ErrorStatus: 500},
 		Metadata:                 Metadata{Namespace: "bulwark", MaxRules: 32},
 		UpstreamHeaders:          Headers{Enabled: false, Prefix: "x-bulwark-"},
@@ -184,6 +188,12 @@ func (c Config) Validate() error {
 	}
 	if c.GRPCMaxMessageBytes < 64<<10 {
 		return bad("grpc_max_message_bytes", "%d is below 65536", c.GRPCMaxMessageBytes)
+	}
+	if c.SlowBodyBytes < 0 {
+		return bad("slow_body_bytes", "%d is negative", c.SlowBodyBytes)
+	}
+	if c.SlowBodyTimeout < 0 || c.SlowBodyTimeout > time.Hour {
+		return bad("slow_body_timeout", "%v is outside 0..1h", c.SlowBodyTimeout)
 	}
 	if c.GRPCMaxConcurrentStreams < 1 {
 		return bad("grpc_max_concurrent_streams", "%d must be at least 1", c.GRPCMaxConcurrentStreams)

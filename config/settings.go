@@ -93,6 +93,8 @@ func Settings() []Setting {
 		str("assumed_response_body_mode", "response body mode assumed when Envoy sends no protocol_config", func(c *Config) *string { return &c.AssumedResponseBodyMode }),
 		num("grpc_max_message_bytes", "largest ext_proc message accepted; must exceed Envoy's buffer limit for BUFFERED bodies", func(c *Config) *int { return &c.GRPCMaxMessageBytes }),
 		num("grpc_max_concurrent_streams", "ext_proc streams (HTTP requests in flight) per Envoy connection", func(c *Config) *int { return &c.GRPCMaxConcurrentStreams }),
+		num("slow_body_bytes", "bodies at least this large get an override_message_timeout before inspection; 0 = never", func(c *Config) *int { return &c.SlowBodyBytes }),
+		duration("slow_body_timeout", "message timeout asked of Envoy for such bodies (Envoy caps it at max_message_timeout)", func(c *Config) *time.Duration { return &c.SlowBodyTimeout }),
 		num("block.status", "HTTP status of the block page", func(c *Config) *int { return &c.Block.Status }),
 		num("block.error_status", "HTTP status sent when failing closed", func(c *Config) *int { return &c.Block.ErrorStatus }),
 		str("metadata.namespace", "Envoy dynamic-metadata namespace for verdicts; list it in metadata_options.receiving_namespaces", func(c *Config) *string { return &c.Metadata.Namespace }),

@@ -359,3 +359,21 @@ func TestImmediateResponseWithoutStatusIsHarness200(t *testing.T) {
 		t.Fatal("block page went out as 200")
 	}
 }
+
+// A large body takes CRS longer than Envoy's message_timeout; Bulwark asks
+// for more time first, and Envoy (max_message_timeout set) grants it.
+func TestLargeBodyExtendsMessageTimeout(t *testing.T) {
+	t.Parallel()
+	body := "data=" + strings.Repeat("lorem ipsum dolor ", 4000) + "&q=1"
+	f := &envoysim.Filter{Mode: mode(procv3.ProcessingMode_BUFFERED), MessageTimeout: 20 * time.Millisecond, MaxMessageTimeout: slow}
+	slowOK, _ := serve(t, filter.Options{Engine: newEngine(t, nil), SlowBodyBytes: 32 << 10, SlowBodyTimeout: slow})
+	res := do(t, f, slowOK, post("/f", "application/x-www-form-urlencoded", body), nil)
+	if res.Local != nil {
+		t.Fatalf("large clean body: %+v", res.Local)
+	}
+	plain, _ := serve(t, filter.Options{Engine: newEngine(t, nil)})
+	res = do(t, f, plain, post("/f", "application/x-www-form-urlencoded", body), nil)
+	if res.Local == nil || res.Local.Status != 504 {
+		t.Fatalf("without the override the harness should time out like Envoy: %+v", res.Local)
+	}
+}

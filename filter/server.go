@@ -82,6 +82,13 @@ type Options struct {
 	OffenderAttacks       int
 	OffenderThresholdDrop int
 	OffenderMLBoost       int
+
+	// SlowBodyBytes and SlowBodyTimeout: before inspecting a body of at
+	// least SlowBodyBytes, Bulwark asks Envoy for SlowBodyTimeout instead of
+	// its message_timeout (override_message_timeout; Envoy honours it up to
+	// its max_message_timeout). 0 turns this off.
+	SlowBodyBytes   int
+	SlowBodyTimeout time.Duration
 }
 
 func (o *Options) setDefaults() {
@@ -175,6 +182,7 @@ func (s *Server) Process(srv extprocv3.ExternalProcessor_ProcessServer) error {
 	m.streams.Inc()
 	m.activeStream.Inc()
 	st := newStream(ctx, opts)
+	st.sendEarly = srv.Send
 	defer func() {
 		st.finish()
 		m.activeStream.Dec()

@@ -159,6 +159,8 @@ func (a *App) filterOptions(cfg config.Config, rt *runtime) filter.Options {
 		OffenderAttacks:       cfg.ClientMemory.OffenderAttacks,
 		OffenderThresholdDrop: cfg.ClientMemory.OffenderThresholdDrop,
 		OffenderMLBoost:       cfg.ClientMemory.OffenderMLBoost,
+		SlowBodyBytes:         cfg.SlowBodyBytes,
+		SlowBodyTimeout:       cfg.SlowBodyTimeout,
 		FailOpen:              cfg.FailMode == "open",
 		BlockStatus:           cfg.Block.Status,
 		ErrorStatus:           cfg.Block.ErrorStatus,
