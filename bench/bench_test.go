@@ -103,19 +103,12 @@ func serve(b testing.TB, e *waf.Engine) extprocv3.ExternalProcessorClient {
 	if err != nil {
 		b.Fatal(err)
 	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	client, stop, err := envoysim.Loopback(srv)
 	if err != nil {
 		b.Fatal(err)
 	}
-	gs := grpc.NewServer()
-	extprocv3.RegisterExternalProcessorServer(gs, srv)
-	go func() { _ = gs.Serve(lis) }()
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = conn.Close(); gs.Stop() })
-	return extprocv3.NewExternalProcessorClient(conn)
+	b.Cleanup(stop)
+	return client
 }
 
 var roundTrip = &envoysim.Filter{

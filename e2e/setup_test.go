@@ -2,14 +2,11 @@ package e2e
 
 import (
 	"context"
-	"net"
 	"strconv"
 	"testing"
 
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 	"go.uber.org/goleak"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/bulwark-waf/bulwark/e2e/envoysim"
 	"github.com/bulwark-waf/bulwark/filter"
@@ -42,22 +39,12 @@ func serve(t testing.TB, opts filter.Options) (extprocv3.ExternalProcessorClient
 	if err != nil {
 		t.Fatal(err)
 	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	client, stop, err := envoysim.Loopback(srv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	gs := grpc.NewServer()
-	extprocv3.RegisterExternalProcessorServer(gs, srv)
-	go func() { _ = gs.Serve(lis) }()
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = conn.Close()
-		gs.Stop()
-	})
-	return extprocv3.NewExternalProcessorClient(conn), srv
+	t.Cleanup(stop)
+	return client, srv
 }
 
 // echo is an upstream that answers 200 with a small JSON body.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net"
 	"os"
 	"testing"
 	"time"
@@ -13,11 +12,10 @@ import (
 	procv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 	"go.uber.org/goleak"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
+	"github.com/bulwark-waf/bulwark/e2e/envoysim"
 	"github.com/bulwark-waf/bulwark/filter"
 	"github.com/bulwark-waf/bulwark/waf"
 )
@@ -43,19 +41,12 @@ func serve(t testing.TB, opts filter.Options) extprocv3.ExternalProcessorClient 
 	if err != nil {
 		t.Fatal(err)
 	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	client, stop, err := envoysim.Loopback(srv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	gs := grpc.NewServer()
-	extprocv3.RegisterExternalProcessorServer(gs, srv)
-	go func() { _ = gs.Serve(lis) }()
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = conn.Close(); gs.Stop() })
-	return extprocv3.NewExternalProcessorClient(conn)
+	t.Cleanup(stop)
+	return client
 }
 
 func hdrs(eos bool, kv ...string) *extprocv3.HttpHeaders {

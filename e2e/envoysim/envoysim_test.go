@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net"
 	"testing"
 	"time"
 
@@ -12,9 +11,7 @@ import (
 	procv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 )
 
@@ -54,19 +51,12 @@ func (s *scripted) Process(srv extprocv3.ExternalProcessor_ProcessServer) error 
 
 func start(t *testing.T, answer func(int, *extprocv3.ProcessingRequest) (*extprocv3.ProcessingResponse, error)) extprocv3.ExternalProcessorClient {
 	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	client, stop, err := Loopback(&scripted{answer: answer})
 	if err != nil {
 		t.Fatal(err)
 	}
-	gs := grpc.NewServer()
-	extprocv3.RegisterExternalProcessorServer(gs, &scripted{answer: answer})
-	go func() { _ = gs.Serve(lis) }()
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = conn.Close(); gs.Stop() })
-	return extprocv3.NewExternalProcessorClient(conn)
+	t.Cleanup(stop)
+	return client
 }
 
 func cont(req *extprocv3.ProcessingRequest) *extprocv3.ProcessingResponse {
@@ -101,7 +91,9 @@ func TestHarnessBehavesLikeEnvoy(t *testing.T) {
 			func(int, *extprocv3.ProcessingRequest) (*extprocv3.ProcessingResponse, error) {
 				return &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_ImmediateResponse{ImmediateResponse: &extprocv3.ImmediateResponse{Body: []byte("no")}}}, nil
 			},
-			func(r *Result) bool { return r.Local != nil && r.Local.Status == 200 && r.Local.FromServer && r.Upstream == nil }},
+			func(r *Result) bool {
+				return r.Local != nil && r.Local.Status == 200 && r.Local.FromServer && r.Upstream == nil
+			}},
 		{"informational status becomes 200", Filter{},
 			func(int, *extprocv3.ProcessingRequest) (*extprocv3.ProcessingResponse, error) {
 				return &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_ImmediateResponse{ImmediateResponse: &extprocv3.ImmediateResponse{Status: &typev3.HttpStatus{Code: 100}}}}, nil
@@ -117,7 +109,9 @@ func TestHarnessBehavesLikeEnvoy(t *testing.T) {
 			func(int, *extprocv3.ProcessingRequest) (*extprocv3.ProcessingResponse, error) {
 				return nil, status.Error(codes.Internal, "boom")
 			},
-			func(r *Result) bool { return r.Local != nil && r.Local.Status == 500 && status.Code(r.StreamErr) == codes.Internal }},
+			func(r *Result) bool {
+				return r.Local != nil && r.Local.Status == 500 && status.Code(r.StreamErr) == codes.Internal
+			}},
 		{"clean close continues without the server", Filter{Mode: buffered},
 			func(n int, _ *extprocv3.ProcessingRequest) (*extprocv3.ProcessingResponse, error) {
 				return nil, io.EOF
@@ -137,7 +131,9 @@ func TestHarnessBehavesLikeEnvoy(t *testing.T) {
 				}
 				return r, nil
 			},
-			func(r *Result) bool { return r.Upstream.Get("x-a") == "" && hasKey(r.Upstream.Headers, "x-a") && r.Upstream.Get("x-b") == "w" }},
+			func(r *Result) bool {
+				return r.Upstream.Get("x-a") == "" && hasKey(r.Upstream.Headers, "x-a") && r.Upstream.Get("x-b") == "w"
+			}},
 		{"both value and raw_value is a 500", Filter{},
 			func(n int, req *extprocv3.ProcessingRequest) (*extprocv3.ProcessingResponse, error) {
 				r := cont(req)
@@ -163,13 +159,19 @@ func TestHarnessBehavesLikeEnvoy(t *testing.T) {
 				}
 				return r, nil
 			},
-			func(r *Result) bool { return len(r.Sent) == 2 && r.Sent[1] == "response_headers" && string(r.Upstream.Body) == "hello" }},
+			func(r *Result) bool {
+				return len(r.Sent) == 2 && r.Sent[1] == "response_headers" && string(r.Upstream.Body) == "hello"
+			}},
 		{"buffered body over the limit is Envoy's 413", Filter{Mode: buffered, BufferLimit: 3},
-			func(_ int, req *extprocv3.ProcessingRequest) (*extprocv3.ProcessingResponse, error) { return cont(req), nil },
+			func(_ int, req *extprocv3.ProcessingRequest) (*extprocv3.ProcessingResponse, error) {
+				return cont(req), nil
+			},
 			func(r *Result) bool { return r.Local != nil && r.Local.Status == 413 && !r.Local.FromServer }},
 		{"observability mode never waits", Filter{ObservabilityMode: true, Mode: &procv3.ProcessingMode{RequestBodyMode: procv3.ProcessingMode_STREAMED}},
 			func(int, *extprocv3.ProcessingRequest) (*extprocv3.ProcessingResponse, error) { return nil, nil },
-			func(r *Result) bool { return r.Local == nil && string(r.Upstream.Body) == "hello" && r.Downstream != nil }},
+			func(r *Result) bool {
+				return r.Local == nil && string(r.Upstream.Body) == "hello" && r.Downstream != nil
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
