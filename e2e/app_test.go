@@ -240,3 +240,62 @@ func TestGracefulDrain(t *testing.T) {
 		t.Fatal("Run did not return after the last stream ended")
 	}
 }
+
+// Policies are chosen per route from what Envoy sends, and reload with the
+// rest of the config.
+func TestPolicySelectionAndReload(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "bulwark.yaml")
+	policies := `ml: {mode: or}
+policies:
+- name: api
+  route: api-route
+  mode: %s
+- name: beta
+  path_prefix: /beta/
+  engine: DetectionOnly
+`
+	writeFile(t, cfgPath, strings.Replace(policies, "%s", "ml", 1))
+	a, client, _, _, _ := startApp(t, "--config", cfgPath)
+	ctx := context.Background()
+	apiRoute := &envoysim.Filter{Attributes: map[string]string{"xds.route_name": "api-route", "source.address": "192.0.2.1:1000"}}
+	res, err := apiRoute.Do(ctx, client, get(crsFalsePositive), echo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Blocked() || metaField(res, "policy") != "api" || metaField(res, "mode") != "ml" {
+		t.Fatalf("api route: blocked=%v metadata %v", res.Blocked(), res.Metadata)
+	}
+	res, err = (&envoysim.Filter{}).Do(ctx, client, get("/beta/items?id=1%27%20UNION%20SELECT%20password%20FROM%20users--"), echo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Blocked() || metaField(res, "policy") != "beta" || metaField(res, "action") != "would_block" {
+		t.Fatalf("beta path: blocked=%v metadata %v", res.Blocked(), res.Metadata)
+	}
+	res, err = (&envoysim.Filter{}).Do(ctx, client, get(crsFalsePositive), echo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Blocked() {
+		t.Fatalf("default policy (or) should block CRS's 942190 hit: %v", res.Metadata)
+	}
+	writeFile(t, cfgPath, strings.Replace(policies, "%s", "crs", 1))
+	if err := a.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	res, err = apiRoute.Do(ctx, client, get(crsFalsePositive), echo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Blocked() {
+		t.Fatalf("after reload the api policy is crs and must block: %v", res.Metadata)
+	}
+	writeFile(t, cfgPath, strings.Replace(policies, "%s", "sometimes", 1))
+	if err := a.Reload(ctx); err == nil || !strings.Contains(err.Error(), "policies[0].mode") {
+		t.Fatalf("bad policy reload: %v", err)
+	}
+	if res, _ := apiRoute.Do(ctx, client, get(crsFalsePositive), echo); !res.Blocked() {
+		t.Fatal("a bad policy file replaced the running policies")
+	}
+}

@@ -226,7 +226,7 @@ func (a *App) shutdown() {
 	a.mu.Lock()
 	timeout := a.cfg.ShutdownTimeout
 	a.mu.Unlock()
-	a.logger.Info("draining", "timeout", timeout)
+	a.logger.Info("draining", "timeout", timeout.String())
 	done := make(chan struct{})
 	go func() {
 		a.grpc.GracefulStop()
