@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/corazawaf/coraza/v3/types"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	procv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/bulwark-waf/bulwark/e2e/envoysim"
 	"github.com/bulwark-waf/bulwark/filter"
+	"github.com/bulwark-waf/bulwark/model"
 	"github.com/bulwark-waf/bulwark/waf"
 )
 
@@ -341,4 +343,60 @@ func (c *countingServer) Process(s extprocv3.ExternalProcessor_ProcessServer) er
 	c.open <- <-c.open + 1
 	defer func() { c.open <- <-c.open - 1 }()
 	return c.ExternalProcessorServer.Process(s)
+}
+
+// BenchmarkDecisionSequential and BenchmarkDecisionParallel measure the
+// request-body verdict with the model run before CRS's phase 2 (what Bulwark
+// does, so rules can read TX:ML_SCORE*) against the model run in a goroutine
+// alongside phase 2 and joined before the verdict.
+func BenchmarkDecisionSequential(b *testing.B) {
+	e, m := engine(b), scoringModel(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		tx := phase1(ctx, e)
+		_ = m.Score(ctx, modelRequest)
+		_, _ = tx.ProcessRequestBody()
+		tx.ProcessLogging()
+		_ = tx.Close()
+	}
+}
+
+func BenchmarkDecisionParallel(b *testing.B) {
+	e, m := engine(b), scoringModel(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		tx := phase1(ctx, e)
+		done := make(chan model.Scores, 1)
+		go func() { done <- m.Score(ctx, modelRequest) }()
+		_, _ = tx.ProcessRequestBody()
+		<-done
+		tx.ProcessLogging()
+		_ = tx.Close()
+	}
+}
+
+var modelRequest = &model.Request{Method: "POST", URI: "/checkout/submit", Headers: reqHeaders, Body: []byte(form1KB), ClientIP: "203.0.113.7"}
+
+func scoringModel(b testing.TB) *model.Model {
+	m, err := model.Default()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return m
+}
+
+// phase1 runs the request up to a written body, ready for phase 2.
+func phase1(ctx context.Context, e *waf.Engine) types.Transaction {
+	tx := e.NewTransaction(ctx, "")
+	tx.ProcessConnection("203.0.113.7", 51234, "10.0.0.2", 8080)
+	tx.ProcessURI("/checkout/submit", "POST", "HTTP/1.1")
+	tx.AddRequestHeader("host", "shop.example")
+	for _, h := range reqHeaders {
+		tx.AddRequestHeader(h[0], h[1])
+	}
+	tx.ProcessRequestHeaders()
+	_, _, _ = tx.WriteRequestBody([]byte(form1KB))
+	return tx
 }
