@@ -7,7 +7,7 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -s -w -X github.com/bulwark-waf/bulwark/cmd/extproc/app.Version=$(VERSION)
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: all build run test test-go test-race vet lint fmt bench settings-doc clean
+.PHONY: all build run test test-go test-race vet lint fmt bench modes settings-doc clean
 
 all: build
 
@@ -46,6 +46,13 @@ bench:
 	mkdir -p build
 	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) -timeout 60m ./bench/ ./model/ | tee build/bench.txt
 	$(GO) run ./bench/report -command 'make bench BENCH_COUNT=$(BENCH_COUNT)' < build/bench.txt > docs/BENCHMARKS.md
+
+# Every combination mode through the real ext_proc server on the held-out
+# corpus split (make corpus first); writes docs/MODES.md.
+MODES_LIMIT ?= 6000
+modes: build
+	@test -f $(MODEL_CORPUS)/test.jsonl || { echo "no corpus: run 'make corpus' first"; exit 1; }
+	$(BIN) modes --data $(MODEL_CORPUS)/test.jsonl --limit $(MODES_LIMIT) --out docs/MODES.md
 
 # Prints the settings table that README.md must contain (config tests check it).
 settings-doc:
