@@ -364,8 +364,10 @@ func TestImmediateResponseWithoutStatusIsHarness200(t *testing.T) {
 // for more time first, and Envoy (max_message_timeout set) grants it.
 func TestLargeBodyExtendsMessageTimeout(t *testing.T) {
 	t.Parallel()
-	body := "data=" + strings.Repeat("lorem ipsum dolor ", 4000) + "&q=1"
-	f := &envoysim.Filter{Mode: mode(procv3.ProcessingMode_BUFFERED), MessageTimeout: 20 * time.Millisecond, MaxMessageTimeout: slow}
+	// About 110 KB: CRS needs well over a second, far past the 400 ms
+	// message_timeout, while the headers phase fits easily.
+	body := "data=" + strings.Repeat("lorem ipsum dolor ", 6000) + "&q=1"
+	f := &envoysim.Filter{Mode: mode(procv3.ProcessingMode_BUFFERED), MessageTimeout: 400 * time.Millisecond, MaxMessageTimeout: slow}
 	slowOK, _ := serve(t, filter.Options{Engine: newEngine(t, nil), SlowBodyBytes: 32 << 10, SlowBodyTimeout: slow})
 	res := do(t, f, slowOK, post("/f", "application/x-www-form-urlencoded", body), nil)
 	if res.Local != nil {
