@@ -30,9 +30,12 @@ vet:
 test-go:
 	$(GO) test -count=1 -timeout 15m ./...
 
-# The protocol state machine and the harness under the race detector.
+# The protocol state machine, the harness, the wiring and the reload path
+# under the race detector (the CRS-heavy suites run without it).
+RACE_E2E := TestReloadUnderLoad|TestGracefulDrain|TestPolicySelectionAndReload|TestAttacksAndCleanTrafficInEveryMode|TestCombinationModes
 test-race:
-	$(GO) test -count=1 -race -timeout 10m ./filter/... ./e2e/envoysim/... ./cmd/extproc/app/... ./config/...
+	$(GO) test -count=1 -race -timeout 10m ./filter/... ./e2e/envoysim/... ./config/... ./verdict/...
+	$(GO) test -count=1 -race -timeout 10m -run '$(RACE_E2E)' ./e2e/
 
 lint: vet
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
