@@ -1,0 +1,318 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/bulwark-waf/bulwark/model"
+	"github.com/bulwark-waf/bulwark/model/evaluate"
+	"github.com/bulwark-waf/bulwark/waf"
+)
+
+type headerFlags [][2]string
+
+func (h *headerFlags) String() string { return fmt.Sprint(*h) }
+
+func (h *headerFlags) Set(v string) error {
+	k, val, ok := strings.Cut(v, ":")
+	if !ok {
+		return fmt.Errorf("header %q: want 'Name: value'", v)
+	}
+	*h = append(*h, [2]string{strings.ToLower(strings.TrimSpace(k)), strings.TrimSpace(val)})
+	return nil
+}
+
+type dataFlags []string
+
+func (d *dataFlags) String() string { return strings.Join(*d, "&") }
+
+func (d *dataFlags) Set(v string) error {
+	if strings.HasPrefix(v, "@") {
+		b, err := readPath(v[1:])
+		if err != nil {
+			return err
+		}
+		v = string(b)
+	}
+	*d = append(*d, v)
+	return nil
+}
+
+func readPath(p string) ([]byte, error) {
+	if p == "-" {
+		return io.ReadAll(os.Stdin)
+	}
+	return os.ReadFile(p)
+}
+
+// checkResult is the --json output of `extproc check`.
+type checkResult struct {
+	Method    string         `json:"method"`
+	URI       string         `json:"uri"`
+	Threshold int            `json:"threshold"`
+	Attack    bool           `json:"attack"`
+	Scores    model.Scores   `json:"scores"`
+	Fields    []checkField   `json:"fields"`
+	CRS       *checkCRS      `json:"crs,omitempty"`
+	Model     model.Metadata `json:"-"`
+}
+
+type checkField struct {
+	Part    string         `json:"part"`
+	Name    string         `json:"field"`
+	Skipped bool           `json:"prefiltered,omitempty"`
+	Overall int            `json:"overall"`
+	Class   map[string]int `json:"class"`
+}
+
+type checkCRS struct {
+	Paranoia     int         `json:"paranoia_level"`
+	Blocked      bool        `json:"blocked"`
+	AnomalyScore int         `json:"anomaly_score"`
+	Rules        []waf.Match `json:"rules"`
+	Error        string      `json:"error,omitempty"`
+}
+
+// runCheck scores one request given curl-style or as a raw HTTP request.
+func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var headers headerFlags
+	var data dataFlags
+	method := fs.String("X", "", "request method (default GET, or POST with -d)")
+	fs.Var(&headers, "H", "header 'Name: value' (repeatable)")
+	fs.Var(&data, "d", "request body, or @file (repeatable, joined with &)")
+	cookie := fs.String("b", "", "cookie string 'a=1; b=2'")
+	raw := fs.String("raw", "", "read a raw HTTP/1.x request from this file (- for stdin)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	modelPath := fs.String("model", "", "model file (default: the embedded model)")
+	noCRS := fs.Bool("no-crs", false, "skip the CRS verdict")
+	paranoia := fs.Int("paranoia", 1, "CRS paranoia level")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, `usage: extproc check [-X METHOD] [-H 'Name: value']... [-d BODY] [-b COOKIES] URL
+       extproc check --raw FILE|-      (a raw HTTP request, e.g. from a proxy log)`)
+		fs.PrintDefaults()
+	}
+	// Like curl, the URL may come before, between or after the flags.
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	var req *model.Request
+	var err error
+	switch {
+	case *raw != "":
+		if len(positional) > 0 {
+			return errors.New("check: give either --raw or a URL, not both")
+		}
+		req, err = parseRaw(*raw)
+		if err != nil {
+			return fmt.Errorf("check: %w", err)
+		}
+	case len(positional) == 1:
+		req, err = curlRequest(positional[0], *method, headers, data, *cookie)
+		if err != nil {
+			return fmt.Errorf("check: %w", err)
+		}
+	default:
+		fs.Usage()
+		return errors.New("check: need exactly one URL or --raw")
+	}
+	m, err := loadModel(*modelPath)
+	if err != nil {
+		return fmt.Errorf("check: %w", err)
+	}
+	scores, fields := m.ScoreFields(ctx, req)
+	res := checkResult{Method: req.Method, URI: req.URI, Threshold: m.Info().DefaultThreshold, Scores: scores, Model: m.Info()}
+	res.Attack = scores.Overall <= res.Threshold
+	for _, f := range fields {
+		cf := checkField{Part: f.Field.Part, Name: f.Field.Name, Skipped: f.Skipped, Overall: f.Overall, Class: map[string]int{}}
+		for i, c := range model.Classes {
+			cf.Class[c] = f.Class[i]
+		}
+		res.Fields = append(res.Fields, cf)
+	}
+	if !*noCRS {
+		res.CRS = crsVerdict(ctx, req, *paranoia)
+	}
+	if *asJSON {
+		e := json.NewEncoder(stdout)
+		e.SetIndent("", "  ")
+		return e.Encode(res)
+	}
+	printCheck(stdout, &res)
+	return nil
+}
+
+func crsVerdict(ctx context.Context, req *model.Request, pl int) *checkCRS {
+	out := &checkCRS{Paranoia: pl}
+	cfg := waf.DefaultConfig()
+	cfg.ParanoiaLevel = pl
+	eng, err := waf.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		out.Error = err.Error()
+		return out
+	}
+	v, err := eng.Inspect(ctx, &waf.Request{Method: req.Method, URI: req.URI, Proto: "HTTP/1.1", Headers: evaluate.WireHeaders(req), Body: req.Body, ClientIP: "192.0.2.10"})
+	if err != nil {
+		out.Error = err.Error()
+		return out
+	}
+	out.Blocked = v.Interrupted
+	out.AnomalyScore = v.InboundScore
+	out.Rules = v.Logged()
+	return out
+}
+
+func curlRequest(rawURL, method string, headers headerFlags, data dataFlags, cookie string) (*model.Request, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil || (u.Scheme == "" && !strings.HasPrefix(rawURL, "/")) {
+		// curl accepts "host/path"; so do we.
+		u, err = url.Parse("http://" + rawURL)
+		if err != nil {
+			return nil, fmt.Errorf("url %q: %w", rawURL, err)
+		}
+	}
+	uri := u.EscapedPath()
+	if uri == "" {
+		uri = "/"
+	}
+	if u.RawQuery != "" {
+		uri += "?" + u.RawQuery
+	}
+	r := &model.Request{Method: method, URI: uri}
+	if u.Host != "" {
+		r.Headers = append(r.Headers, [2]string{"host", u.Host})
+	}
+	hasCT := false
+	for _, h := range headers {
+		if h[0] == "content-type" {
+			hasCT = true
+		}
+	}
+	r.Headers = append(r.Headers, headers...)
+	if cookie != "" {
+		r.Headers = append(r.Headers, [2]string{"cookie", cookie})
+	}
+	if len(data) > 0 {
+		r.Body = []byte(strings.Join(data, "&"))
+		if !hasCT {
+			r.Headers = append(r.Headers, [2]string{"content-type", "application/x-www-form-urlencoded"})
+		}
+		if r.Method == "" {
+			r.Method = "POST"
+		}
+	}
+	if r.Method == "" {
+		r.Method = "GET"
+	}
+	return r, nil
+}
+
+func parseRaw(path string) (*model.Request, error) {
+	b, err := readPath(path)
+	if err != nil {
+		return nil, err
+	}
+	// Files written by hand often use bare \n line ends.
+	if !bytes.Contains(b, []byte("\r\n")) {
+		b = bytes.ReplaceAll(b, []byte("\n"), []byte("\r\n"))
+	}
+	br := bufio.NewReader(bytes.NewReader(b))
+	hr, err := http.ReadRequest(br)
+	if err != nil {
+		return nil, fmt.Errorf("raw request: %w", err)
+	}
+	body, err := io.ReadAll(hr.Body)
+	if err != nil {
+		return nil, fmt.Errorf("raw request body: %w", err)
+	}
+	if hr.ContentLength <= 0 && len(body) == 0 {
+		// No Content-Length: take whatever follows the headers.
+		body, _ = io.ReadAll(br)
+		body = bytes.TrimSuffix(body, []byte("\r\n"))
+	}
+	r := &model.Request{Method: hr.Method, URI: hr.RequestURI, Body: body}
+	if hr.Host != "" {
+		r.Headers = append(r.Headers, [2]string{"host", hr.Host})
+	}
+	for k, vs := range hr.Header {
+		for _, v := range vs {
+			r.Headers = append(r.Headers, [2]string{strings.ToLower(k), v})
+		}
+	}
+	return r, nil
+}
+
+func printCheck(w io.Writer, res *checkResult) {
+	verdict := "clean"
+	if res.Attack {
+		verdict = "ATTACK"
+	}
+	fmt.Fprintf(w, "%s %s\n", res.Method, res.URI)
+	fmt.Fprintf(w, "(model %s, trained %s)\n\n", res.Model.SchemaVersion, res.Model.Created)
+	fmt.Fprintf(w, "model score: %d  (%s; 1 = certainly an attack, 99 = clean; attack at <= %d)\n", res.Scores.Overall, verdict, res.Threshold)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, c := range model.Classes {
+		fmt.Fprintf(tw, "  %s\t%d\n", c, res.Scores.Class[c])
+	}
+	tw.Flush()
+	if len(res.Scores.Locations) > 0 {
+		fmt.Fprintln(w, "\nlocations:")
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		for _, l := range res.Scores.Locations {
+			fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\n", l.Class, l.Score, l.Part, quoteField(l.Field))
+		}
+		tw.Flush()
+	}
+	fmt.Fprintln(w, "\nfields:")
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, f := range res.Fields {
+		note := ""
+		if f.Skipped {
+			note = "prefiltered"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%d\t%s\n", f.Part, quoteField(f.Name), f.Overall, note)
+	}
+	tw.Flush()
+	if c := res.CRS; c != nil {
+		fmt.Fprintln(w)
+		switch {
+		case c.Error != "":
+			fmt.Fprintf(w, "CRS PL%d: error: %s\n", c.Paranoia, c.Error)
+		case c.Blocked:
+			fmt.Fprintf(w, "CRS PL%d: BLOCKED, anomaly score %d\n", c.Paranoia, c.AnomalyScore)
+		default:
+			fmt.Fprintf(w, "CRS PL%d: allowed, anomaly score %d\n", c.Paranoia, c.AnomalyScore)
+		}
+		for _, r := range c.Rules {
+			fmt.Fprintf(w, "  %d %s\n", r.ID, r.Message)
+		}
+	}
+}
+
+func quoteField(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return fmt.Sprintf("%q", s)
+}

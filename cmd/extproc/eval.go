@@ -1,0 +1,135 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/bulwark-waf/bulwark/model"
+	"github.com/bulwark-waf/bulwark/model/evaluate"
+	"github.com/bulwark-waf/bulwark/waf"
+)
+
+// runEval implements `extproc eval --data FILE.jsonl [--predictions OUT.csv]`.
+func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	data := fs.String("data", "", "JSON Lines requests: {id,label,category,method,uri,headers,body} (- for stdin)")
+	preds := fs.String("predictions", "", "write one CSV row per request with every score and the CRS anomaly score")
+	outDir := fs.String("out-dir", "eval-report", "directory for histogram.png, roc.png and report.json")
+	modelPath := fs.String("model", "", "model file (default: the embedded model)")
+	threshold := fs.Int("threshold", 0, "flag requests whose overall score is <= this (default: the model's)")
+	noCRS := fs.Bool("no-crs", false, "skip the CRS comparison")
+	paranoia := fs.Int("paranoia", 1, "CRS paranoia level for the comparison")
+	workers := fs.Int("workers", 0, "parallel workers (default: GOMAXPROCS)")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: extproc eval --data FILE.jsonl [--predictions OUT.csv] [--out-dir DIR] [--model FILE] [--no-crs]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *data == "" {
+		fs.Usage()
+		return errors.New("eval: --data is required")
+	}
+	m, err := loadModel(*modelPath)
+	if err != nil {
+		return fmt.Errorf("eval: %w", err)
+	}
+	t := *threshold
+	if t == 0 {
+		t = m.Info().DefaultThreshold
+	}
+	opt := evaluate.Options{Model: m, Workers: *workers}
+	crsName := "CRS"
+	if !*noCRS {
+		cfg := waf.DefaultConfig()
+		cfg.ParanoiaLevel = *paranoia
+		eng, err := waf.New(cfg, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+		if err != nil {
+			return fmt.Errorf("eval: crs: %w", err)
+		}
+		opt.WAF = eng
+		crsName = fmt.Sprintf("CRS PL%d", *paranoia)
+	}
+	var in io.Reader = os.Stdin
+	if *data != "-" {
+		f, err := os.Open(*data)
+		if err != nil {
+			return fmt.Errorf("eval: %w", err)
+		}
+		defer f.Close()
+		in = f
+	}
+	rows, err := evaluate.Score(ctx, in, opt)
+	if err != nil {
+		return fmt.Errorf("eval: %w", err)
+	}
+	rep := evaluate.Summarize(rows, t)
+	if err := os.MkdirAll(*outDir, 0o755); err != nil {
+		return fmt.Errorf("eval: %w", err)
+	}
+	if err := writeFile(filepath.Join(*outDir, "histogram.png"), func(w io.Writer) error { return evaluate.WriteHistogram(w, rows, t) }); err != nil {
+		return err
+	}
+	if err := writeFile(filepath.Join(*outDir, "roc.png"), func(w io.Writer) error { return evaluate.WriteROC(w, rows, &rep) }); err != nil {
+		return err
+	}
+	if err := writeFile(filepath.Join(*outDir, "report.json"), func(w io.Writer) error {
+		e := json.NewEncoder(w)
+		e.SetIndent("", "  ")
+		return e.Encode(rep)
+	}); err != nil {
+		return err
+	}
+	if *preds != "" {
+		if err := writeFile(*preds, func(w io.Writer) error { return evaluate.WritePredictions(w, rows) }); err != nil {
+			return err
+		}
+	}
+	if *asJSON {
+		e := json.NewEncoder(stdout)
+		e.SetIndent("", "  ")
+		return e.Encode(rep)
+	}
+	info := m.Info()
+	fmt.Fprintf(stdout, "model: %s, %s, trained %s, data sha256 %.12s\n", info.SchemaVersion, info.Trainer, info.Created, info.TrainingDataHash)
+	rep.WriteText(stdout, crsName)
+	fmt.Fprintf(stdout, "\nplots: %s, %s\n", filepath.Join(*outDir, "histogram.png"), filepath.Join(*outDir, "roc.png"))
+	return nil
+}
+
+func loadModel(path string) (*model.Model, error) {
+	if path == "" {
+		return model.Default()
+	}
+	return model.Load(path)
+}
+
+func writeFile(path string, fn func(io.Writer) error) error {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("eval: %w", err)
+		}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("eval: %w", err)
+	}
+	if err := fn(f); err != nil {
+		f.Close()
+		return fmt.Errorf("eval: write %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("eval: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,200 @@
+package evaluate
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"sort"
+	"strconv"
+	"sync"
+
+	"github.com/bulwark-waf/bulwark/model"
+	"github.com/bulwark-waf/bulwark/waf"
+)
+
+// Row is the outcome for one request.
+type Row struct {
+	ID          string
+	Label       string // "attack", "benign" or "" when unlabelled
+	Category    string
+	Family      string
+	Obfuscation string
+	Scores      model.Scores
+	// CRS side; CRSRan is false when CRS was not run or failed.
+	CRSRan     bool
+	CRSScore   int
+	CRSBlocked bool
+	CRSErr     string
+}
+
+// Labelled reports whether the row has a usable label.
+func (r *Row) Labelled() bool { return r.Label == "attack" || r.Label == "benign" }
+
+// Options for Score.
+type Options struct {
+	Model *model.Model
+	// WAF is the CRS engine to compare with; nil skips CRS.
+	WAF     *waf.Engine
+	Workers int
+}
+
+// Score reads JSON Lines records and scores each with the model and, if
+// configured, CRS. Rows come back in input order.
+func Score(ctx context.Context, in io.Reader, opt Options) ([]Row, error) {
+	if opt.Model == nil {
+		return nil, errors.New("evaluate: no model")
+	}
+	workers := opt.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	var recs []*model.Record
+	if err := model.ReadRecords(in, func(_ int, rec *model.Record) error {
+		recs = append(recs, rec)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("evaluate: %w", err)
+	}
+	rows := make([]Row, len(recs))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				rows[i] = scoreOne(ctx, recs[i], opt)
+			}
+		}()
+	}
+	for i := range recs {
+		if ctx.Err() != nil {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return rows, nil
+}
+
+func scoreOne(ctx context.Context, rec *model.Record, opt Options) Row {
+	req := rec.Request()
+	row := Row{ID: rec.ID, Label: rec.Label, Category: rec.Category, Family: rec.Family, Obfuscation: rec.Obfuscation}
+	row.Scores = opt.Model.Score(ctx, req)
+	if opt.WAF != nil {
+		wr := &waf.Request{ID: rec.ID, Method: req.Method, URI: req.URI, Proto: "HTTP/1.1", Headers: req.Headers, Body: req.Body, ClientIP: "192.0.2.10"}
+		wr.Headers = WireHeaders(req)
+		v, err := opt.WAF.Inspect(ctx, wr)
+		if err != nil {
+			row.CRSErr = err.Error()
+		} else {
+			row.CRSRan = true
+			row.CRSScore = v.InboundScore
+			row.CRSBlocked = v.Interrupted
+		}
+	}
+	return row
+}
+
+// WireHeaders adds the headers any client puts on the wire but eval data
+// often leaves out (Host, Content-Length), so CRS's protocol rules judge
+// the request that would really have been sent rather than an artefact of
+// the file format.
+func WireHeaders(r *model.Request) [][2]string {
+	var hasHost, hasLen bool
+	for _, kv := range r.Headers {
+		switch kv[0] {
+		case "host", ":authority":
+			hasHost = true
+		case "content-length", "transfer-encoding":
+			hasLen = true
+		}
+	}
+	h := make([][2]string, 0, len(r.Headers)+2)
+	if !hasHost {
+		h = append(h, [2]string{"host", "app.example"})
+	}
+	h = append(h, r.Headers...)
+	if !hasLen && len(r.Body) > 0 {
+		h = append(h, [2]string{"content-length", strconv.Itoa(len(r.Body))})
+	}
+	return h
+}
+
+// WritePredictions writes one CSV row per request with every score and the
+// CRS anomaly score.
+func WritePredictions(w io.Writer, rows []Row) error {
+	cw := csv.NewWriter(w)
+	head := []string{"id", "label", "category", "overall"}
+	head = append(head, model.Classes...)
+	head = append(head, "top_class", "top_part", "top_field", "crs_anomaly_score", "crs_blocked")
+	if err := cw.Write(head); err != nil {
+		return err
+	}
+	for i := range rows {
+		r := &rows[i]
+		rec := []string{r.ID, r.Label, r.Category, strconv.Itoa(r.Scores.Overall)}
+		for _, c := range model.Classes {
+			rec = append(rec, strconv.Itoa(r.Scores.Class[c]))
+		}
+		if len(r.Scores.Locations) > 0 {
+			l := r.Scores.Locations[0]
+			rec = append(rec, l.Class, l.Part, l.Field)
+		} else {
+			rec = append(rec, "", "", "")
+		}
+		if r.CRSRan {
+			rec = append(rec, strconv.Itoa(r.CRSScore), strconv.FormatBool(r.CRSBlocked))
+		} else {
+			rec = append(rec, "", "")
+		}
+		if err := cw.Write(rec); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// AUC is the probability that a random attack looks more suspicious than a
+// random benign request (ties count half): the Mann–Whitney form of ROC AUC.
+func AUC(attack, benign []float64) float64 {
+	if len(attack) == 0 || len(benign) == 0 {
+		return 0
+	}
+	type pt struct {
+		v   float64
+		pos bool
+	}
+	all := make([]pt, 0, len(attack)+len(benign))
+	for _, v := range attack {
+		all = append(all, pt{v, true})
+	}
+	for _, v := range benign {
+		all = append(all, pt{v, false})
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].v < all[j].v })
+	var rankSum float64
+	for i := 0; i < len(all); {
+		j := i
+		for j < len(all) && all[j].v == all[i].v {
+			j++
+		}
+		avg := float64(i+j+1) / 2 // 1-based average rank of the tie group
+		for k := i; k < j; k++ {
+			if all[k].pos {
+				rankSum += avg
+			}
+		}
+		i = j
+	}
+	np, nn := float64(len(attack)), float64(len(benign))
+	return (rankSum - np*(np+1)/2) / (np * nn)
+}

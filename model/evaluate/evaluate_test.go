@@ -1,0 +1,113 @@
+package evaluate
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"image/png"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/bulwark-waf/bulwark/model"
+)
+
+func TestAUC(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		atk, ben []float64
+		want     float64
+	}{
+		{"perfect", []float64{5, 6}, []float64{1, 2}, 1},
+		{"inverted", []float64{1, 2}, []float64{5, 6}, 0},
+		{"all tied", []float64{3, 3}, []float64{3, 3}, 0.5},
+		{"mixed", []float64{2, 4}, []float64{1, 3}, 0.75},
+		{"empty", nil, []float64{1}, 0},
+	}
+	for _, tc := range tests {
+		if got := AUC(tc.atk, tc.ben); math.Abs(got-tc.want) > 1e-12 {
+			t.Errorf("%s: AUC = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+const sample = `{"id":"a1","label":"attack","category":"sqli","method":"GET","uri":"/p?id=1%27%20or%201%3D1--","headers":{},"body":""}
+{"id":"a2","label":"attack","category":"xss","method":"GET","uri":"/p?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E","headers":{},"body":"","obfuscation":"url_full"}
+{"id":"b1","label":"benign","category":"benign","method":"GET","uri":"/p?q=hello","headers":{"User-Agent":"curl/8"},"body":""}
+{"id":"b2","label":"benign","method":"POST","uri":"/c","headers":{"Content-Type":"application/json"},"body":"{\"t\":\"drop me a line\"}"}
+{"id":"u1","method":"GET","uri":"/p?q=1","headers":{},"body":""}
+`
+
+func TestScoreSummarizeAndOutputs(t *testing.T) {
+	t.Parallel()
+	m, err := model.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := Score(context.Background(), strings.NewReader(sample), Options{Model: m, Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 5 || rows[0].ID != "a1" || rows[4].ID != "u1" {
+		t.Fatalf("rows out of order: %+v", rows)
+	}
+	rep := Summarize(rows, m.Info().DefaultThreshold)
+	if rep.Attacks != 2 || rep.Benign != 2 || rep.Unlabelled != 1 || rep.CRS {
+		t.Fatalf("counts: %+v", rep)
+	}
+	if rep.Overall.Model.Value() != 1 || rep.BenignFPR.Model.Value() != 0 || rep.ModelAUC != 1 {
+		t.Fatalf("plain attacks and benign requests misjudged: %+v", rep)
+	}
+	if rep.Obfuscated == nil || rep.Obfuscated.Model.N != 1 {
+		t.Fatalf("obfuscated slice: %+v", rep.Obfuscated)
+	}
+	var text bytes.Buffer
+	rep.WriteText(&text, "CRS PL1")
+	for _, want := range []string{"attacks TPR", "benign FPR", "threshold sweep", "(default)"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, text.String())
+		}
+	}
+	var preds bytes.Buffer
+	if err := WritePredictions(&preds, rows); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(&preds).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 6 || recs[0][0] != "id" || recs[0][len(recs[0])-2] != "crs_anomaly_score" {
+		t.Fatalf("predictions: %q", recs)
+	}
+	for name, draw := range map[string]func(*bytes.Buffer) error{
+		"histogram": func(b *bytes.Buffer) error { return WriteHistogram(b, rows, rep.Threshold) },
+		"roc":       func(b *bytes.Buffer) error { return WriteROC(b, rows, &rep) },
+	} {
+		var b bytes.Buffer
+		if err := draw(&b); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		img, err := png.Decode(&b)
+		if err != nil {
+			t.Fatalf("%s: not a PNG: %v", name, err)
+		}
+		if img.Bounds().Dx() != plotW {
+			t.Errorf("%s: width %d", name, img.Bounds().Dx())
+		}
+	}
+}
+
+func TestWireHeaders(t *testing.T) {
+	t.Parallel()
+	h := WireHeaders(&model.Request{Headers: [][2]string{{"x", "1"}}, Body: []byte("abc")})
+	want := [][2]string{{"host", "app.example"}, {"x", "1"}, {"content-length", "3"}}
+	if len(h) != len(want) {
+		t.Fatalf("got %q", h)
+	}
+	for i := range want {
+		if h[i] != want[i] {
+			t.Fatalf("got %q, want %q", h, want)
+		}
+	}
+}

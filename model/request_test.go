@@ -1,0 +1,139 @@
+package model
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestFields(t *testing.T) {
+	t.Parallel()
+	type pf struct{ Part, Name, Raw string }
+	tests := []struct {
+		name string
+		req  Request
+		want []pf
+	}{
+		{
+			name: "query, headers and cookies",
+			req: Request{Method: "GET", URI: "/a/b?x=1&y=%27or&<script>#frag", Headers: [][2]string{
+				{"host", "h"}, {"user-agent", "ua"}, {"cookie", "s=abc; t=%3Cb%3E"}, {"content-length", "3"},
+			}},
+			want: []pf{
+				{"path", "", "/a/b"}, {"query", "x", "1"}, {"query", "y", "%27or"}, {"query", "<script>", "<script>"},
+				{"header", "user-agent", "ua"}, {"cookie", "s", "abc"}, {"cookie", "t", "%3Cb%3E"},
+			},
+		},
+		{
+			name: "suspicious argument name is scored too",
+			req:  Request{URI: "/?a%27b=1"},
+			want: []pf{{"query", "a'b", "a%27b"}, {"query", "a'b", "1"}},
+		},
+		{
+			name: "json body flattened with paths",
+			req: Request{Method: "POST", URI: "/", Headers: [][2]string{{"content-type", "application/json; charset=utf-8"}},
+				Body: []byte(`{"b":{"c":"x","d":[1,"y"]},"a":"z","n":null}`)},
+			want: []pf{{"body", "b.c", "x"}, {"body", "b.d[0]", "1"}, {"body", "b.d[1]", "y"}, {"body", "a", "z"}},
+		},
+		{
+			name: "json escapes are undone",
+			req: Request{Method: "POST", URI: "/", Headers: [][2]string{{"content-type", "application/json"}},
+				Body: []byte(`{"t":"a\"b\\c\/\u003cx\u003e\ud83d\ude00\n","k'":-1.5e3}`)},
+			want: []pf{{"body", "t", "a\"b\\c/<x>\U0001F600\n"}, {"body", "k'", "k'"}, {"body", "k'", "-1.5e3"}},
+		},
+		{
+			name: "malformed json is one field",
+			req:  Request{Method: "POST", URI: "/", Headers: [][2]string{{"content-type", "application/json"}}, Body: []byte(`{"a":"x",}`)},
+			want: []pf{{"body", "", `{"a":"x",}`}},
+		},
+		{
+			name: "form body",
+			req:  Request{Method: "POST", URI: "/login", Headers: [][2]string{{"content-type", "application/x-www-form-urlencoded"}}, Body: []byte("u=a&p=b%27")},
+			want: []pf{{"path", "", "/login"}, {"body", "u", "a"}, {"body", "p", "b%27"}},
+		},
+		{
+			name: "json without content type is still split",
+			req:  Request{Method: "POST", URI: "/", Body: []byte(` {"q":"v"}`)},
+			want: []pf{{"body", "q", "v"}},
+		},
+		{
+			name: "other bodies are one field",
+			req:  Request{Method: "POST", URI: "/", Headers: [][2]string{{"content-type", "text/xml"}}, Body: []byte("<a>1</a>")},
+			want: []pf{{"body", "", "<a>1</a>"}},
+		},
+		{
+			name: "multipart file name is a field",
+			req: Request{Method: "POST", URI: "/", Headers: [][2]string{{"content-type", "multipart/form-data; boundary=XX"}},
+				Body: []byte("--XX\r\nContent-Disposition: form-data; name=\"f\"; filename=\"../../x.php\"\r\n\r\ndata\r\n--XX\r\nContent-Disposition: form-data; name=\"t\"\r\n\r\nhello\r\n--XX--\r\n")},
+			want: []pf{{"body", "f.filename", "../../x.php"}, {"body", "t", "hello"}},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var got []pf
+			for _, f := range Fields(&tc.req) {
+				got = append(got, pf{f.Part, f.Name, f.Raw})
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("got  %q\nwant %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestNormalize(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		raw, want string
+		form      bool
+		depth     int
+	}{
+		{raw: "%2527%2520OR", want: "' or", depth: 2},
+		{raw: "a+b", want: "a b", form: true, depth: 1},
+		{raw: "a+b", want: "a+b"},
+		{raw: "&#x3C;script&#62;", want: "<script>"},
+		{raw: `\u003cimg\x20src`, want: "<img src"},
+		{raw: "%u003cx", want: "<x", depth: 1},
+		{raw: "ｓｅｌｅｃｔ＇", want: "select'"},
+		{raw: "a%00b", want: "ab", depth: 1},
+		{raw: "100%", want: "100%"},
+		{raw: "%zz%4", want: "%zz%4"},
+	}
+	for _, tc := range tests {
+		f := Field{Raw: tc.raw, formEncoded: tc.form}
+		got, st := normalize(&f)
+		if got != tc.want || st.depth != tc.depth {
+			t.Errorf("normalize(%q) = %q depth %d, want %q depth %d", tc.raw, got, st.depth, tc.want, tc.depth)
+		}
+	}
+}
+
+func TestPrefilter(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		f    Field
+		skip bool
+	}{
+		{Field{Part: PartQuery, Raw: "550e8400-e29b-41d4-a716-446655440000"}, true},
+		{Field{Part: PartQuery, Raw: "john.doe@example.com"}, true},
+		{Field{Part: PartBody, Raw: "12 Harbour Road"}, true},
+		{Field{Part: PartBody, Raw: "Please select a date"}, false},
+		{Field{Part: PartQuery, Raw: "1 or true"}, false},
+		{Field{Part: PartQuery, Raw: "@@version"}, false},
+		{Field{Part: PartQuery, Raw: "x--"}, false},
+		{Field{Part: PartQuery, Raw: "a'b"}, false},
+		{Field{Part: PartHeader, Name: "accept", Raw: "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"}, true},
+		{Field{Part: PartHeader, Name: "accept-language", Raw: "en-GB,en;q=0.9"}, true},
+		{Field{Part: PartHeader, Name: "accept-language", Raw: "en; id"}, false},
+		{Field{Part: PartHeader, Name: "accept", Raw: "../../etc/passwd"}, false},
+		{Field{Part: PartHeader, Name: "user-agent", Raw: "text/html"}, false},
+		{Field{Part: PartBody, Name: "zip", Raw: "9750+IS", formEncoded: true}, true},
+		{Field{Part: PartBody, Name: "id", Raw: "1+or+1", formEncoded: true}, false},
+		{Field{Part: PartHeader, Name: "x", Raw: "9750+IS"}, false},
+	}
+	for _, tc := range tests {
+		if got := Prefiltered(&tc.f); got != tc.skip {
+			t.Errorf("Prefiltered(%s %q) = %v, want %v", tc.f.Name, tc.f.Raw, got, tc.skip)
+		}
+	}
+}
