@@ -129,6 +129,7 @@ func Settings() []Setting {
 		num("client_memory.offender_attacks", "recent attacks after which a client gets stricter thresholds; 0 = off", func(c *Config) *int { return &c.ClientMemory.OffenderAttacks }),
 		num("client_memory.offender_threshold_drop", "how much a repeat offender's CRS anomaly threshold drops", func(c *Config) *int { return &c.ClientMemory.OffenderThresholdDrop }),
 		num("client_memory.offender_ml_boost", "how much a repeat offender's model threshold rises", func(c *Config) *int { return &c.ClientMemory.OffenderMLBoost }),
+		boolean("waf.rx_prefilter", "Coraza's experimental regex pre-filter: CRS about 2.4x cheaper, but it missed 2 CRS regression stages (932311-7, 942220-2)", func(c *Config) *bool { return &c.WAF.RxPreFilter }),
 		list("waf.allowed_methods", "HTTP methods CRS accepts (911100); empty = CRS's default GET HEAD POST OPTIONS", func(c *Config) *[]string { return &c.WAF.AllowedMethods }),
 		list("waf.allowed_request_content_types", "request content types CRS accepts (920420); empty = CRS's default", func(c *Config) *[]string { return &c.WAF.AllowedRequestContentTypes }),
 		str("model.path", "LightGBM model file; empty uses the model embedded in the binary", func(c *Config) *string { return &c.Model.Path }),

@@ -59,6 +59,10 @@ type Config struct {
 	ResponseBodyLimitAction string `yaml:"response_body_limit_action"`
 	// ResponseBodyMimeTypes are the response content types phase 4 inspects.
 	ResponseBodyMimeTypes []string `yaml:"response_body_mime_types"`
+	// RxPreFilter turns on Coraza's experimental @rx pre-filter: about 2.4×
+	// less CRS time, but in the CRS regression suite it misses two stages
+	// that match without it (932311-7, 942220-2), so it is off by default.
+	RxPreFilter bool `yaml:"rx_prefilter"`
 	// AllowedMethods are the methods CRS accepts (rule 911100); empty keeps
 	// CRS's own default, GET HEAD POST OPTIONS.
 	AllowedMethods []string `yaml:"allowed_methods"`
@@ -169,6 +173,9 @@ func limitAction(a string) string {
 func (c Config) baseDirectives() string {
 	var b strings.Builder
 	b.WriteString("Include @coraza.conf-recommended\n")
+	if c.RxPreFilter {
+		b.WriteString("SecRxPreFilter On\n")
+	}
 	fmt.Fprintf(&b, "SecRuleEngine %s\n", c.Engine)
 	fmt.Fprintf(&b, "SecRequestBodyLimit %d\n", c.RequestBodyLimit)
 	// The in-memory limit equals the body limit so Coraza never spills bodies
