@@ -57,9 +57,10 @@ modes: build
 	@test -f $(MODEL_CORPUS)/test.jsonl || { echo "no corpus: run 'make corpus' first"; exit 1; }
 	$(BIN) modes --data $(MODEL_CORPUS)/test.jsonl --limit $(MODES_LIMIT) --out docs/MODES.md
 
-# Prints the settings table that README.md must contain (config tests check it).
+# Rewrites the settings table in README.md (config tests check it is current).
 settings-doc:
-	@$(GO) run ./cmd/extproc settings
+	$(GO) run ./cmd/extproc settings > build/settings.md
+	awk 'FNR==NR { table = table $$0 "\n"; next } /<!-- settings:begin/ { print; printf "%s", table; skip = 1; next } /<!-- settings:end/ { skip = 0 } !skip' build/settings.md README.md > build/README.md && mv build/README.md README.md
 
 clean:
 	rm -rf build
