@@ -35,6 +35,9 @@ COPY --from=build /out/bulwark /usr/local/bin/bulwark
 USER 65532:65532
 # ext_proc gRPC (and grpc.health.v1), then admin HTTP (/healthz, /readyz, /metrics).
 EXPOSE 50051 9090
-# No HEALTHCHECK: distroless has no shell or curl, and orchestrators probe
-# the admin port directly (see k8s/base/deployment.yaml).
+# distroless has no shell or curl, so the binary checks its own /readyz.
+# Kubernetes ignores HEALTHCHECK and probes the admin port directly (see
+# k8s/base/deployment.yaml); docker and compose use this.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
+    CMD ["/usr/local/bin/bulwark", "healthcheck"]
 ENTRYPOINT ["/usr/local/bin/bulwark"]

@@ -363,6 +363,8 @@ func PrintUsage(w io.Writer) {
        extproc eval --data F      evaluate the model and CRS on labelled JSON Lines
        extproc features ...       write the model's feature matrix
        extproc settings           print the table of every setting (Markdown)
+       extproc modes --data F     every combination mode through the ext_proc server
+       extproc healthcheck        exit 0 when a local Bulwark is ready (for HEALTHCHECK)
 
 Settings come from defaults, then the YAML file (--config or BULWARK_CONFIG),
 then environment variables, then flags.

@@ -5,12 +5,15 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/bulwark-waf/bulwark/cmd/extproc/app"
 	"github.com/bulwark-waf/bulwark/config"
@@ -27,13 +30,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	subs := map[string]subcommand{
-		"version":  runVersion,
-		"serve":    runServe,
-		"check":    runCheck,
-		"eval":     runEval,
-		"features": runFeatures,
-		"settings": runSettings,
-		"modes":    runModes,
+		"version":     runVersion,
+		"serve":       runServe,
+		"check":       runCheck,
+		"eval":        runEval,
+		"features":    runFeatures,
+		"settings":    runSettings,
+		"modes":       runModes,
+		"healthcheck": runHealthcheck,
 	}
 	cmd := runServe
 	if len(args) > 0 {
@@ -53,6 +57,34 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 func runVersion(_ context.Context, _ []string, stdout, _ io.Writer) error {
 	_, err := fmt.Fprintf(stdout, "bulwark %s\nOWASP CRS %s\n", app.Version, waf.CRSVersion)
+	return err
+}
+
+// runHealthcheck asks a running Bulwark's /readyz; the container image's
+// HEALTHCHECK uses it because distroless has no shell or curl.
+func runHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	url := fs.String("url", "http://127.0.0.1:9090/readyz", "readiness URL of the admin server")
+	timeout := fs.Duration("timeout", 2*time.Second, "give up after this long")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, *url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthcheck: %s answered %s", *url, resp.Status)
+	}
+	_, err = fmt.Fprintln(stdout, "ready")
 	return err
 }
 
