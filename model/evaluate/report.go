@@ -3,6 +3,7 @@ package evaluate
 import (
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -181,7 +182,13 @@ func Summarize(rows []Row, threshold int) Report {
 	if len(rep.Families) <= 1 {
 		rep.Families = nil
 	}
-	for _, t := range SweepThresholds {
+	ts := append([]int(nil), SweepThresholds...)
+	if !slices.Contains(ts, threshold) {
+		// The default must appear in the sweep whatever the model chose.
+		ts = append(ts, threshold)
+		slices.Sort(ts)
+	}
+	for _, t := range ts {
 		rep.Sweep = append(rep.Sweep, sweepAt(atkScores, benScores, t))
 	}
 	return rep

@@ -15,6 +15,7 @@ generalisation to attack shapes the trees never saw.
 """
 import argparse
 import base64
+import datetime
 import hashlib
 import html
 import importlib
@@ -76,7 +77,11 @@ class Pools:
         self.usernames = [f.user_name() for _ in range(2000)]
         self.slugs = [f.slug() for _ in range(2000)]
         self.files = [f.file_name() for _ in range(1000)] + [f.file_path(depth=R.randint(1, 3)) for _ in range(500)]
-        self.dates = [f.date() for _ in range(500)] + [f.iso8601() for _ in range(500)]
+        # Fixed bounds: Faker's defaults end at "now", which would make the
+        # corpus depend on the day it is generated.
+        lo, hi = datetime.datetime(1970, 1, 1), datetime.datetime(2026, 1, 1)
+        self.dates = [f.date_time_between(lo, hi).date().isoformat() for _ in range(500)] + \
+            [f.date_time_between(lo, hi).isoformat() for _ in range(500)]
         self.colors = [f.hex_color() for _ in range(300)]
         self.langs = ["en-US,en;q=0.9", "de-DE,de;q=0.9,en;q=0.8", "fr-FR,fr;q=0.9", "ja,en-US;q=0.9,en;q=0.8",
                       "zh-CN,zh;q=0.9", "es-ES,es;q=0.9", "pt-BR,pt;q=0.9,en-US;q=0.8,en;q=0.7", "ru-RU,ru;q=0.9,en;q=0.8", "*"]
@@ -916,6 +921,8 @@ def main():
     ap.add_argument("--out", required=True, help="output directory")
     a = ap.parse_args()
     R.seed(a.seed)
+    # sqlmap's tamper scripts draw from the global generator.
+    random.seed(a.seed)
     os.makedirs(a.out, exist_ok=True)
     pools = Pools(a.seed)
     bg = Benign(pools)

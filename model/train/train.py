@@ -149,7 +149,7 @@ def main():
     ap.add_argument("--metrics", required=True)
     ap.add_argument("--seed", type=int, default=20260501)
     ap.add_argument("--rounds", type=int, default=150)
-    ap.add_argument("--max-fpr", type=float, default=0.0005)
+    ap.add_argument("--max-fpr", type=float, default=0.0002)
     ap.add_argument("--gate-rounds", type=int, default=20)
     ap.add_argument("--gate-loss", type=float, default=0.0003)
     a = ap.parse_args()
@@ -196,8 +196,8 @@ def main():
         cal[c] = knots(calibrate(pva[:, i + 1], yva == i + 1))
 
     # Threshold: the most permissive score cut-off whose request-level FPR on
-    # the validation split stays under max-fpr (half the 0.1% target, for
-    # margin), kept in a sane range.
+    # the validation split stays under max-fpr (a fifth of the 0.1% target:
+    # traffic the project never saw will not be as kind), kept in 5..50.
     valid_ids = read_ids(os.path.join(a.corpus, "valid.jsonl"))
     full_overall, _, _ = field_scores(xva, booster, cal, None)
     req = request_scores(mva, full_overall)
