@@ -18,6 +18,7 @@ import (
 
 	"github.com/bulwark-waf/bulwark/model"
 	"github.com/bulwark-waf/bulwark/model/evaluate"
+	"github.com/bulwark-waf/bulwark/verdict"
 	"github.com/bulwark-waf/bulwark/waf"
 )
 
@@ -59,14 +60,18 @@ func readPath(p string) ([]byte, error) {
 
 // checkResult is the --json output of `extproc check`.
 type checkResult struct {
-	Method    string         `json:"method"`
-	URI       string         `json:"uri"`
-	Threshold int            `json:"threshold"`
-	Attack    bool           `json:"attack"`
-	Scores    model.Scores   `json:"scores"`
-	Fields    []checkField   `json:"fields"`
-	CRS       *checkCRS      `json:"crs,omitempty"`
-	Model     model.Metadata `json:"-"`
+	Method    string       `json:"method"`
+	URI       string       `json:"uri"`
+	Threshold int          `json:"threshold"`
+	Attack    bool         `json:"attack"`
+	Scores    model.Scores `json:"scores"`
+	Fields    []checkField `json:"fields"`
+	CRS       *checkCRS    `json:"crs,omitempty"`
+	// Decision and Explanation are what the server would do under --mode,
+	// in the words of its audit line.
+	Decision    string         `json:"decision,omitempty"`
+	Explanation string         `json:"explanation,omitempty"`
+	Model       model.Metadata `json:"-"`
 }
 
 type checkField struct {
@@ -100,6 +105,8 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	modelPath := fs.String("model", "", "model file (default: the embedded model)")
 	noCRS := fs.Bool("no-crs", false, "skip the CRS verdict")
 	paranoia := fs.Int("paranoia", 1, "CRS paranoia level")
+	mode := fs.String("mode", "or", "combination mode to explain the decision under: crs, ml, and, or, gated")
+	orPoints := fs.Int("or-points", 5, "anomaly points a model attack adds in or and gated modes")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, `usage: extproc check [-X METHOD] [-H 'Name: value']... [-d BODY] [-b COOKIES] URL
        extproc check --raw FILE|-      (a raw HTTP request, e.g. from a proxy log)`)
@@ -153,6 +160,27 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if !*noCRS {
 		res.CRS = crsVerdict(ctx, req, *paranoia)
+		if res.CRS.Error == "" {
+			p := verdict.Policy{Mode: verdict.Mode(*mode), MLThreshold: res.Threshold, ORPoints: *orPoints}
+			if err := p.Validate(); err != nil {
+				return fmt.Errorf("check: --mode: %w", err)
+			}
+			ids := make([]int, 0, len(res.CRS.Rules))
+			for _, r := range res.CRS.Rules {
+				// The server decides the threshold itself in model modes,
+				// so CRS's own blocking-evaluation rules are not evidence.
+				if r.ID != 949110 && r.ID != 949111 {
+					ids = append(ids, r.ID)
+				}
+			}
+			c := verdict.CRS{Score: res.CRS.AnomalyScore, Threshold: waf.DefaultConfig().InboundAnomalyThreshold, Rules: ids}
+			var ml *model.Scores
+			if p.NeedsML(c) || p.Mode != verdict.ModeGated {
+				ml = &scores
+			}
+			d := verdict.Decide(p, c, ml)
+			res.Decision, res.Explanation = d.Action, d.Explain
+		}
 	}
 	if *asJSON {
 		e := json.NewEncoder(stdout)
@@ -307,6 +335,9 @@ func printCheck(w io.Writer, res *checkResult) {
 		for _, r := range c.Rules {
 			fmt.Fprintf(w, "  %d %s\n", r.ID, r.Message)
 		}
+	}
+	if res.Explanation != "" {
+		fmt.Fprintf(w, "\ndecision: %s\n", res.Explanation)
 	}
 }
 

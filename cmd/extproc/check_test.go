@@ -1,0 +1,38 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func TestCheckExplainsTheDecision(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		args     []string
+		decision string
+		explain  string
+	}{
+		{[]string{"--mode", "and", "http://shop.example/search?q=union+station+selection"}, "flag", "mode=and crs=block(anomaly 5: 942190) ml=clean("},
+		{[]string{"http://shop.example/greet?name=%7B%7B7*7%7D%7D"}, "block", "mode=or crs=pass(anomaly 0) ml=attack(rce 1 in query:name) → block (anomaly 0+5)"},
+		{[]string{"-X", "POST", "-H", "Content-Type: application/json", "-d", `{"comment":"it's fine, drop me a line"}`, "http://shop.example/api"}, "allow", "→ allow"},
+	}
+	for _, tt := range tests {
+		var out, errOut bytes.Buffer
+		if err := runCheck(context.Background(), append([]string{"--json"}, tt.args...), &out, &errOut); err != nil {
+			t.Fatalf("%v: %v %s", tt.args, err, errOut.String())
+		}
+		var res checkResult
+		if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+			t.Fatal(err)
+		}
+		if res.Decision != tt.decision || !strings.Contains(res.Explanation, tt.explain) {
+			t.Errorf("%v: decision %q explanation %q", tt.args, res.Decision, res.Explanation)
+		}
+	}
+	if err := runCheck(context.Background(), []string{"--mode", "xor", "http://a/"}, &bytes.Buffer{}, &bytes.Buffer{}); err == nil {
+		t.Error("a bad --mode was accepted")
+	}
+}
