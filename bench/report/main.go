@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"runtime"
 	"sort"
@@ -125,7 +126,12 @@ func write(w io.Writer, command, cpu string, results map[string]result, order []
 		row("ML cost as a share of CRS on the same request (p50)", fmt.Sprintf("%.2f%% (CRS %.0f µs)", 100*ml/crs, crs), "≤ 10%", ml/crs <= 0.10)
 	}
 	if seq, par := get(results, "BenchmarkDecisionSequential", "ns/op"), get(results, "BenchmarkDecisionParallel", "ns/op"); seq > 0 && par > 0 {
-		fmt.Fprintf(w, "| model in parallel with CRS phase 2 vs before it | %s vs %s (%.1f%% faster) | keep only with a gain | kept sequential: rules need TX:ML_SCORE* before phase 2 |\n", human(par), human(seq), 100*(seq-par)/seq)
+		change := "slower"
+		if par < seq {
+			change = "faster"
+		}
+		fmt.Fprintf(w, "| model in parallel with CRS phase 2 vs before it | parallel %s vs sequential %s (parallel %.1f%% %s) | keep only with a gain | kept sequential: no gain on 2 cores, and rules need TX:ML_SCORE* before phase 2 |\n",
+			human(par), human(seq), 100*math.Abs(seq-par)/seq, change)
 	}
 
 	fmt.Fprintf(w, "\n## All benchmarks\n\n| benchmark | runs | median | B/op | allocs/op | other |\n|---|---|---|---|---|---|\n")
