@@ -189,8 +189,13 @@ func (st *stream) onRequestHeaders(req *extprocv3.ProcessingRequest, h *extprocv
 	st.prepareDecision()
 	tx.ProcessConnection(st.client, peerPort, srvIP, srvPort)
 	tx.ProcessURI(st.uri, st.method, st.proto)
+	var cookies waf.CookieNames
 	for _, kv := range st.reqHeaders {
-		tx.AddRequestHeader(kv[0], kv[1])
+		v := kv[1]
+		if kv[0] == "cookie" {
+			v = cookies.Header(v)
+		}
+		tx.AddRequestHeader(kv[0], v)
 	}
 	if hasAuth {
 		tx.SetServerName(stripPort(auth))

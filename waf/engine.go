@@ -374,8 +374,13 @@ func (e *Engine) Inspect(ctx context.Context, r *Request) (Verdict, error) {
 	}
 	tx.ProcessConnection(r.ClientIP, r.ClientPort, r.ServerIP, r.ServerPort)
 	tx.ProcessURI(r.URI, r.Method, proto)
+	var cookies CookieNames
 	for _, h := range r.Headers {
-		tx.AddRequestHeader(h[0], h[1])
+		v := h[1]
+		if strings.EqualFold(h[0], "cookie") {
+			v = cookies.Header(v)
+		}
+		tx.AddRequestHeader(h[0], v)
 		if strings.EqualFold(h[0], "host") {
 			tx.SetServerName(h[1])
 		}
