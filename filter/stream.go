@@ -45,6 +45,9 @@ type direction struct {
 	holding     bool
 	heldHeaders *mutation
 	heldBody    [][]byte
+	// extended: an override_message_timeout went out (Envoy honours one
+	// per direction).
+	extended bool
 }
 
 // stream is one ext_proc stream, i.e. one HTTP request and its response.
@@ -65,7 +68,6 @@ type stream struct {
 	// sendEarly sends an answer ahead of the current message's real one
 	// (override_message_timeout).
 	sendEarly  func(*extprocv3.ProcessingResponse) error
-	extended   bool
 	blocked    bool // an ImmediateResponse went out; ignore the rest
 	failedOpen bool
 	action     string // allow, flag, block, would_block, error_open, error_closed
@@ -387,10 +389,10 @@ func (st *stream) onTrailers(request bool) ([]*extprocv3.ProcessingResponse, err
 // or observability mode, and honours one override per direction.
 func (st *stream) extendTimeout(d *direction) {
 	if st.opts.SlowBodyBytes <= 0 || st.opts.SlowBodyTimeout <= 0 || d.bodyBytes < st.opts.SlowBodyBytes ||
-		d.mode == modeFullDuplex || st.observability || st.extended || st.sendEarly == nil {
+		d.mode == modeFullDuplex || st.observability || d.extended || st.sendEarly == nil {
 		return
 	}
-	st.extended = true
+	d.extended = true
 	_ = st.sendEarly(&extprocv3.ProcessingResponse{OverrideMessageTimeout: durationpb.New(st.opts.SlowBodyTimeout)})
 }
 
