@@ -91,8 +91,12 @@ type Model struct {
 	ens      *leaves.Ensemble
 	gate     *leaves.Ensemble // nil: every field runs the main ensemble
 	classIdx []int            // output index of each entry of Classes
-	benign   int
-	pool     sync.Pool
+	// calAttack and calClass are the calibrations, looked up once at load
+	// rather than in a map per field.
+	calAttack Calibration
+	calClass  []Calibration // parallel to Classes
+	benign    int
+	pool      sync.Pool
 }
 
 type scratch struct {
@@ -178,7 +182,9 @@ func Parse(b []byte) (*Model, error) {
 			return nil, fmt.Errorf("model has no %q output", c)
 		}
 		m.classIdx = append(m.classIdx, i)
+		m.calClass = append(m.calClass, m.meta.Calibration[c])
 	}
+	m.calAttack = m.meta.Calibration["attack"]
 	if m.meta.DefaultThreshold <= 0 {
 		m.meta.DefaultThreshold = 20
 	}
@@ -296,9 +302,9 @@ func (m *Model) scoreField(f *Field, sc *scratch, cls []int) int {
 		return 99
 	}
 	probs := m.predict(sc)
-	overall := ScoreFromProb(m.meta.Calibration["attack"].apply(1 - probs[m.benign]))
+	overall := ScoreFromProb(m.calAttack.apply(1 - probs[m.benign]))
 	for j := range Classes {
-		cls[j] = ScoreFromProb(m.meta.Calibration[Classes[j]].apply(probs[m.classIdx[j]]))
+		cls[j] = ScoreFromProb(m.calClass[j].apply(probs[m.classIdx[j]]))
 	}
 	return overall
 }
