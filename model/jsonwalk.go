@@ -75,19 +75,9 @@ func (w *jsonWalker) value(path string, depth int) bool {
 			if !w.value(name, depth+1) {
 				return false
 			}
-			w.ws()
-			if w.i >= len(w.s) {
-				return false
+			if more, ok := w.separator('}'); !more {
+				return ok
 			}
-			if w.s[w.i] == ',' {
-				w.i++
-				continue
-			}
-			if w.s[w.i] == '}' {
-				w.i++
-				return true
-			}
-			return false
 		}
 	case c == '[':
 		w.i++
@@ -101,19 +91,9 @@ func (w *jsonWalker) value(path string, depth int) bool {
 			if !w.value(path+"["+strconv.Itoa(n)+"]", depth+1) {
 				return false
 			}
-			w.ws()
-			if w.i >= len(w.s) {
-				return false
+			if more, ok := w.separator(']'); !more {
+				return ok
 			}
-			if w.s[w.i] == ',' {
-				w.i++
-				continue
-			}
-			if w.s[w.i] == ']' {
-				w.i++
-				return true
-			}
-			return false
 		}
 	case c == '"':
 		v, ok := w.str()
@@ -218,4 +198,23 @@ func (w *jsonWalker) strSlow(start int) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// separator consumes what follows a member or element: a comma (more to
+// come) or the closing bracket (done, well formed); anything else is
+// malformed JSON.
+func (w *jsonWalker) separator(closer byte) (more, ok bool) {
+	w.ws()
+	if w.i >= len(w.s) {
+		return false, false
+	}
+	switch w.s[w.i] {
+	case ',':
+		w.i++
+		return true, true
+	case closer:
+		w.i++
+		return false, true
+	}
+	return false, false
 }
