@@ -1,0 +1,101 @@
+package filter_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	procv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
+	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
+	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/bulwark-waf/bulwark/filter"
+)
+
+// Random message sequences, in any order and mode, must only ever produce
+// answers or a protocol status: never a panic, never an internal error,
+// never a hung stream.
+func TestRandomMessageSequences(t *testing.T) {
+	t.Parallel()
+	reg := prometheus.NewRegistry()
+	c := serve(t, filter.Options{Engine: engine(t, nil), Metrics: filter.NewMetrics(reg)})
+	rng := rand.New(rand.NewPCG(7, 11))
+	modes := []procv3.ProcessingMode_BodySendMode{procv3.ProcessingMode_NONE, procv3.ProcessingMode_STREAMED, procv3.ProcessingMode_BUFFERED,
+		procv3.ProcessingMode_BUFFERED_PARTIAL, procv3.ProcessingMode_FULL_DUPLEX_STREAMED}
+	bodies := []string{"", "a=1", "q=%3Cscript%3Ealert(1)%3C/script%3E", `{"x":[1,{"y":"' or 1=1--"}]}`, "\xff\xfe\x00bad utf8", "--b\r\nContent-Disposition: form-data; name=\"f\"\r\n\r\nx\r\n--b--"}
+	gen := func() *extprocv3.ProcessingRequest {
+		eos := rng.IntN(2) == 0
+		switch rng.IntN(7) {
+		case 0:
+			return reqHeaders(eos, postHdrs...)
+		case 1:
+			return reqHeaders(eos, getHdrs...)
+		case 2:
+			return reqBody(bodies[rng.IntN(len(bodies))], eos)
+		case 3:
+			return &extprocv3.ProcessingRequest{Request: &extprocv3.ProcessingRequest_RequestTrailers{RequestTrailers: &extprocv3.HttpTrailers{}}}
+		case 4:
+			return respHeaders(eos, ":status", []string{"200", "404", "x", ""}[rng.IntN(4)], "content-type", []string{"text/html", "image/png", "application/json"}[rng.IntN(3)])
+		case 5:
+			return &extprocv3.ProcessingRequest{Request: &extprocv3.ProcessingRequest_ResponseBody{ResponseBody: &extprocv3.HttpBody{Body: []byte(bodies[rng.IntN(len(bodies))]), EndOfStream: eos}}}
+		}
+		return &extprocv3.ProcessingRequest{Request: &extprocv3.ProcessingRequest_ResponseTrailers{ResponseTrailers: &extprocv3.HttpTrailers{}}}
+	}
+	answered, rejected := 0, 0
+	for i := 0; i < 300; i++ {
+		n := 1 + rng.IntN(8)
+		msgs := make([]*extprocv3.ProcessingRequest, n)
+		for j := range msgs {
+			msgs[j] = gen()
+		}
+		msgs[0].ProtocolConfig = &extprocv3.ProtocolConfiguration{RequestBodyMode: modes[rng.IntN(len(modes))], ResponseBodyMode: modes[rng.IntN(len(modes))]}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		s, err := c.Process(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range msgs {
+			if err := s.Send(m); err != nil {
+				break
+			}
+		}
+		_ = s.CloseSend()
+		for {
+			_, err := s.Recv()
+			if err == nil {
+				answered++
+				continue
+			}
+			if !errors.Is(err, io.EOF) {
+				if code := status.Code(err); code != codes.InvalidArgument && code != codes.FailedPrecondition {
+					t.Fatalf("sequence %d: stream ended with %v", i, err)
+				}
+				rejected++
+			}
+			break
+		}
+		cancel()
+	}
+	if answered == 0 || rejected == 0 {
+		t.Fatalf("the generator is too tame: %d answers, %d protocol errors", answered, rejected)
+	}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "bulwark_stream_errors_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			if m.GetLabel()[0].GetValue() == "internal" && m.GetCounter().GetValue() > 0 {
+				t.Fatalf("%v internal errors (panics or Coraza failures) on random input", m.GetCounter().GetValue())
+			}
+		}
+	}
+}
