@@ -104,6 +104,15 @@ type scratch struct {
 	out []float64
 }
 
+// Open returns the model at path, or the embedded one when path is empty,
+// the meaning model.path has everywhere.
+func Open(path string) (*Model, error) {
+	if path == "" {
+		return Default()
+	}
+	return Load(path)
+}
+
 // Load reads a model file (gzip-compressed or plain JSON).
 func Load(path string) (*Model, error) {
 	b, err := os.ReadFile(path)

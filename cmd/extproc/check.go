@@ -144,7 +144,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fs.Usage()
 		return errors.New("check: need exactly one URL or --raw")
 	}
-	m, err := loadModel(*modelPath)
+	m, err := model.Open(*modelPath)
 	if err != nil {
 		return fmt.Errorf("check: %w", err)
 	}

@@ -40,7 +40,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fs.Usage()
 		return errors.New("eval: --data is required")
 	}
-	m, err := loadModel(*modelPath)
+	m, err := model.Open(*modelPath)
 	if err != nil {
 		return fmt.Errorf("eval: %w", err)
 	}
@@ -105,13 +105,6 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	rep.WriteText(stdout, crsName)
 	fmt.Fprintf(stdout, "\nplots: %s, %s\n", filepath.Join(*outDir, "histogram.png"), filepath.Join(*outDir, "roc.png"))
 	return nil
-}
-
-func loadModel(path string) (*model.Model, error) {
-	if path == "" {
-		return model.Default()
-	}
-	return model.Load(path)
 }
 
 func writeFile(path string, fn func(io.Writer) error) error {

@@ -71,7 +71,7 @@ func runModes(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	m, err := loadModel(*modelPath)
+	m, err := model.Open(*modelPath)
 	if err != nil {
 		return err
 	}

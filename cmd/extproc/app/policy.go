@@ -20,8 +20,8 @@ type runtime struct {
 	policies *verdict.Set
 }
 
-// build compiles cfg. prev, when set, lets an unchanged model file be kept
-// without reading it again.
+// build compiles cfg: the WAF, one WAF per distinct policy WAF setting, the
+// model and the policies.
 func build(cfg config.Config, logger *slog.Logger) (*runtime, error) {
 	rt := &runtime{engines: map[string]*waf.Engine{}}
 	var err error
@@ -30,12 +30,7 @@ func build(cfg config.Config, logger *slog.Logger) (*runtime, error) {
 	}
 	threshold := cfg.ML.Threshold
 	if cfg.ML.Enabled {
-		if cfg.Model.Path != "" {
-			rt.model, err = model.Load(cfg.Model.Path)
-		} else {
-			rt.model, err = model.Default()
-		}
-		if err != nil {
+		if rt.model, err = model.Open(cfg.Model.Path); err != nil {
 			return nil, fmt.Errorf("model.path: %w", err)
 		}
 		if threshold == 0 {
