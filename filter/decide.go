@@ -90,12 +90,12 @@ func (st *stream) block(it *types.Interruption, request bool) []*extprocv3.Proce
 // not interrupt (FULL_DUPLEX holding, BUFFERED_PARTIAL truncation). Under
 // DetectionOnly it is logged as would_block and the body judged as seen.
 func (st *stream) tooLarge(request bool) []*extprocv3.ProcessingResponse {
-	v := waf.ReadVerdict(st.tx)
-	d, name := st.dir(request)
 	if st.engine.Config().Engine == waf.EngineDetectionOnly {
 		return nil
 	}
+	d, name := st.dir(request)
 	d.done = true
+	v := waf.ReadVerdict(st.tx)
 	status := 413
 	if !request {
 		// The client did nothing wrong; the upstream sent too much.
