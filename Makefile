@@ -34,7 +34,7 @@ test-go:
 # under the race detector (the CRS-heavy suites run without it).
 RACE_E2E := TestReloadUnderLoad|TestGracefulDrain|TestPolicySelectionAndReload|TestAttacksAndCleanTrafficInEveryMode|TestCombinationModes
 test-race:
-	$(GO) test -count=1 -race -timeout 10m ./filter/... ./e2e/envoysim/... ./config/... ./verdict/...
+	$(GO) test -count=1 -race -timeout 10m ./filter/... ./internal/envoysim/... ./config/... ./inspect/...
 	$(GO) test -count=1 -race -timeout 10m -run '$(RACE_E2E)' ./e2e/
 
 lint: vet

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -20,8 +21,12 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
-	"github.com/bulwark-waf/bulwark/e2e/envoysim"
+	"github.com/bulwark-waf/bulwark/cmd/extproc/app"
+	"github.com/bulwark-waf/bulwark/config"
 	"github.com/bulwark-waf/bulwark/filter"
+	"github.com/bulwark-waf/bulwark/inspect"
+	"github.com/bulwark-waf/bulwark/internal/envoysim"
+	"github.com/bulwark-waf/bulwark/internal/servertest"
 	"github.com/bulwark-waf/bulwark/model"
 	"github.com/bulwark-waf/bulwark/waf"
 )
@@ -101,15 +106,7 @@ func bare(ctx context.Context, e *waf.Engine) bool {
 
 func serve(b testing.TB, e *waf.Engine) extprocv3.ExternalProcessorClient {
 	b.Helper()
-	srv, err := filter.NewServer(filter.Options{Engine: e})
-	if err != nil {
-		b.Fatal(err)
-	}
-	client, stop, err := envoysim.Loopback(srv)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(stop)
+	client, _ := servertest.Serve(b, servertest.Options(b, inspect.Options{Engine: e}, filter.Options{}))
 	return client
 }
 
@@ -303,7 +300,12 @@ func serveChild() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	srv, err := filter.NewServer(filter.Options{Engine: e})
+	core, err := inspect.New(inspect.Options{Engine: e})
+	if err != nil {
+		os.Exit(1)
+	}
+	discard := slog.New(slog.DiscardHandler)
+	srv, err := filter.NewServer(app.FilterOptions(&app.Runtime{Config: config.Default(), Core: core}, discard, discard, filter.NewMetrics(nil)))
 	if err != nil {
 		os.Exit(1)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/bulwark-waf/bulwark/inspect"
 	"github.com/bulwark-waf/bulwark/waf"
 )
 
@@ -154,113 +155,114 @@ func Default() Config {
 var bodyModes = []string{"NONE", "STREAMED", "BUFFERED", "BUFFERED_PARTIAL", "FULL_DUPLEX_STREAMED"}
 
 // Validate reports the first bad setting by its YAML key.
+// Validate reports every bad setting by its YAML key.
 func (c Config) Validate() error {
-	bad := func(key, format string, args ...any) error {
-		return fmt.Errorf("%w: %s: %s", ErrInvalid, key, fmt.Sprintf(format, args...))
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%w: %s: %s", ErrInvalid, key, fmt.Sprintf(format, args...)))
 	}
 	for key, addr := range map[string]string{"grpc_addr": c.GRPCAddr, "admin_addr": c.AdminAddr} {
 		if _, _, err := net.SplitHostPort(addr); err != nil {
-			return bad(key, "%q is not host:port (%v)", addr, err)
+			bad(key, "%q is not host:port (%v)", addr, err)
 		}
 	}
 	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.LogLevel) {
-		return bad("log_level", "%q is not one of debug, info, warn, error", c.LogLevel)
+		bad("log_level", "%q is not one of debug, info, warn, error", c.LogLevel)
 	}
 	if c.LogFormat != "json" && c.LogFormat != "text" {
-		return bad("log_format", "%q is not one of json, text", c.LogFormat)
+		bad("log_format", "%q is not one of json, text", c.LogFormat)
 	}
 	if c.AuditLog == "" {
-		return bad("audit_log", "empty: use stdout, stderr, off or a file path")
+		bad("audit_log", "empty: use stdout, stderr, off or a file path")
 	}
-	if c.FailMode != "open" && c.FailMode != "closed" {
-		return bad("fail_mode", "%q is not one of open, closed", c.FailMode)
+	if c.FailMode != FailOpen && c.FailMode != FailClosed {
+		bad("fail_mode", "%q is not one of open, closed", c.FailMode)
 	}
 	if c.ShutdownTimeout < 0 {
-		return bad("shutdown_timeout", "%v is negative", c.ShutdownTimeout)
+		bad("shutdown_timeout", "%v is negative", c.ShutdownTimeout)
 	}
 	if c.TrustedHops < 0 || c.TrustedHops > 16 {
-		return bad("trusted_hops", "%d is outside 0..16", c.TrustedHops)
+		bad("trusted_hops", "%d is outside 0..16", c.TrustedHops)
 	}
 	for key, m := range map[string]string{"assumed_request_body_mode": c.AssumedRequestBodyMode, "assumed_response_body_mode": c.AssumedResponseBodyMode} {
 		if !slices.Contains(bodyModes, m) {
-			return bad(key, "%q is not one of %s", m, strings.Join(bodyModes, ", "))
+			bad(key, "%q is not one of %s", m, strings.Join(bodyModes, ", "))
 		}
 	}
 	if c.GRPCMaxMessageBytes < 64<<10 {
-		return bad("grpc_max_message_bytes", "%d is below 65536", c.GRPCMaxMessageBytes)
+		bad("grpc_max_message_bytes", "%d is below 65536", c.GRPCMaxMessageBytes)
 	}
 	if c.SlowBodyBytes < 0 {
-		return bad("slow_body_bytes", "%d is negative", c.SlowBodyBytes)
+		bad("slow_body_bytes", "%d is negative", c.SlowBodyBytes)
 	}
 	if c.SlowBodyTimeout < 0 || c.SlowBodyTimeout > time.Hour {
-		return bad("slow_body_timeout", "%v is outside 0..1h", c.SlowBodyTimeout)
+		bad("slow_body_timeout", "%v is outside 0..1h", c.SlowBodyTimeout)
 	}
 	if c.GRPCMaxConcurrentStreams < 1 {
-		return bad("grpc_max_concurrent_streams", "%d must be at least 1", c.GRPCMaxConcurrentStreams)
+		bad("grpc_max_concurrent_streams", "%d must be at least 1", c.GRPCMaxConcurrentStreams)
 	}
 	for key, s := range map[string]int{"block.status": c.Block.Status, "block.error_status": c.Block.ErrorStatus} {
 		if s < 200 || s > 599 {
-			return bad(key, "%d is not an HTTP status from 200 to 599 (Envoy turns anything below 200 into 200)", s)
+			bad(key, "%d is not an HTTP status from 200 to 599 (Envoy turns anything below 200 into 200)", s)
 		}
 	}
 	if c.Metadata.Namespace == "" || strings.HasPrefix(c.Metadata.Namespace, "envoy.") {
-		return bad("metadata.namespace", "%q must be non-empty and not an envoy.* namespace", c.Metadata.Namespace)
+		bad("metadata.namespace", "%q must be non-empty and not an envoy.* namespace", c.Metadata.Namespace)
 	}
 	if c.Metadata.MaxRules < 1 || c.Metadata.MaxRules > 256 {
-		return bad("metadata.max_rules", "%d is outside 1..256", c.Metadata.MaxRules)
+		bad("metadata.max_rules", "%d is outside 1..256", c.Metadata.MaxRules)
 	}
 	if p := c.UpstreamHeaders.Prefix; len(p) < 2 || strings.ContainsAny(p, " :\t") || strings.ToLower(p) != p {
-		return bad("upstream_headers.prefix", "%q must be a lower-case header-name prefix such as x-bulwark-", p)
+		bad("upstream_headers.prefix", "%q must be a lower-case header-name prefix such as x-bulwark-", p)
 	}
 	if c.Reload.Debounce < 0 {
-		return bad("reload.debounce", "%v is negative", c.Reload.Debounce)
+		bad("reload.debounce", "%v is negative", c.Reload.Debounce)
 	}
 	if err := c.WAF.Validate(); err != nil {
-		return err
+		errs = append(errs, err)
 	}
-	modes := []string{"crs", "ml", "and", "or", "gated"}
-	if !slices.Contains(modes, c.ML.Mode) {
-		return bad("ml.mode", "%q is not one of crs, ml, and, or, gated", c.ML.Mode)
+	if !slices.Contains(inspect.Modes, inspect.Mode(c.ML.Mode)) {
+		bad("ml.mode", "%q is not one of crs, ml, and, or, gated", c.ML.Mode)
 	}
 	if c.ML.Threshold < 0 || c.ML.Threshold > 98 {
-		return bad("ml.threshold", "%d is outside 0..98 (0 = the model's default)", c.ML.Threshold)
+		bad("ml.threshold", "%d is outside 0..98 (0 = the model's default)", c.ML.Threshold)
 	}
 	if c.ML.ORPoints < 0 || c.ML.ORPoints > 100 {
-		return bad("ml.or_points", "%d is outside 0..100", c.ML.ORPoints)
+		bad("ml.or_points", "%d is outside 0..100", c.ML.ORPoints)
 	}
 	if c.ClientMemory.Size < 1 || c.ClientMemory.Size > 10_000_000 {
-		return bad("client_memory.size", "%d is outside 1..10000000", c.ClientMemory.Size)
+		bad("client_memory.size", "%d is outside 1..10000000", c.ClientMemory.Size)
 	}
 	if c.ClientMemory.Window <= 0 {
-		return bad("client_memory.window", "%v must be positive", c.ClientMemory.Window)
+		bad("client_memory.window", "%v must be positive", c.ClientMemory.Window)
 	}
 	if c.ClientMemory.OffenderAttacks < 0 || c.ClientMemory.OffenderThresholdDrop < 0 || c.ClientMemory.OffenderMLBoost < 0 {
-		return bad("client_memory", "offender settings must not be negative")
+		bad("client_memory", "offender settings must not be negative")
 	}
 	names := map[string]bool{}
 	for i, p := range c.Policies {
 		key := fmt.Sprintf("policies[%d]", i)
 		switch {
 		case p.Name == "":
-			return bad(key+".name", "required")
+			bad(key+".name", "required")
 		case names[p.Name]:
-			return bad(key+".name", "%q is used twice", p.Name)
+			bad(key+".name", "%q is used twice", p.Name)
 		case p.Route == "" && p.Host == "" && p.PathPrefix == "":
-			return bad(key, "needs route, host or path_prefix to match on")
-		case p.Mode != "" && !slices.Contains(modes, p.Mode):
-			return bad(key+".mode", "%q is not one of crs, ml, and, or, gated", p.Mode)
+			bad(key, "needs route, host or path_prefix to match on")
+		case p.Mode != "" && !slices.Contains(inspect.Modes, inspect.Mode(p.Mode)):
+			bad(key+".mode", "%q is not one of crs, ml, and, or, gated", p.Mode)
 		case p.MLThreshold < 0 || p.MLThreshold > 98:
-			return bad(key+".ml_threshold", "%d is outside 0..98", p.MLThreshold)
+			bad(key+".ml_threshold", "%d is outside 0..98", p.MLThreshold)
 		case p.Engine != "" && p.Engine != waf.EngineOn && p.Engine != waf.EngineDetectionOnly:
-			return bad(key+".engine", "%q is not one of On, DetectionOnly", p.Engine)
+			bad(key+".engine", "%q is not one of On, DetectionOnly", p.Engine)
 		case p.ParanoiaLevel < 0 || p.ParanoiaLevel > 4:
-			return bad(key+".paranoia_level", "%d is outside 1..4", p.ParanoiaLevel)
+			bad(key+".paranoia_level", "%d is outside 1..4", p.ParanoiaLevel)
 		case p.InboundAnomalyThreshold < 0:
-			return bad(key+".inbound_anomaly_threshold", "%d is negative", p.InboundAnomalyThreshold)
+			bad(key+".inbound_anomaly_threshold", "%d is negative", p.InboundAnomalyThreshold)
 		}
 		names[p.Name] = true
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // Source is where the settings come from; Load can be called again with the
@@ -285,33 +287,58 @@ type Loaded struct {
 
 // Load builds the config: defaults, then the YAML file named by --config or
 // BULWARK_CONFIG, then BULWARK_* environment variables, then flags.
-// usage receives --help output and flag errors.
+// usage receives --help output.
 func Load(src Source, usage io.Writer) (Loaded, error) {
-	env := src.Env
-	if env == nil {
-		env = os.LookupEnv
-	}
 	fs := flag.NewFlagSet("extproc", flag.ContinueOnError)
-	fs.SetOutput(usage)
-	configPath := fs.String("config", "", "YAML config file (env BULWARK_CONFIG); optional")
-	validate := fs.Bool("validate", false, "load and validate the config and rules, then exit")
-	set := map[string]*string{}
-	for _, s := range Settings() {
-		v := new(string)
-		fs.Func(s.Flag(), s.Usage+" (env "+s.Env()+", yaml "+s.Key+")", func(x string) error { *v = x; return nil })
-		set[s.Key] = v
-	}
-	fs.Usage = func() { PrintUsage(usage) }
+	fs.SetOutput(io.Discard)
+	f := AddFlags(fs, src.Env)
 	if err := fs.Parse(src.Args); err != nil {
-		return Loaded{}, err
+		if errors.Is(err, flag.ErrHelp) {
+			PrintUsage(usage)
+			return Loaded{}, err
+		}
+		return Loaded{}, fmt.Errorf("%w (run 'extproc --help' for every setting)", err)
 	}
 	if fs.NArg() > 0 {
 		return Loaded{}, fmt.Errorf("%w: unexpected argument %q", ErrInvalid, fs.Arg(0))
 	}
+	return f.Load()
+}
+
+// Flags are the server's settings registered on a flag set, so the tools
+// (check, eval, modes, proxy) take the same --config, environment and
+// flags as the server.
+type Flags struct {
+	env        func(string) (string, bool)
+	fs         *flag.FlagSet
+	configPath *string
+	validate   *bool
+	set        map[string]*string
+}
+
+// AddFlags registers --config, --validate and one flag per setting on fs.
+// env looks up environment variables; nil means os.LookupEnv.
+func AddFlags(fs *flag.FlagSet, env func(string) (string, bool)) *Flags {
+	if env == nil {
+		env = os.LookupEnv
+	}
+	f := &Flags{env: env, fs: fs, set: map[string]*string{}}
+	f.configPath = fs.String("config", "", "YAML config file (env BULWARK_CONFIG); optional")
+	f.validate = fs.Bool("validate", false, "load and validate the config and rules, then exit")
+	for _, s := range Settings() {
+		v := new(string)
+		fs.Func(s.Flag(), s.Usage+" (env "+s.Env()+", yaml "+s.Key+")", func(x string) error { *v = x; return nil })
+		f.set[s.Key] = v
+	}
+	return f
+}
+
+// Load builds the config after the flag set was parsed.
+func (f *Flags) Load() (Loaded, error) {
 	cfg := Default()
-	path := *configPath
+	path := *f.configPath
 	if path == "" {
-		path, _ = env("BULWARK_CONFIG")
+		path, _ = f.env("BULWARK_CONFIG")
 	}
 	if path != "" {
 		if err := loadFile(path, &cfg); err != nil {
@@ -319,25 +346,29 @@ func Load(src Source, usage io.Writer) (Loaded, error) {
 		}
 	}
 	visited := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { visited[f.Name] = true })
+	f.fs.Visit(func(fl *flag.Flag) { visited[fl.Name] = true })
+	var errs []error
 	for _, s := range Settings() {
-		if v, ok := env(s.Env()); ok {
+		if v, ok := f.env(s.Env()); ok {
 			if err := s.Set(&cfg, v); err != nil {
-				return Loaded{Path: path}, fmt.Errorf("%w: %s (from %s): %w", ErrInvalid, s.Key, s.Env(), err)
+				errs = append(errs, fmt.Errorf("%w: %s (from %s): %w", ErrInvalid, s.Key, s.Env(), err))
 			}
 		}
 	}
 	for _, s := range Settings() {
 		if visited[s.Flag()] {
-			if err := s.Set(&cfg, *set[s.Key]); err != nil {
-				return Loaded{Path: path}, fmt.Errorf("%w: %s (from --%s): %w", ErrInvalid, s.Key, s.Flag(), err)
+			if err := s.Set(&cfg, *f.set[s.Key]); err != nil {
+				errs = append(errs, fmt.Errorf("%w: %s (from --%s): %w", ErrInvalid, s.Key, s.Flag(), err))
 			}
 		}
+	}
+	if len(errs) > 0 {
+		return Loaded{Path: path}, errors.Join(errs...)
 	}
 	if err := cfg.Validate(); err != nil {
 		return Loaded{Path: path}, err
 	}
-	return Loaded{Config: cfg, Path: path, ValidateOnly: *validate}, nil
+	return Loaded{Config: cfg, Path: path, ValidateOnly: *f.validate}, nil
 }
 
 // loadFile decodes YAML strictly: an unknown key is an error with its line,
@@ -392,4 +423,50 @@ func Markdown() string {
 		fmt.Fprintf(&b, "| `%s` | `--%s` | `%s` | `%s` | %s |\n", s.Key, s.Flag(), s.Env(), strings.ReplaceAll(def, "|", "\\|"), s.Usage)
 	}
 	return b.String()
+}
+
+// The fail modes.
+const (
+	FailOpen   = "open"
+	FailClosed = "closed"
+)
+
+// Apply is the policy p describes, inheriting from def every setting p
+// leaves at its zero value. Modes other than crs need the model, so with
+// the model off the mode stays def's.
+func (p Policy) Apply(def inspect.Policy, modelOn bool) inspect.Policy {
+	out := def
+	out.Name = p.Name
+	if p.Mode != "" && modelOn {
+		out.Mode = inspect.Mode(p.Mode)
+	}
+	if p.MLThreshold != 0 {
+		out.MLThreshold = p.MLThreshold
+	}
+	if p.ORPoints != 0 {
+		out.ORPoints = p.ORPoints
+	}
+	if p.Shadow != nil {
+		out.Shadow = *p.Shadow
+	}
+	return out
+}
+
+// WAF is the WAF config of the policy, inheriting from def, and whether it
+// differs from def (so the policy needs a WAF of its own).
+func (p Policy) WAF(def waf.Config) (waf.Config, bool) {
+	wc := def
+	if p.Engine != "" {
+		wc.Engine = p.Engine
+	}
+	if p.ParanoiaLevel != 0 {
+		wc.ParanoiaLevel = p.ParanoiaLevel
+		if wc.DetectionParanoiaLevel != 0 && wc.DetectionParanoiaLevel < wc.ParanoiaLevel {
+			wc.DetectionParanoiaLevel = wc.ParanoiaLevel
+		}
+	}
+	if p.InboundAnomalyThreshold != 0 {
+		wc.InboundAnomalyThreshold = p.InboundAnomalyThreshold
+	}
+	return wc, p.Engine != "" || p.ParanoiaLevel != 0 || p.InboundAnomalyThreshold != 0
 }

@@ -20,7 +20,7 @@ import (
 
 	"github.com/bulwark-waf/bulwark/cmd/extproc/app"
 	"github.com/bulwark-waf/bulwark/config"
-	"github.com/bulwark-waf/bulwark/e2e/envoysim"
+	"github.com/bulwark-waf/bulwark/internal/envoysim"
 )
 
 // startApp runs the whole service, as `extproc` would, on loopback ports.

@@ -9,8 +9,10 @@ import (
 
 	procv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
 
-	"github.com/bulwark-waf/bulwark/e2e/envoysim"
 	"github.com/bulwark-waf/bulwark/filter"
+	"github.com/bulwark-waf/bulwark/inspect"
+	"github.com/bulwark-waf/bulwark/internal/envoysim"
+	"github.com/bulwark-waf/bulwark/internal/servertest"
 	"github.com/bulwark-waf/bulwark/waf"
 )
 
@@ -40,7 +42,7 @@ const multipartBody = "--XyZ\r\nContent-Disposition: form-data; name=\"title\"\r
 
 func TestAttacksAndCleanTrafficInEveryMode(t *testing.T) {
 	t.Parallel()
-	client, _ := serve(t, filter.Options{Engine: newEngine(t, nil)})
+	client, _ := servertest.Serve(t, servertest.Options(t, inspect.Options{Engine: servertest.Engine(t, nil)}, filter.Options{}))
 	cases := []struct {
 		name string
 		req  *envoysim.Message
@@ -100,7 +102,7 @@ func TestAttacksAndCleanTrafficInEveryMode(t *testing.T) {
 // Splitting a body at every possible place must never change the verdict.
 func TestChunkBoundariesDoNotChangeVerdict(t *testing.T) {
 	t.Parallel()
-	client, _ := serve(t, filter.Options{Engine: newEngine(t, nil)})
+	client, _ := servertest.Serve(t, servertest.Options(t, inspect.Options{Engine: servertest.Engine(t, nil)}, filter.Options{}))
 	bodies := []struct {
 		ctype, body string
 		blocked     bool
@@ -133,7 +135,7 @@ func TestChunkBoundariesDoNotChangeVerdict(t *testing.T) {
 
 func TestStreamedReleasesChunksBeforeVerdict(t *testing.T) {
 	t.Parallel()
-	client, _ := serve(t, filter.Options{Engine: newEngine(t, nil)})
+	client, _ := servertest.Serve(t, servertest.Options(t, inspect.Options{Engine: servertest.Engine(t, nil)}, filter.Options{}))
 	body := "data=" + strings.Repeat("x", 20000) + "&q=1%27+UNION+SELECT+password+FROM+users--"
 	req := post("/submit", "application/x-www-form-urlencoded", body)
 	res := do(t, &envoysim.Filter{Mode: mode(procv3.ProcessingMode_STREAMED), ChunkSize: 8 << 10, MessageTimeout: slow, DuplexTimeout: slow}, client, req, nil)
@@ -158,7 +160,7 @@ func TestStreamedReleasesChunksBeforeVerdict(t *testing.T) {
 
 func TestTrailersEndTheBody(t *testing.T) {
 	t.Parallel()
-	client, _ := serve(t, filter.Options{Engine: newEngine(t, nil)})
+	client, _ := servertest.Serve(t, servertest.Options(t, inspect.Options{Engine: servertest.Engine(t, nil)}, filter.Options{}))
 	req := post("/submit", "application/x-www-form-urlencoded", "q=1%27+UNION+SELECT+password+FROM+users--")
 	req.Trailers = [][2]string{{"x-checksum", "abc"}}
 	for _, m := range []procv3.ProcessingMode_BodySendMode{procv3.ProcessingMode_STREAMED, procv3.ProcessingMode_BUFFERED, procv3.ProcessingMode_FULL_DUPLEX_STREAMED} {
@@ -172,11 +174,11 @@ func TestTrailersEndTheBody(t *testing.T) {
 
 func TestBodyLimit(t *testing.T) {
 	t.Parallel()
-	reject, _ := serve(t, filter.Options{Engine: newEngine(t, func(c *waf.Config) { c.RequestBodyLimit = 16 << 10 })})
-	partial, _ := serve(t, filter.Options{Engine: newEngine(t, func(c *waf.Config) {
+	reject, _ := servertest.Serve(t, servertest.Options(t, inspect.Options{Engine: servertest.Engine(t, func(c *waf.Config) { c.RequestBodyLimit = 16 << 10 })}, filter.Options{}))
+	partial, _ := servertest.Serve(t, servertest.Options(t, inspect.Options{Engine: servertest.Engine(t, func(c *waf.Config) {
 		c.RequestBodyLimit = 16 << 10
 		c.RequestBodyLimitAction = waf.LimitProcessPartial
-	})})
+	})}, filter.Options{}))
 	big := post("/upload", "application/x-www-form-urlencoded", "data="+strings.Repeat("x", 24<<10))
 	attackLate := post("/f", "application/x-www-form-urlencoded", "data="+strings.Repeat("x", 24<<10)+"&q=%3Cscript%3Ealert(1)%3C/script%3E")
 	attackEarly := post("/f", "application/x-www-form-urlencoded", "q=%3Cscript%3Ealert(1)%3C/script%3E&data="+strings.Repeat("x", 24<<10))
@@ -212,7 +214,7 @@ func TestBodyLimit(t *testing.T) {
 
 func TestBlockPage(t *testing.T) {
 	t.Parallel()
-	client, _ := serve(t, filter.Options{Engine: newEngine(t, nil), BlockStatus: 418})
+	client, _ := servertest.Serve(t, servertest.Options(t, inspect.Options{Engine: servertest.Engine(t, nil)}, filter.Options{BlockStatus: 418}))
 	attack := "/?q=%3Cscript%3Ealert(1)%3C/script%3E"
 	for _, tc := range []struct{ accept, ctype string }{
 		{"application/json", "application/json"},
@@ -246,8 +248,8 @@ func TestBlockPage(t *testing.T) {
 
 func TestMetadataAndUpstreamHeaders(t *testing.T) {
 	t.Parallel()
-	det := newEngine(t, func(c *waf.Config) { c.Engine = waf.EngineDetectionOnly })
-	client, _ := serve(t, filter.Options{Engine: det, UpstreamHeaders: true})
+	det := servertest.Engine(t, func(c *waf.Config) { c.Engine = waf.EngineDetectionOnly })
+	client, _ := servertest.Serve(t, servertest.Options(t, inspect.Options{Engine: det}, filter.Options{UpstreamHeaders: true}))
 	req := get("/?q=%3Cscript%3Ealert(1)%3C/script%3E")
 	req.Headers = append(req.Headers, [2]string{"x-bulwark-verdict", "allow"}, [2]string{"x-bulwark-anomaly", "0"})
 	res := do(t, &envoysim.Filter{}, client, req, nil)
@@ -283,10 +285,10 @@ func TestMetadataAndUpstreamHeaders(t *testing.T) {
 
 func TestModeOverrideSkipsUnneededBodies(t *testing.T) {
 	t.Parallel()
-	eng := newEngine(t, func(c *waf.Config) {
+	eng := servertest.Engine(t, func(c *waf.Config) {
 		c.Directives = `SecRule REQUEST_URI "@beginsWith /static/" "id:10001,phase:1,pass,nolog,ctl:requestBodyAccess=Off"`
 	})
-	client, _ := serve(t, filter.Options{Engine: eng, ModeOverride: true})
+	client, _ := servertest.Serve(t, servertest.Options(t, inspect.Options{Engine: eng}, filter.Options{ModeOverride: true}))
 	f := &envoysim.Filter{Mode: mode(procv3.ProcessingMode_BUFFERED), AllowModeOverride: true}
 	req := post("/static/upload", "application/json", `{"bytes":"AAEC"}`)
 	png := func(*envoysim.Message) *envoysim.Message {
@@ -319,7 +321,7 @@ func contains(xs []string, s string) bool {
 
 func TestResponseInspection(t *testing.T) {
 	t.Parallel()
-	client, _ := serve(t, filter.Options{Engine: newEngine(t, nil)})
+	client, _ := servertest.Serve(t, servertest.Options(t, inspect.Options{Engine: servertest.Engine(t, nil)}, filter.Options{}))
 	leak := func(*envoysim.Message) *envoysim.Message {
 		return &envoysim.Message{Status: 200, Headers: [][2]string{{"content-type", "text/html"}},
 			Body: []byte("<html><body>Warning: mysql_fetch_array() expects parameter 1 to be resource, boolean given in /var/www/html/item.php on line 12<br>You have an error in your SQL syntax; check the manual that corresponds to your MySQL server version</body></html>")}
@@ -341,7 +343,7 @@ func TestResponseInspection(t *testing.T) {
 
 func TestObservabilityModeNeverAnswers(t *testing.T) {
 	t.Parallel()
-	client, _ := serve(t, filter.Options{Engine: newEngine(t, nil)})
+	client, _ := servertest.Serve(t, servertest.Options(t, inspect.Options{Engine: servertest.Engine(t, nil)}, filter.Options{}))
 	f := &envoysim.Filter{ObservabilityMode: true, Mode: mode(procv3.ProcessingMode_STREAMED)}
 	res := do(t, f, client, post("/x", "application/x-www-form-urlencoded", "q=%3Cscript%3Ealert(1)%3C/script%3E"), nil)
 	if res.Blocked() || res.UnexpectedAnswers != 0 || res.StreamErr != nil {
@@ -353,7 +355,7 @@ func TestImmediateResponseWithoutStatusIsHarness200(t *testing.T) {
 	t.Parallel()
 	// Guards the harness itself: Envoy turns a missing status into 200, and
 	// Bulwark must therefore always set one (checked in TestBlockPage).
-	client, _ := serve(t, filter.Options{Engine: newEngine(t, nil)})
+	client, _ := servertest.Serve(t, servertest.Options(t, inspect.Options{Engine: servertest.Engine(t, nil)}, filter.Options{}))
 	res := do(t, &envoysim.Filter{}, client, get("/?q=%3Cscript%3Ealert(1)%3C/script%3E"), nil)
 	if res.Local.Status == 200 {
 		t.Fatal("block page went out as 200")
@@ -368,12 +370,12 @@ func TestLargeBodyExtendsMessageTimeout(t *testing.T) {
 	// message_timeout, while the headers phase fits easily.
 	body := "data=" + strings.Repeat("lorem ipsum dolor ", 6000) + "&q=1"
 	f := &envoysim.Filter{Mode: mode(procv3.ProcessingMode_BUFFERED), MessageTimeout: 400 * time.Millisecond, MaxMessageTimeout: slow}
-	slowOK, _ := serve(t, filter.Options{Engine: newEngine(t, nil), SlowBodyBytes: 32 << 10, SlowBodyTimeout: slow})
+	slowOK, _ := servertest.Serve(t, servertest.Options(t, inspect.Options{Engine: servertest.Engine(t, nil)}, filter.Options{SlowBodyBytes: 32 << 10, SlowBodyTimeout: slow}))
 	res := do(t, f, slowOK, post("/f", "application/x-www-form-urlencoded", body), nil)
 	if res.Local != nil {
 		t.Fatalf("large clean body: %+v", res.Local)
 	}
-	plain, _ := serve(t, filter.Options{Engine: newEngine(t, nil)})
+	plain, _ := servertest.Serve(t, servertest.Options(t, inspect.Options{Engine: servertest.Engine(t, nil)}, filter.Options{}))
 	res = do(t, f, plain, post("/f", "application/x-www-form-urlencoded", body), nil)
 	if res.Local == nil || res.Local.Status != 504 {
 		t.Fatalf("without the override the harness should time out like Envoy: %+v", res.Local)

@@ -6,10 +6,11 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/bulwark-waf/bulwark/e2e/envoysim"
 	"github.com/bulwark-waf/bulwark/filter"
+	"github.com/bulwark-waf/bulwark/inspect"
+	"github.com/bulwark-waf/bulwark/internal/envoysim"
+	"github.com/bulwark-waf/bulwark/internal/servertest"
 	"github.com/bulwark-waf/bulwark/model"
-	"github.com/bulwark-waf/bulwark/verdict"
 	"github.com/bulwark-waf/bulwark/waf"
 )
 
@@ -22,8 +23,8 @@ func defaultModel(t testing.TB) *model.Model {
 	return m
 }
 
-func policy(mode verdict.Mode, points int) *verdict.Set {
-	return &verdict.Set{Default: verdict.Policy{Name: "default", Mode: mode, MLThreshold: 50, ORPoints: points}}
+func policy(mode inspect.Mode, points int) *inspect.Set {
+	return &inspect.Set{Default: inspect.Policy{Name: "default", Mode: mode, MLThreshold: 50, ORPoints: points}}
 }
 
 const (
@@ -39,32 +40,32 @@ const (
 // embedded model.
 func TestCombinationModes(t *testing.T) {
 	t.Parallel()
-	eng := newEngine(t, nil)
+	eng := servertest.Engine(t, nil)
 	m := defaultModel(t)
 	tests := []struct {
-		mode    verdict.Mode
+		mode    inspect.Mode
 		points  int
 		path    string
 		blocked bool
 		action  string
 	}{
-		{verdict.ModeCRS, 5, crsFalsePositive, true, ""},
-		{verdict.ModeCRS, 5, ssti, false, "flag"},
-		{verdict.ModeAnd, 5, crsFalsePositive, false, "flag"},
-		{verdict.ModeAnd, 5, sqli, true, ""},
-		{verdict.ModeAnd, 5, ssti, false, "flag"},
-		{verdict.ModeOr, 5, ssti, true, ""},
-		{verdict.ModeOr, 5, sqli, true, ""},
-		{verdict.ModeOr, 5, clean, false, "allow"},
-		{verdict.ModeML, 5, crsFalsePositive, false, "flag"},
-		{verdict.ModeML, 5, ssti, true, ""},
-		{verdict.ModeGated, 5, ssti, true, ""},
-		{verdict.ModeGated, 5, clean, false, "allow"},
+		{inspect.ModeCRS, 5, crsFalsePositive, true, ""},
+		{inspect.ModeCRS, 5, ssti, false, "flag"},
+		{inspect.ModeAnd, 5, crsFalsePositive, false, "flag"},
+		{inspect.ModeAnd, 5, sqli, true, ""},
+		{inspect.ModeAnd, 5, ssti, false, "flag"},
+		{inspect.ModeOr, 5, ssti, true, ""},
+		{inspect.ModeOr, 5, sqli, true, ""},
+		{inspect.ModeOr, 5, clean, false, "allow"},
+		{inspect.ModeML, 5, crsFalsePositive, false, "flag"},
+		{inspect.ModeML, 5, ssti, true, ""},
+		{inspect.ModeGated, 5, ssti, true, ""},
+		{inspect.ModeGated, 5, clean, false, "allow"},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.mode)+tt.path, func(t *testing.T) {
 			t.Parallel()
-			client, _ := serve(t, filter.Options{Engine: eng, Model: m, Policies: policy(tt.mode, tt.points)})
+			client, _ := servertest.Serve(t, servertest.Options(t, inspect.Options{Engine: eng, Model: m, Policies: policy(tt.mode, tt.points)}, filter.Options{}))
 			res := do(t, &envoysim.Filter{}, client, get(tt.path), nil)
 			if res.Blocked() != tt.blocked {
 				t.Fatalf("blocked=%v want %v; metadata %v", res.Blocked(), tt.blocked, res.Metadata)
@@ -84,8 +85,7 @@ func TestAndModeOverrideIsNeverSilent(t *testing.T) {
 	t.Parallel()
 	audit := &syncBuffer{}
 	reg := prometheus.NewRegistry()
-	client, _ := serve(t, filter.Options{Engine: newEngine(t, nil), Model: defaultModel(t), Policies: policy(verdict.ModeAnd, 5),
-		Metrics: filter.NewMetrics(reg), Audit: slogJSON(audit)})
+	client, _ := servertest.Serve(t, servertest.Options(t, inspect.Options{Engine: servertest.Engine(t, nil), Model: defaultModel(t), Policies: policy(inspect.ModeAnd, 5), Metrics: inspect.NewMetrics(reg)}, filter.Options{Metrics: filter.NewMetrics(reg), Audit: slogJSON(audit)}))
 	res := do(t, &envoysim.Filter{}, client, get(crsFalsePositive), nil)
 	if res.Blocked() || metaField(res, "ml_override") != true {
 		t.Fatalf("metadata %v", res.Metadata)
@@ -107,8 +107,7 @@ func TestAndModeOverrideIsNeverSilent(t *testing.T) {
 func TestGatedModeSkipsTheModel(t *testing.T) {
 	t.Parallel()
 	reg := prometheus.NewRegistry()
-	client, _ := serve(t, filter.Options{Engine: newEngine(t, nil), Model: defaultModel(t), Policies: policy(verdict.ModeGated, 3),
-		Metrics: filter.NewMetrics(reg)})
+	client, _ := servertest.Serve(t, servertest.Options(t, inspect.Options{Engine: servertest.Engine(t, nil), Model: defaultModel(t), Policies: policy(inspect.ModeGated, 3), Metrics: inspect.NewMetrics(reg)}, filter.Options{Metrics: filter.NewMetrics(reg)}))
 	// CRS score 0: 0+3 cannot reach 5, the model is not asked.
 	do(t, &envoysim.Filter{}, client, get(clean), nil)
 	// CRS score 10: blocked without the model.
@@ -123,12 +122,12 @@ func TestGatedModeSkipsTheModel(t *testing.T) {
 // Scores are TX variables, so SecLang rules can act on them.
 func TestRulesOnScores(t *testing.T) {
 	t.Parallel()
-	eng := newEngine(t, func(c *waf.Config) {
+	eng := servertest.Engine(t, func(c *waf.Config) {
 		c.Directives = `SecRule TX:ML_SCORE_RCE "@le 20" "id:100300,phase:2,deny,status:403,log,msg:'template or code injection (model)'"
 SecRule REQUEST_FILENAME "@beginsWith /admin" "id:100301,phase:2,chain,deny,status:403,log,msg:'suspicious admin request'"
   SecRule TX:ML_SCORE "@le 90" ""`
 	})
-	client, _ := serve(t, filter.Options{Engine: eng, Model: defaultModel(t), Policies: policy(verdict.ModeCRS, 5)})
+	client, _ := servertest.Serve(t, servertest.Options(t, inspect.Options{Engine: eng, Model: defaultModel(t), Policies: policy(inspect.ModeCRS, 5)}, filter.Options{}))
 	res := do(t, &envoysim.Filter{}, client, get(ssti), nil)
 	if !res.Blocked() || metaField(res, "blocking_rule") != float64(100300) {
 		t.Fatalf("rule on TX:ML_SCORE_RCE did not block: %v", res.Metadata)
@@ -140,7 +139,7 @@ SecRule REQUEST_FILENAME "@beginsWith /admin" "id:100301,phase:2,chain,deny,stat
 
 func TestScoreHeadersAndMetadata(t *testing.T) {
 	t.Parallel()
-	client, _ := serve(t, filter.Options{Engine: newEngine(t, nil), Model: defaultModel(t), Policies: policy(verdict.ModeOr, 5), UpstreamHeaders: true})
+	client, _ := servertest.Serve(t, servertest.Options(t, inspect.Options{Engine: servertest.Engine(t, nil), Model: defaultModel(t), Policies: policy(inspect.ModeOr, 5)}, filter.Options{UpstreamHeaders: true}))
 	req := get(clean)
 	req.Headers = append(req.Headers, [2]string{"x-bulwark-score", "99"}, [2]string{"x-bulwark-score-sqli", "99"})
 	res := do(t, &envoysim.Filter{}, client, req, nil)
@@ -156,7 +155,7 @@ func TestScoreHeadersAndMetadata(t *testing.T) {
 		t.Fatalf("clean request scored %v", score)
 	}
 	// A flagged (DetectionOnly) attack carries its location.
-	det, _ := serve(t, filter.Options{Engine: newEngine(t, func(c *waf.Config) { c.Engine = waf.EngineDetectionOnly }), Model: defaultModel(t), Policies: policy(verdict.ModeOr, 5)})
+	det, _ := servertest.Serve(t, servertest.Options(t, inspect.Options{Engine: servertest.Engine(t, func(c *waf.Config) { c.Engine = waf.EngineDetectionOnly }), Model: defaultModel(t), Policies: policy(inspect.ModeOr, 5)}, filter.Options{}))
 	res = do(t, &envoysim.Filter{}, det, get(sqli), nil)
 	if metaField(res, "ml_location") != "query:id" || metaField(res, "action") != "would_block" {
 		t.Fatalf("metadata %v", res.Metadata)
@@ -166,9 +165,8 @@ func TestScoreHeadersAndMetadata(t *testing.T) {
 // A client that just attacked meets stricter thresholds.
 func TestRepeatOffender(t *testing.T) {
 	t.Parallel()
-	mem := verdict.NewMemory(100, 60e9)
-	client, _ := serve(t, filter.Options{Engine: newEngine(t, nil), Model: defaultModel(t), Policies: policy(verdict.ModeCRS, 5),
-		Memory: mem, OffenderAttacks: 3, OffenderThresholdDrop: 4})
+	mem := inspect.NewMemory(100, 60e9)
+	client, _ := servertest.Serve(t, servertest.Options(t, inspect.Options{Engine: servertest.Engine(t, nil), Model: defaultModel(t), Policies: policy(inspect.ModeCRS, 5), Memory: mem, Offender: inspect.Offender{Attacks: 3, ThresholdDrop: 4}}, filter.Options{}))
 	f := &envoysim.Filter{Attributes: map[string]string{"source.address": "198.51.100.9:5555"}}
 	// 920350-style noise: a request scoring 3 or 4 passes for a stranger.
 	noisy := get("/?q=red%20shoes")

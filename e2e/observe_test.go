@@ -11,8 +11,10 @@ import (
 	procv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/bulwark-waf/bulwark/e2e/envoysim"
 	"github.com/bulwark-waf/bulwark/filter"
+	"github.com/bulwark-waf/bulwark/inspect"
+	"github.com/bulwark-waf/bulwark/internal/envoysim"
+	"github.com/bulwark-waf/bulwark/internal/servertest"
 	"github.com/bulwark-waf/bulwark/waf"
 )
 
@@ -45,12 +47,7 @@ func TestAuditLineAndMetrics(t *testing.T) {
 	t.Parallel()
 	audit := &syncBuffer{}
 	reg := prometheus.NewRegistry()
-	client, _ := serve(t, filter.Options{
-		Engine:      newEngine(t, nil),
-		Audit:       slog.New(slog.NewJSONHandler(audit, nil)),
-		Metrics:     filter.NewMetrics(reg),
-		TrustedHops: 1,
-	})
+	client, _ := servertest.Serve(t, servertest.Options(t, inspect.Options{Engine: servertest.Engine(t, nil)}, filter.Options{Audit: slog.New(slog.NewJSONHandler(audit, nil)), Metrics: filter.NewMetrics(reg), TrustedHops: 1}))
 	f := &envoysim.Filter{Attributes: map[string]string{"source.address": "10.0.0.9:40000"}}
 	req := get("/products?id=1%27%20UNION%20SELECT%20password%20FROM%20users--")
 	req.Headers = append(req.Headers, [2]string{"x-forwarded-for", "198.51.100.4, 10.0.0.9"}, [2]string{"x-request-id", "audit-1"})
@@ -87,11 +84,11 @@ func TestAuditLineAndMetrics(t *testing.T) {
 // X-Forwarded-For only as far as trusted_hops allows.
 func TestClientAddressReachesRules(t *testing.T) {
 	t.Parallel()
-	eng := newEngine(t, func(c *waf.Config) {
+	eng := servertest.Engine(t, func(c *waf.Config) {
 		c.Directives = `SecRule REMOTE_ADDR "@ipMatch 198.51.100.0/24" "id:100200,phase:1,deny,status:403,log,msg:'banned network'"`
 	})
-	trusting, _ := serve(t, filter.Options{Engine: eng, TrustedHops: 1})
-	direct, _ := serve(t, filter.Options{Engine: eng})
+	trusting, _ := servertest.Serve(t, servertest.Options(t, inspect.Options{Engine: eng}, filter.Options{TrustedHops: 1}))
+	direct, _ := servertest.Serve(t, servertest.Options(t, inspect.Options{Engine: eng}, filter.Options{}))
 	f := &envoysim.Filter{Attributes: map[string]string{"source.address": "10.0.0.9:40000"}}
 	req := get("/")
 	req.Headers = append(req.Headers, [2]string{"x-forwarded-for", "198.51.100.4, 10.0.0.9"})
@@ -110,7 +107,7 @@ func TestClientAddressReachesRules(t *testing.T) {
 // verdict is then taken on what was seen, and the exchange stays consistent.
 func TestSendBodyWithoutWaitingForHeaders(t *testing.T) {
 	t.Parallel()
-	client, _ := serve(t, filter.Options{Engine: newEngine(t, nil), ModeOverride: true})
+	client, _ := servertest.Serve(t, servertest.Options(t, inspect.Options{Engine: servertest.Engine(t, nil)}, filter.Options{ModeOverride: true}))
 	f := &envoysim.Filter{Mode: mode(procv3.ProcessingMode_STREAMED), SendBodyWithoutWaiting: true, AllowModeOverride: true}
 	attack := post("/f", "application/x-www-form-urlencoded", "q=%3Cscript%3Ealert(1)%3C/script%3E")
 	if res := do(t, f, client, attack, nil); !res.Blocked() {
@@ -124,7 +121,7 @@ func TestSendBodyWithoutWaitingForHeaders(t *testing.T) {
 
 func TestNoProtocolConfigFallsBackSafely(t *testing.T) {
 	t.Parallel()
-	client, _ := serve(t, filter.Options{Engine: newEngine(t, nil)})
+	client, _ := servertest.Serve(t, servertest.Options(t, inspect.Options{Engine: servertest.Engine(t, nil)}, filter.Options{}))
 	// Envoy < 1.34 in STREAMED mode: no protocol_config, several chunks.
 	req := post("/f", "application/x-www-form-urlencoded", "a=1&b=2&q=%3Cscript%3Ealert(1)%3C/script%3E")
 	req.Chunks = [][]byte{[]byte("a=1&b=2&q=%3Cscr"), []byte("ipt%3Ealert(1)%3C/script%3E")}

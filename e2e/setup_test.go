@@ -8,43 +8,11 @@ import (
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 	"go.uber.org/goleak"
 
-	"github.com/bulwark-waf/bulwark/e2e/envoysim"
-	"github.com/bulwark-waf/bulwark/filter"
-	"github.com/bulwark-waf/bulwark/waf"
+	"github.com/bulwark-waf/bulwark/internal/envoysim"
 )
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
-}
-
-// newEngine compiles CRS with cfg changes applied to the defaults.
-func newEngine(t testing.TB, mutate func(*waf.Config)) *waf.Engine {
-	t.Helper()
-	cfg := waf.DefaultConfig()
-	if mutate != nil {
-		mutate(&cfg)
-	}
-	e, err := waf.New(cfg, nil)
-	if err != nil {
-		t.Fatalf("waf.New: %v", err)
-	}
-	return e
-}
-
-// serve starts the real ext_proc server on a loopback port and returns a
-// client connected to it over a real socket.
-func serve(t testing.TB, opts filter.Options) (extprocv3.ExternalProcessorClient, *filter.Server) {
-	t.Helper()
-	srv, err := filter.NewServer(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	client, stop, err := envoysim.Loopback(srv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
-	return client, srv
 }
 
 // echo is an upstream that answers 200 with a small JSON body.

@@ -4,8 +4,6 @@ import (
 	"strconv"
 
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/bulwark-waf/bulwark/model"
 )
 
 // Metrics are the filter's Prometheus collectors. They are registered on the
@@ -18,10 +16,6 @@ type Metrics struct {
 	blocksByRule *prometheus.CounterVec
 	phase        *prometheus.HistogramVec
 	errors       *prometheus.CounterVec
-	mlCalls      prometheus.Counter
-	overrides    prometheus.Counter
-	mlScore      *prometheus.HistogramVec
-	blocksClass  *prometheus.CounterVec
 }
 
 // NewMetrics registers the filter's collectors on reg.
@@ -46,36 +40,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "bulwark_stream_errors_total", Help: "Streams ended by an error, by reason."}, []string{"reason"}),
 	}
-	m.mlCalls = prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "bulwark_model_calls_total", Help: "Requests the ML model scored."})
-	m.overrides = prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "bulwark_model_overrides_total", Help: "Requests CRS would have blocked that the model passed (mode and)."})
-	m.mlScore = prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name: "bulwark_model_score", Help: "Model scores (1 attack .. 99 clean), overall and per class.",
-		Buckets: []float64{5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 99},
-	}, []string{"class"})
-	m.blocksClass = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "bulwark_blocks_by_class_total", Help: "Blocks by the model's attack class (crs when the model did not flag one)."}, []string{"class"})
 	if reg != nil {
-		reg.MustRegister(m.streams, m.activeStream, m.messages, m.decisions, m.blocksByRule, m.phase, m.errors,
-			m.mlCalls, m.overrides, m.mlScore, m.blocksClass)
+		reg.MustRegister(m.streams, m.activeStream, m.messages, m.decisions, m.blocksByRule, m.phase, m.errors)
 	}
 	return m
-}
-
-func (m *Metrics) blockedClass(s *model.Scores, threshold int) {
-	n := 0
-	if s != nil {
-		for c, v := range s.Class {
-			if v <= threshold {
-				m.blocksClass.WithLabelValues(c).Inc()
-				n++
-			}
-		}
-	}
-	if n == 0 {
-		m.blocksClass.WithLabelValues("crs").Inc()
-	}
 }
 
 func (m *Metrics) blocked(ruleID int) {

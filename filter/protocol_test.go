@@ -15,39 +15,13 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/bulwark-waf/bulwark/e2e/envoysim"
 	"github.com/bulwark-waf/bulwark/filter"
+	"github.com/bulwark-waf/bulwark/inspect"
+	"github.com/bulwark-waf/bulwark/internal/servertest"
 	"github.com/bulwark-waf/bulwark/waf"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
-
-func engine(t testing.TB, mutate func(*waf.Config)) *waf.Engine {
-	t.Helper()
-	c := waf.DefaultConfig()
-	if mutate != nil {
-		mutate(&c)
-	}
-	e, err := waf.New(c, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e
-}
-
-func serve(t testing.TB, opts filter.Options) extprocv3.ExternalProcessorClient {
-	t.Helper()
-	srv, err := filter.NewServer(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	client, stop, err := envoysim.Loopback(srv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
-	return client
-}
 
 func hdrs(eos bool, kv ...string) *extprocv3.HttpHeaders {
 	m := &corev3.HeaderMap{}
@@ -109,8 +83,8 @@ func withConfig(m *extprocv3.ProcessingRequest, body procv3.ProcessingMode_BodyS
 
 func TestProtocolViolationsCloseTheStream(t *testing.T) {
 	t.Parallel()
-	closed := serve(t, filter.Options{Engine: engine(t, nil)})
-	open := serve(t, filter.Options{Engine: engine(t, nil), FailOpen: true})
+	closed, _ := servertest.Serve(t, servertest.Options(t, inspect.Options{Engine: servertest.Engine(t, nil)}, filter.Options{}))
+	open, _ := servertest.Serve(t, servertest.Options(t, inspect.Options{Engine: servertest.Engine(t, nil)}, filter.Options{FailOpen: true}))
 	tests := []struct {
 		name string
 		msgs []*extprocv3.ProcessingRequest
@@ -163,7 +137,7 @@ func TestProtocolViolationsCloseTheStream(t *testing.T) {
 
 func TestLocalReplyFirstIsNotAnError(t *testing.T) {
 	t.Parallel()
-	c := serve(t, filter.Options{Engine: engine(t, nil)})
+	c, _ := servertest.Serve(t, servertest.Options(t, inspect.Options{Engine: servertest.Engine(t, nil)}, filter.Options{}))
 	out, err := exchange(t, c, respHeaders(true, ":status", "503"))
 	if err != nil || len(out) != 1 || out[0].GetResponseHeaders() == nil {
 		t.Fatalf("answers %v, err %v", out, err)
@@ -172,7 +146,7 @@ func TestLocalReplyFirstIsNotAnError(t *testing.T) {
 
 func TestRawValueAndValueAreBothRead(t *testing.T) {
 	t.Parallel()
-	c := serve(t, filter.Options{Engine: engine(t, nil)})
+	c, _ := servertest.Serve(t, servertest.Options(t, inspect.Options{Engine: servertest.Engine(t, nil)}, filter.Options{}))
 	m := reqHeaders(true, ":method", "GET", ":path", "/", ":authority", "a.example", "accept", "*/*")
 	// Old Envoys and other clients send value instead of raw_value.
 	m.GetRequestHeaders().Headers.Headers = append(m.GetRequestHeaders().Headers.Headers,
@@ -193,7 +167,7 @@ func TestFailOpenAndFailClosed(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("TMPDIR", tmp)
-	broken := engine(t, func(c *waf.Config) { c.Directives = "SecRequestBodyInMemoryLimit 8" })
+	broken := servertest.Engine(t, func(c *waf.Config) { c.Directives = "SecRequestBodyInMemoryLimit 8" })
 	if err := os.RemoveAll(tmp); err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +175,7 @@ func TestFailOpenAndFailClosed(t *testing.T) {
 		failOpen bool
 		want     string
 	}{{false, "immediate 500"}, {true, "continue"}} {
-		c := serve(t, filter.Options{Engine: broken, FailOpen: tt.failOpen})
+		c, _ := servertest.Serve(t, servertest.Options(t, inspect.Options{Engine: broken}, filter.Options{FailOpen: tt.failOpen}))
 		out, err := exchange(t, c,
 			withConfig(reqHeaders(false, postHdrs...), procv3.ProcessingMode_STREAMED),
 			reqBody("a=1&b=2&c=3&d=4", true),

@@ -15,6 +15,8 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/bulwark-waf/bulwark/filter"
+	"github.com/bulwark-waf/bulwark/inspect"
+	"github.com/bulwark-waf/bulwark/internal/servertest"
 )
 
 // Random message sequences, in any order and mode, must only ever produce
@@ -23,7 +25,7 @@ import (
 func TestRandomMessageSequences(t *testing.T) {
 	t.Parallel()
 	reg := prometheus.NewRegistry()
-	c := serve(t, filter.Options{Engine: engine(t, nil), Metrics: filter.NewMetrics(reg)})
+	c, _ := servertest.Serve(t, servertest.Options(t, inspect.Options{Engine: servertest.Engine(t, nil)}, filter.Options{Metrics: filter.NewMetrics(reg)}))
 	rng := rand.New(rand.NewPCG(7, 11))
 	modes := []procv3.ProcessingMode_BodySendMode{procv3.ProcessingMode_NONE, procv3.ProcessingMode_STREAMED, procv3.ProcessingMode_BUFFERED,
 		procv3.ProcessingMode_BUFFERED_PARTIAL, procv3.ProcessingMode_FULL_DUPLEX_STREAMED}

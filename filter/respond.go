@@ -11,6 +11,8 @@ import (
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/bulwark-waf/bulwark/inspect"
 )
 
 // mutation collects header changes for one answer. Values go out in
@@ -73,8 +75,8 @@ func streamedBodyAnswer(request bool, body []byte, eos bool) *extprocv3.Processi
 	return &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_ResponseBody{ResponseBody: br}}
 }
 
-func trailersAnswer(request bool) *extprocv3.ProcessingResponse {
-	if request {
+func trailersAnswer(d inspect.Direction) *extprocv3.ProcessingResponse {
+	if d == inspect.Inbound {
 		return &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_RequestTrailers{RequestTrailers: &extprocv3.TrailersResponse{}}}
 	}
 	return &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_ResponseTrailers{ResponseTrailers: &extprocv3.TrailersResponse{}}}
@@ -83,8 +85,8 @@ func trailersAnswer(request bool) *extprocv3.ProcessingResponse {
 // skipBody asks Envoy (when it allows mode overrides) to send no more body
 // for one direction. Body modes in an override have no "unchanged" value,
 // so the other direction's mode is restated or Envoy would turn it off too.
-func skipBody(request bool, other bodyMode) *procmodev3.ProcessingMode {
-	if request {
+func skipBody(d inspect.Direction, other bodyMode) *procmodev3.ProcessingMode {
+	if d == inspect.Inbound {
 		return &procmodev3.ProcessingMode{RequestBodyMode: procmodev3.ProcessingMode_NONE, ResponseBodyMode: other}
 	}
 	return &procmodev3.ProcessingMode{RequestBodyMode: other, ResponseBodyMode: procmodev3.ProcessingMode_NONE}

@@ -16,73 +16,50 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/bulwark-waf/bulwark/model"
-	"github.com/bulwark-waf/bulwark/verdict"
-	"github.com/bulwark-waf/bulwark/waf"
+	"github.com/bulwark-waf/bulwark/inspect"
 )
 
-// Options configure the ext_proc server. Zero values are replaced by the
-// defaults documented on each field.
+// Options configure the ext_proc state machine. Their defaults live in
+// config.Default, the one source of defaults; NewServer refuses options
+// that leave a required value unset.
 type Options struct {
-	// Engine is the compiled WAF (required).
-	Engine *waf.Engine
+	// Core inspects each exchange (required): CoreInspector(core) in
+	// production, a fake in the state machine's unit tests.
+	Core Inspector
 	// FailOpen passes traffic when Bulwark itself fails on a stream; when
-	// false (the default) such a request gets ErrorStatus.
+	// false such a request gets ErrorStatus.
 	FailOpen bool
-	// BlockStatus is the status of a block page (default 403).
+	// BlockStatus is the status of a block page.
 	BlockStatus int
-	// ErrorStatus is the status sent when a stream fails closed (default 500).
+	// ErrorStatus is the status sent when a stream fails closed.
 	ErrorStatus int
-	// MetadataNamespace is the dynamic-metadata namespace for verdicts
-	// (default "bulwark"). Envoy must list it in
-	// metadata_options.receiving_namespaces.untyped.
+	// MetadataNamespace is the dynamic-metadata namespace for verdicts.
+	// Envoy must list it in metadata_options.receiving_namespaces.untyped.
 	MetadataNamespace string
 	// UpstreamHeaders adds the verdict as request headers for the upstream.
 	UpstreamHeaders bool
-	// HeaderPrefix starts every header Bulwark adds (default "x-bulwark-").
+	// HeaderPrefix starts every header Bulwark adds, lower case.
 	// Client-sent headers with this prefix are always removed.
 	HeaderPrefix string
 	// TrustedHops is how many proxies in front of Envoy append to
 	// X-Forwarded-For; 0 takes the client from Envoy's source.address.
 	TrustedHops int
 	// RequestBodyMode and ResponseBodyMode are the body modes assumed when
-	// Envoy does not send protocol_config (Envoy before 1.34). Default
-	// STREAMED, the choice under which a wrong guess never skips inspection.
+	// Envoy does not send protocol_config (Envoy before 1.34).
 	RequestBodyMode  procmodev3.ProcessingMode_BodySendMode
 	ResponseBodyMode procmodev3.ProcessingMode_BodySendMode
 	// ModeOverride lets Bulwark answer headers with a mode_override that
 	// turns body sending off when the rules will not read the body. Envoy
 	// honours it only with allow_mode_override: true.
 	ModeOverride bool
-	// MaxMetadataRules caps the rule ids put in dynamic metadata (default 32).
+	// MaxMetadataRules caps the rule ids put in dynamic metadata.
 	MaxMetadataRules int
 	// Logger gets operational logs; Audit gets one JSON line per flagged or
-	// blocked transaction.
+	// blocked transaction. Both are required.
 	Logger *slog.Logger
 	Audit  *slog.Logger
-	// Metrics may be nil in tests.
+	// Metrics are required; NewMetrics(nil) registers nothing.
 	Metrics *Metrics
-
-	// Model scores requests; nil runs CRS alone.
-	Model *model.Model
-	// Policies choose how CRS and the model combine, per route; nil is CRS
-	// alone. PolicyEngines holds the WAF of each policy that overrides WAF
-	// settings, by policy name; others use Engine.
-	Policies      *verdict.Set
-	PolicyEngines map[string]*waf.Engine
-	// Memory remembers recent attacks per client; it may be nil.
-	Memory *verdict.Memory
-	// SessionCookie or SessionHeader, when set and present, key the client
-	// memory by session instead of by IP.
-	SessionCookie string
-	SessionHeader string
-	// A client with at least OffenderAttacks recent attacks has its CRS
-	// threshold lowered by OffenderThresholdDrop and its model threshold
-	// raised by OffenderMLBoost. OffenderAttacks 0 turns this off.
-	OffenderAttacks       int
-	OffenderThresholdDrop int
-	OffenderMLBoost       int
-
 	// SlowBodyBytes and SlowBodyTimeout: before inspecting a body of at
 	// least SlowBodyBytes, Bulwark asks Envoy for SlowBodyTimeout instead of
 	// its message_timeout (override_message_timeout; Envoy honours it up to
@@ -91,38 +68,31 @@ type Options struct {
 	SlowBodyTimeout time.Duration
 }
 
-func (o *Options) setDefaults() {
-	if o.BlockStatus == 0 {
-		o.BlockStatus = 403
+// ErrOptions is wrapped by NewServer and Update for incomplete options.
+var ErrOptions = errors.New("filter: invalid options")
+
+func (o *Options) validate() error {
+	var missing []string
+	check := func(ok bool, name string) {
+		if !ok {
+			missing = append(missing, name)
+		}
 	}
-	if o.ErrorStatus == 0 {
-		o.ErrorStatus = 500
+	check(o.Core != nil, "Core")
+	check(o.BlockStatus >= 200 && o.BlockStatus <= 599, "BlockStatus")
+	check(o.ErrorStatus >= 200 && o.ErrorStatus <= 599, "ErrorStatus")
+	check(o.MetadataNamespace != "", "MetadataNamespace")
+	check(o.HeaderPrefix != "" && o.HeaderPrefix == strings.ToLower(o.HeaderPrefix), "HeaderPrefix")
+	check(o.RequestBodyMode != procmodev3.ProcessingMode_NONE, "RequestBodyMode")
+	check(o.ResponseBodyMode != procmodev3.ProcessingMode_NONE, "ResponseBodyMode")
+	check(o.MaxMetadataRules > 0, "MaxMetadataRules")
+	check(o.Logger != nil, "Logger")
+	check(o.Audit != nil, "Audit")
+	check(o.Metrics != nil, "Metrics")
+	if len(missing) > 0 {
+		return fmt.Errorf("%w: unset or out of range: %s", ErrOptions, strings.Join(missing, ", "))
 	}
-	if o.MetadataNamespace == "" {
-		o.MetadataNamespace = "bulwark"
-	}
-	if o.HeaderPrefix == "" {
-		o.HeaderPrefix = "x-bulwark-"
-	}
-	o.HeaderPrefix = strings.ToLower(o.HeaderPrefix)
-	if o.RequestBodyMode == procmodev3.ProcessingMode_NONE {
-		o.RequestBodyMode = procmodev3.ProcessingMode_STREAMED
-	}
-	if o.ResponseBodyMode == procmodev3.ProcessingMode_NONE {
-		o.ResponseBodyMode = procmodev3.ProcessingMode_STREAMED
-	}
-	if o.MaxMetadataRules == 0 {
-		o.MaxMetadataRules = 32
-	}
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.DiscardHandler)
-	}
-	if o.Audit == nil {
-		o.Audit = o.Logger
-	}
-	if o.Metrics == nil {
-		o.Metrics = NewMetrics(nil)
-	}
+	return nil
 }
 
 // Server implements envoy.service.ext_proc.v3.ExternalProcessor.
@@ -132,9 +102,6 @@ type Server struct {
 	// starts, so rules and settings never change in the middle of a request.
 	opts atomic.Pointer[Options]
 }
-
-// ErrNoEngine is returned when Options carry no WAF engine.
-var ErrNoEngine = errors.New("filter: Options.Engine is required")
 
 // NewServer returns a server running opts.
 func NewServer(opts Options) (*Server, error) {
@@ -148,10 +115,9 @@ func NewServer(opts Options) (*Server, error) {
 // Update installs new options (a reloaded WAF, changed settings) for streams
 // that start from now on; streams already open finish on the old ones.
 func (s *Server) Update(opts Options) error {
-	if opts.Engine == nil {
-		return ErrNoEngine
+	if err := opts.validate(); err != nil {
+		return err
 	}
-	opts.setDefaults()
 	s.opts.Store(&opts)
 	return nil
 }
@@ -161,6 +127,10 @@ var errProtocol = errors.New("ext_proc protocol violation")
 
 // errInternal marks a failure inside Bulwark (Coraza error, panic).
 var errInternal = errors.New("internal error")
+
+func wrapInternal(what string, err error) error {
+	return fmt.Errorf("%w: %s: %w", errInternal, what, err)
+}
 
 func protocolErr(c codes.Code, format string, args ...any) error {
 	return &protoError{code: c, msg: fmt.Sprintf(format, args...)}
@@ -211,6 +181,14 @@ func (s *Server) Process(srv extprocv3.ExternalProcessor_ProcessServer) error {
 		for _, r := range out {
 			if err := srv.Send(r); err != nil {
 				m.errors.WithLabelValues("send").Inc()
+				if ctx.Err() == nil && !st.opts.FailOpen && r.GetImmediateResponse() == nil {
+					// The answer could not be sent (it failed to marshal, or
+					// was too large): under fail-closed the request must
+					// still not pass, whatever failure_mode_allow says.
+					st.refused = true
+					st.failAction = inspect.ActionErrorClosed
+					_ = srv.Send(st.errorPage(inspect.ReasonInternal))
+				}
 				return err
 			}
 		}
@@ -222,7 +200,7 @@ func (s *Server) Process(srv extprocv3.ExternalProcessor_ProcessServer) error {
 func (st *stream) safeHandle(req *extprocv3.ProcessingRequest) (out []*extprocv3.ProcessingResponse, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			st.opts.Logger.Error("panic while handling ext_proc message", "request_id", st.id, "panic", r, "stack", string(debug.Stack()))
+			st.opts.Logger.Error("panic while handling ext_proc message", "request_id", st.requestID(), "panic", r, "stack", string(debug.Stack()))
 			out, err = nil, fmt.Errorf("%w: panic: %v", errInternal, r)
 		}
 	}()
@@ -239,33 +217,47 @@ func (st *stream) safeHandle(req *extprocv3.ProcessingRequest) (out []*extprocv3
 // fail-open or fail-closed answer and keep the stream open, so Envoy, not
 // Bulwark, ends it.
 func (st *stream) fail(srv extprocv3.ExternalProcessor_ProcessServer, req *extprocv3.ProcessingRequest, err error) ([]*extprocv3.ProcessingResponse, error) {
-	log := st.opts.Logger.With("request_id", st.id, "message", messageKind(req), "error", err)
+	log := st.opts.Logger.With("request_id", st.requestID(), "message", messageKind(req), "error", err)
 	var pe *protoError
 	if errors.As(err, &pe) {
 		st.opts.Metrics.errors.WithLabelValues("protocol").Inc()
 		log.Warn("closing ext_proc stream on protocol violation")
-		if !st.opts.FailOpen && !st.observability && !st.blocked {
+		if !st.opts.FailOpen && !st.observability && !st.refused {
 			// Fail closed even if Envoy runs with failure_mode_allow: the
 			// local reply lands before the stream error does.
-			st.blocked = true
-			st.action = "error_closed"
-			_ = srv.Send(blockPage{status: st.opts.ErrorStatus, requestID: st.id, reason: "bulwark_protocol_error"}.answer(st.accept))
+			st.refused = true
+			st.failAction = inspect.ActionErrorClosed
+			_ = srv.Send(st.errorPage(inspect.ReasonProtocol))
 		}
 		return nil, status.Error(pe.code, pe.msg)
 	}
 	st.opts.Metrics.errors.WithLabelValues("internal").Inc()
 	if st.opts.FailOpen {
 		log.Error("inspection failed; failing open")
-		st.opts.Metrics.decisions.WithLabelValues("request", "error_open").Inc()
+		st.opts.Metrics.decisions.WithLabelValues("request", string(inspect.ActionErrorOpen)).Inc()
 		st.failedOpen = true
-		st.action = "error_open"
+		st.failAction = inspect.ActionErrorOpen
 		return st.passthrough(req), nil
 	}
 	log.Error("inspection failed; failing closed")
-	st.opts.Metrics.decisions.WithLabelValues("request", "error_closed").Inc()
-	st.blocked = true
-	st.action = "error_closed"
-	return []*extprocv3.ProcessingResponse{blockPage{status: st.opts.ErrorStatus, requestID: st.id, reason: "bulwark_internal_error"}.answer(st.accept)}, nil
+	st.opts.Metrics.decisions.WithLabelValues("request", string(inspect.ActionErrorClosed)).Inc()
+	st.refused = true
+	st.failAction = inspect.ActionErrorClosed
+	return []*extprocv3.ProcessingResponse{st.errorPage(inspect.ReasonInternal)}, nil
+}
+
+// errorPage is the fail-closed answer. It carries no metadata, so nothing
+// user-controlled can keep it from being marshalled.
+func (st *stream) errorPage(reason inspect.Reason) *extprocv3.ProcessingResponse {
+	return blockPage{status: st.opts.ErrorStatus, requestID: bounded(st.requestID(), maxMetadataString), reason: string(reason)}.answer(st.accept)
+}
+
+// requestID is the exchange's id, or "" before the request headers.
+func (st *stream) requestID() string {
+	if st.x == nil {
+		return ""
+	}
+	return st.x.ID()
 }
 
 func messageKind(req *extprocv3.ProcessingRequest) string {

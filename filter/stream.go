@@ -2,19 +2,18 @@ package filter
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/corazawaf/coraza/v3/types"
 	procmodev3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/types/known/durationpb"
 
+	"github.com/bulwark-waf/bulwark/inspect"
 	"github.com/bulwark-waf/bulwark/model"
-	"github.com/bulwark-waf/bulwark/verdict"
-	"github.com/bulwark-waf/bulwark/waf"
 )
 
 type bodyMode = procmodev3.ProcessingMode_BodySendMode
@@ -31,16 +30,25 @@ const (
 // recommends.
 const maxStreamedAnswer = 64 << 10
 
-// direction is the state of one half of the exchange.
-type direction struct {
+// phase is where one direction stands.
+type phase int
+
+const (
+	phaseStart   phase = iota // its headers have not come
+	phaseBody                 // headers seen, the body is being inspected
+	phaseJudged               // the body phase ran (or no body will be inspected); later bytes pass
+	phaseRefused              // an ImmediateResponse went out for this direction
+)
+
+// half is the protocol state of one direction of the exchange.
+type half struct {
+	dir          inspect.Direction
 	mode         bodyMode
-	headersSeen  bool
+	phase        phase
 	eos          bool // the last body byte (or a bodyless header) was seen
 	bodyMessages int
 	bodyBytes    int
 	trailersSeen bool
-	// done: the body phase (2 or 4) has run; later body bytes pass.
-	done bool
 	// FULL_DUPLEX_STREAMED: answers and bytes held until the verdict.
 	holding     bool
 	heldHeaders *mutation
@@ -50,46 +58,68 @@ type direction struct {
 	extended bool
 }
 
-// stream is one ext_proc stream, i.e. one HTTP request and its response.
-type stream struct {
-	ctx    context.Context
-	opts   *Options
-	engine *waf.Engine
-	tx     types.Transaction
-	start  time.Time
+func (h *half) headersSeen() bool { return h.phase != phaseStart }
+func (h *half) judged() bool      { return h.phase >= phaseJudged }
+func (h *half) buffered() bool    { return h.mode == modeBuffered || h.mode == modePartial }
 
-	id, accept, method, uri, client string
-	proto                           string
-	req, resp                       direction
-	first                           bool
-	noWait                          bool // send_body_without_waiting_for_header_response
-	observability                   bool
+// headersAnswer is the answer to this direction's headers message.
+func (h *half) headersAnswer(m *mutation) *extprocv3.ProcessingResponse {
+	if h.dir == inspect.Inbound {
+		return requestHeadersAnswer(m)
+	}
+	return responseHeadersAnswer(m)
+}
+
+// bodyAnswer continues a body chunk of this direction.
+func (h *half) bodyAnswer(m *mutation) *extprocv3.ProcessingResponse {
+	if h.dir == inspect.Inbound {
+		return requestBodyAnswer(m)
+	}
+	return responseBodyAnswer(m)
+}
+
+// passBody answers a chunk that needs no inspection.
+func (h *half) passBody(b *extprocv3.HttpBody) *extprocv3.ProcessingResponse {
+	if h.mode == modeFullDuplex {
+		return streamedBodyAnswer(h.dir == inspect.Inbound, b.GetBody(), b.GetEndOfStream())
+	}
+	return h.bodyAnswer(nil)
+}
+
+// stream is one ext_proc stream, i.e. one HTTP request and its response:
+// the protocol state of both halves, and the exchange the core inspects.
+type stream struct {
+	ctx   context.Context
+	opts  *Options
+	start time.Time
+
+	x   Exchange // nil until the request headers came
+	req *model.Request
+
+	accept        string
+	first         bool
+	noWait        bool // send_body_without_waiting_for_header_response
+	observability bool
+	in, out       half
 
 	// sendEarly sends an answer ahead of the current message's real one
 	// (override_message_timeout).
-	sendEarly  func(*extprocv3.ProcessingResponse) error
-	blocked    bool // an ImmediateResponse went out; ignore the rest
+	sendEarly func(*extprocv3.ProcessingResponse) error
+	// refused: an ImmediateResponse went out; Envoy ignores the rest.
+	refused bool
+	// failedOpen: inspection failed under fail-open; everything passes.
 	failedOpen bool
-	action     string // allow, flag, block, would_block, error_open, error_closed
-	respAction string
-	verdict    waf.Verdict
-	respVerd   waf.Verdict
-
-	policy        verdict.Policy
-	ml            *model.Scores
-	decision      *verdict.Decision
-	clientKey     string
-	recentAttacks int
-	reqHeaders    [][2]string // without pseudo-headers, host included
-	blockRule     int
-	finished      bool
+	// failAction is error_open or error_closed when the stream failed
+	// before or outside an exchange.
+	failAction inspect.Action
+	finished   bool
 }
 
 func newStream(ctx context.Context, opts *Options) *stream {
 	return &stream{
-		ctx: ctx, opts: opts, engine: opts.Engine, start: time.Now(), first: true,
-		req:  direction{mode: opts.RequestBodyMode},
-		resp: direction{mode: opts.ResponseBodyMode},
+		ctx: ctx, opts: opts, start: time.Now(), first: true,
+		in:  half{dir: inspect.Inbound, mode: opts.RequestBodyMode},
+		out: half{dir: inspect.Outbound, mode: opts.ResponseBodyMode},
 	}
 }
 
@@ -100,12 +130,12 @@ func (st *stream) handle(req *extprocv3.ProcessingRequest) ([]*extprocv3.Process
 	if st.first {
 		st.first = false
 		if pc := req.GetProtocolConfig(); pc != nil {
-			st.req.mode = pc.GetRequestBodyMode()
-			st.resp.mode = pc.GetResponseBodyMode()
+			st.in.mode = pc.GetRequestBodyMode()
+			st.out.mode = pc.GetResponseBodyMode()
 			st.noWait = pc.GetSendBodyWithoutWaitingForHeaderResponse()
 		}
 	}
-	if st.blocked {
+	if st.refused {
 		// Envoy may have sent these before it saw our immediate response;
 		// it ignores answers from now on.
 		return nil, nil
@@ -117,51 +147,49 @@ func (st *stream) handle(req *extprocv3.ProcessingRequest) ([]*extprocv3.Process
 	case *extprocv3.ProcessingRequest_RequestHeaders:
 		return st.onRequestHeaders(req, r.RequestHeaders)
 	case *extprocv3.ProcessingRequest_RequestBody:
-		return st.onBody(true, r.RequestBody)
+		return st.onBody(&st.in, r.RequestBody)
 	case *extprocv3.ProcessingRequest_RequestTrailers:
-		return st.onTrailers(true)
+		return st.onTrailers(&st.in)
 	case *extprocv3.ProcessingRequest_ResponseHeaders:
 		return st.onResponseHeaders(r.ResponseHeaders)
 	case *extprocv3.ProcessingRequest_ResponseBody:
-		return st.onBody(false, r.ResponseBody)
+		return st.onBody(&st.out, r.ResponseBody)
 	case *extprocv3.ProcessingRequest_ResponseTrailers:
-		return st.onTrailers(false)
+		return st.onTrailers(&st.out)
 	}
 	return nil, protocolErr(codes.InvalidArgument, "ProcessingRequest carries none of request_headers, request_body, request_trailers, response_headers, response_body, response_trailers")
 }
 
 func (st *stream) onRequestHeaders(req *extprocv3.ProcessingRequest, h *extprocv3.HttpHeaders) ([]*extprocv3.ProcessingResponse, error) {
 	switch {
-	case st.req.headersSeen:
+	case st.in.headersSeen():
 		return nil, protocolErr(codes.FailedPrecondition, "request_headers received twice on one stream")
-	case st.resp.headersSeen:
+	case st.out.headersSeen():
 		return nil, protocolErr(codes.FailedPrecondition, "request_headers received after response_headers")
 	}
-	st.req.headersSeen = true
+	st.in.phase = phaseBody
 	hs := headerList(h.GetHeaders())
-	st.method, _ = lookup(hs, ":method")
-	st.uri, _ = lookup(hs, ":path")
-	if st.method == "" {
+	r := &model.Request{}
+	r.Method, _ = lookup(hs, ":method")
+	r.URI, _ = lookup(hs, ":path")
+	if r.Method == "" {
 		return nil, protocolErr(codes.InvalidArgument, "request_headers without :method")
 	}
-	if st.uri == "" {
-		if st.method != "CONNECT" {
+	if r.URI == "" {
+		if r.Method != "CONNECT" {
 			return nil, protocolErr(codes.InvalidArgument, "request_headers without :path")
 		}
-		st.uri, _ = lookup(hs, ":authority")
+		r.URI, _ = lookup(hs, ":authority")
 	}
-	st.id, _ = lookup(hs, "x-request-id")
+	r.ID, _ = lookup(hs, "x-request-id")
 	st.accept, _ = lookup(hs, "accept")
 
 	attrs := attributes(req, h)
 	peer, peerPort := splitAddr(attrString(attrs, "source.address"))
-	srvIP, srvPort := splitAddr(attrString(attrs, "destination.address"))
+	r.ServerIP, r.ServerPort = splitAddr(attrString(attrs, "destination.address"))
 	xff, _ := lookup(hs, "x-forwarded-for")
-	st.client = clientIP(peer, xff, st.opts.TrustedHops)
-	st.proto = attrString(attrs, "request.protocol")
-	if st.proto == "" {
-		st.proto = "HTTP/1.1"
-	}
+	r.ClientIP, r.ClientPort = clientIP(peer, xff, st.opts.TrustedHops), peerPort
+	r.Proto = attrString(attrs, "request.protocol")
 
 	strip := &mutation{}
 	hasHost := false
@@ -172,54 +200,41 @@ func (st *stream) onRequestHeaders(req *extprocv3.ProcessingRequest, h *extprocv
 		if kv[0] == "host" {
 			hasHost = true
 		}
-		if strings.HasPrefix(kv[0], st.opts.HeaderPrefix) && !contains(strip.remove, kv[0]) {
+		if strings.HasPrefix(kv[0], st.opts.HeaderPrefix) && !slices.Contains(strip.remove, kv[0]) {
 			// Upstreams trust these headers to come from Bulwark.
 			strip.remove = append(strip.remove, kv[0])
 		}
-		st.reqHeaders = append(st.reqHeaders, kv)
+		r.Headers = append(r.Headers, kv)
 	}
 	auth, hasAuth := lookup(hs, ":authority")
 	if hasAuth && !hasHost {
-		st.reqHeaders = append(st.reqHeaders, [2]string{"host", auth})
+		r.Headers = append(r.Headers, [2]string{"host", auth})
 	}
-	st.selectPolicy(req, attrs, auth)
-	st.tx = st.engine.NewTransaction(st.ctx, st.id)
-	if st.id == "" {
-		st.id = st.tx.ID()
+	path, _, _ := strings.Cut(r.URI, "?")
+	key := inspect.Key{RouteName: attrString(attrs, "xds.route_name"), Host: auth, Path: path}
+	if md := req.GetMetadataContext().GetFilterMetadata()[st.opts.MetadataNamespace]; md != nil {
+		key.Policy = md.GetFields()["policy"].GetStringValue()
 	}
-	tx := st.tx
-	st.prepareDecision()
-	tx.ProcessConnection(st.client, peerPort, srvIP, srvPort)
-	tx.ProcessURI(st.uri, st.method, st.proto)
-	var cookies waf.CookieNames
-	for _, kv := range st.reqHeaders {
-		v := kv[1]
-		if kv[0] == "cookie" {
-			v = cookies.Header(v)
-		}
-		tx.AddRequestHeader(kv[0], v)
-	}
-	if hasAuth {
-		tx.SetServerName(stripPort(auth))
-	}
-	if it := tx.ProcessRequestHeaders(); it != nil {
-		return st.block(it, true), nil
+	st.req = r
+	st.x = st.opts.Core.Begin(st.ctx, inspect.Head{Request: r, Route: key})
+	if it := st.x.RequestHeaders(); it != nil {
+		return st.block(&st.in, it), nil
 	}
 
-	d := &st.req
+	d := &st.in
 	if h.GetEndOfStream() {
 		d.eos = true
 	}
-	if d.eos || d.mode == modeNone || !tx.IsRequestBodyAccessible() {
+	if d.eos || d.mode == modeNone || !st.x.RequestBodyAccessible() {
 		// No body will be inspected: decide now, on the headers answer.
-		if out, err := st.evaluate(true); out != nil || err != nil {
+		if out, err := st.judge(d); out != nil || err != nil {
 			return out, err
 		}
 		st.verdictHeaders(strip)
 		ans := requestHeadersAnswer(strip)
 		ans.DynamicMetadata = st.metadata()
 		if !d.eos && st.canOverride(d.mode) {
-			ans.ModeOverride = skipBody(true, st.resp.mode)
+			ans.ModeOverride = skipBody(inspect.Inbound, st.out.mode)
 		}
 		return []*extprocv3.ProcessingResponse{ans}, nil
 	}
@@ -232,51 +247,52 @@ func (st *stream) onRequestHeaders(req *extprocv3.ProcessingRequest, h *extprocv
 }
 
 func (st *stream) onResponseHeaders(h *extprocv3.HttpHeaders) ([]*extprocv3.ProcessingResponse, error) {
-	if st.resp.headersSeen {
+	if st.out.headersSeen() {
 		return nil, protocolErr(codes.FailedPrecondition, "response_headers received twice on one stream")
 	}
-	st.resp.headersSeen = true
-	if !st.req.headersSeen {
+	if !st.in.headersSeen() {
 		// A local reply from an earlier filter: there is no request to
 		// inspect, and the reply is Envoy's own.
-		st.resp.done = true
+		st.out.phase = phaseJudged
 		return []*extprocv3.ProcessingResponse{responseHeadersAnswer(nil)}, nil
 	}
+	st.out.phase = phaseBody
 	hs := headerList(h.GetHeaders())
-	code, err := strconv.Atoi(first(lookup(hs, ":status")))
+	s, _ := lookup(hs, ":status")
+	code, err := strconv.Atoi(s)
 	if err != nil || code < 100 || code > 999 {
 		return nil, protocolErr(codes.InvalidArgument, "response_headers with a missing or invalid :status")
 	}
-	if !st.req.done {
+	if !st.in.judged() {
 		// The upstream answered before the request body ended: decide on
 		// what was seen. Held FULL_DUPLEX bytes cannot exist here, because
 		// the upstream never got the request headers. The request verdict
 		// rides on the response answer's metadata.
-		if out, err := st.evaluate(true); out != nil || err != nil {
+		if out, err := st.judge(&st.in); out != nil || err != nil {
 			return out, err
 		}
 	}
-	tx := st.tx
+	plain := hs[:0:0]
 	for _, kv := range hs {
 		if !strings.HasPrefix(kv[0], ":") {
-			tx.AddResponseHeader(kv[0], kv[1])
+			plain = append(plain, kv)
 		}
 	}
-	if it := tx.ProcessResponseHeaders(code, st.proto); it != nil {
-		return st.block(it, false), nil
+	if it := st.x.ResponseHeaders(code, st.req.Proto, plain); it != nil {
+		return st.block(&st.out, it), nil
 	}
-	d := &st.resp
+	d := &st.out
 	if h.GetEndOfStream() {
 		d.eos = true
 	}
-	if d.eos || d.mode == modeNone || !tx.IsResponseBodyAccessible() || !tx.IsResponseBodyProcessable() {
-		if out, err := st.evaluate(false); out != nil || err != nil {
+	if d.eos || d.mode == modeNone || !st.x.ResponseBodyAccessible() {
+		if out, err := st.judge(d); out != nil || err != nil {
 			return out, err
 		}
 		ans := responseHeadersAnswer(nil)
 		ans.DynamicMetadata = st.metadata()
 		if !d.eos && st.canOverride(d.mode) {
-			ans.ModeOverride = skipBody(false, st.req.mode)
+			ans.ModeOverride = skipBody(inspect.Outbound, st.in.mode)
 		}
 		return []*extprocv3.ProcessingResponse{ans}, nil
 	}
@@ -289,105 +305,163 @@ func (st *stream) onResponseHeaders(h *extprocv3.HttpHeaders) ([]*extprocv3.Proc
 	return []*extprocv3.ProcessingResponse{ans}, nil
 }
 
-// onBody handles a body chunk for either direction.
-func (st *stream) onBody(request bool, b *extprocv3.HttpBody) ([]*extprocv3.ProcessingResponse, error) {
-	d, name := st.dir(request)
+// onBody handles a body chunk of direction d.
+func (st *stream) onBody(d *half, b *extprocv3.HttpBody) ([]*extprocv3.ProcessingResponse, error) {
+	name := d.dir.String()
 	switch {
-	case !d.headersSeen:
+	case !d.headersSeen():
 		return nil, protocolErr(codes.FailedPrecondition, "%s_body before %s_headers", name, name)
 	case d.trailersSeen:
 		return nil, protocolErr(codes.FailedPrecondition, "%s_body after %s_trailers", name, name)
 	case d.eos:
 		return nil, protocolErr(codes.FailedPrecondition, "%s_body after end_of_stream", name)
-	case !request && !st.req.headersSeen:
+	case d.dir == inspect.Outbound && !st.in.headersSeen():
 		// Local reply: nothing to inspect.
-		return []*extprocv3.ProcessingResponse{st.passBody(request, d, b)}, nil
+		return []*extprocv3.ProcessingResponse{d.passBody(b)}, nil
 	}
 	d.bodyMessages++
 	d.eos = b.GetEndOfStream()
 	chunk := b.GetBody()
 	d.bodyBytes += len(chunk)
-	buffered := d.mode == modeBuffered || d.mode == modePartial
-	if buffered && d.bodyMessages > 1 {
+	if d.buffered() && d.bodyMessages > 1 {
 		return nil, protocolErr(codes.FailedPrecondition, "second %s_body message in %s mode", name, d.mode)
 	}
-	if d.done {
+	if d.judged() {
 		// The verdict is in (no body needed, or a partial body was judged):
 		// the rest passes.
-		return []*extprocv3.ProcessingResponse{st.passBody(request, d, b)}, nil
+		return []*extprocv3.ProcessingResponse{d.passBody(b)}, nil
 	}
-	if it, err := st.write(request, chunk); err != nil {
-		return nil, err
-	} else if it != nil {
-		return st.block(it, request), nil
+	var it *inspect.Interruption
+	var err error
+	if d.dir == inspect.Inbound {
+		it, err = st.x.WriteRequestBody(chunk)
+	} else {
+		it, err = st.x.WriteResponseBody(chunk)
+	}
+	if err != nil {
+		return nil, wrapInternal("writing body", err)
+	}
+	if it != nil {
+		return st.block(d, it), nil
 	}
 	if d.holding {
 		d.heldBody = append(d.heldBody, chunk)
 	}
-	complete := d.eos || buffered
-	overLimit := d.bodyBytes > st.limit(request)
+	complete := d.eos || d.buffered()
+	limit := st.x.Limits()
+	overLimit := d.bodyBytes > limit.Body(d.dir).Bytes
 	if d.mode == modePartial && !d.eos {
 		// Envoy hit its buffer limit; the rest bypasses ext_proc.
 		overLimit = true
 	}
-	if overLimit && st.limitAction(request) == waf.LimitReject {
-		return st.tooLarge(request), nil
+	if overLimit && limit.Body(d.dir).Reject && !limit.DetectionOnly {
+		return st.tooLarge(d), nil
 	}
 	if !complete && !overLimit {
 		if d.holding {
 			return nil, nil
 		}
-		return []*extprocv3.ProcessingResponse{st.bodyContinue(request, nil)}, nil
+		return []*extprocv3.ProcessingResponse{d.bodyAnswer(nil)}, nil
 	}
 	st.extendTimeout(d)
-	if out, err := st.evaluate(request); out != nil || err != nil {
+	if out, err := st.judge(d); out != nil || err != nil {
 		return out, err
 	}
 	if d.holding {
-		return st.release(request, d.eos), nil
+		return st.release(d, d.eos), nil
 	}
 	var m *mutation
-	if request && buffered {
+	if d.dir == inspect.Inbound && d.buffered() {
 		// Headers are still held by Envoy in the buffered modes.
 		m = &mutation{}
 		st.verdictHeaders(m)
 	}
-	ans := st.bodyContinue(request, m)
+	ans := d.bodyAnswer(m)
 	ans.DynamicMetadata = st.metadata()
 	return []*extprocv3.ProcessingResponse{ans}, nil
 }
 
-func (st *stream) onTrailers(request bool) ([]*extprocv3.ProcessingResponse, error) {
-	d, name := st.dir(request)
+func (st *stream) onTrailers(d *half) ([]*extprocv3.ProcessingResponse, error) {
+	name := d.dir.String()
 	switch {
-	case !d.headersSeen:
+	case !d.headersSeen():
 		return nil, protocolErr(codes.FailedPrecondition, "%s_trailers before %s_headers", name, name)
 	case d.trailersSeen:
 		return nil, protocolErr(codes.FailedPrecondition, "%s_trailers received twice", name)
 	}
 	d.trailersSeen = true
-	var out []*extprocv3.ProcessingResponse
-	if !d.done && (request || st.req.headersSeen) {
+	if !d.judged() && (d.dir == inspect.Inbound || st.in.headersSeen()) {
 		// Trailers end the body even when the last chunk said
 		// end_of_stream=false.
-		if out, err := st.evaluate(request); out != nil || err != nil {
+		if out, err := st.judge(d); out != nil || err != nil {
 			return out, err
 		}
+		var out []*extprocv3.ProcessingResponse
 		if d.holding {
-			out = st.release(request, false)
+			out = st.release(d, false)
 		}
-		ans := trailersAnswer(request)
+		ans := trailersAnswer(d.dir)
 		ans.DynamicMetadata = st.metadata()
 		return append(out, ans), nil
 	}
-	return []*extprocv3.ProcessingResponse{trailersAnswer(request)}, nil
+	return []*extprocv3.ProcessingResponse{trailersAnswer(d.dir)}, nil
+}
+
+// judge runs the body phase of d on what has been written and returns the
+// block answer when the direction is refused, or nil to continue.
+func (st *stream) judge(d *half) ([]*extprocv3.ProcessingResponse, error) {
+	d.phase = phaseJudged
+	var o inspect.Outcome
+	var err error
+	if d.dir == inspect.Inbound {
+		o, err = st.x.FinishRequest()
+	} else {
+		o, err = st.x.FinishResponse()
+	}
+	if err != nil {
+		return nil, wrapInternal(d.dir.String()+" body phase", err)
+	}
+	if o.Interruption != nil {
+		return st.block(d, o.Interruption), nil
+	}
+	st.opts.Metrics.decisions.WithLabelValues(d.dir.String(), string(o.Action)).Inc()
+	return nil, nil
+}
+
+// tooLarge refuses a body past the configured limit that Coraza itself did
+// not interrupt (FULL_DUPLEX holding, BUFFERED_PARTIAL truncation).
+func (st *stream) tooLarge(d *half) []*extprocv3.ProcessingResponse {
+	status := 413
+	if d.dir == inspect.Outbound {
+		// The client did nothing wrong; the upstream sent too much.
+		status = 502
+	}
+	return st.block(d, st.x.Refuse(d.dir, inspect.ReasonBodyTooLarge, status))
+}
+
+// block sends the block page for a refusal of d.
+func (st *stream) block(d *half, it *inspect.Interruption) []*extprocv3.ProcessingResponse {
+	d.phase = phaseRefused
+	st.refused = true
+	status := st.opts.BlockStatus
+	switch {
+	case it.Reason == inspect.ReasonBodyTooLarge && it.Status != 0:
+		status = it.Status
+	case it.Reason == inspect.ReasonBodyTooLarge:
+		status = 413
+	}
+	st.opts.Metrics.decisions.WithLabelValues(d.dir.String(), string(inspect.ActionBlock)).Inc()
+	st.opts.Metrics.blocked(it.RuleID)
+	ans := blockPage{status: status, requestID: st.x.ID(), reason: string(it.Reason)}.answer(st.accept)
+	ans.DynamicMetadata = st.metadata()
+	return []*extprocv3.ProcessingResponse{ans}
 }
 
 // extendTimeout asks Envoy for more time before inspecting a large body:
 // CRS costs about 12 µs per KB, which a 200 ms message_timeout does not
 // cover for bodies of tens of KB. Envoy applies no timeout in FULL_DUPLEX
 // or observability mode, and honours one override per direction.
-func (st *stream) extendTimeout(d *direction) {
+func (st *stream) extendTimeout(d *half) {
 	if st.opts.SlowBodyBytes <= 0 || st.opts.SlowBodyTimeout <= 0 || d.bodyBytes < st.opts.SlowBodyBytes ||
 		d.mode == modeFullDuplex || st.observability || d.extended || st.sendEarly == nil {
 		return
@@ -396,87 +470,30 @@ func (st *stream) extendTimeout(d *direction) {
 	_ = st.sendEarly(&extprocv3.ProcessingResponse{OverrideMessageTimeout: durationpb.New(st.opts.SlowBodyTimeout)})
 }
 
-func (st *stream) dir(request bool) (*direction, string) {
-	if request {
-		return &st.req, "request"
-	}
-	return &st.resp, "response"
-}
-
-func (st *stream) write(request bool, chunk []byte) (*types.Interruption, error) {
-	if len(chunk) == 0 {
-		return nil, nil
-	}
-	var it *types.Interruption
-	var err error
-	if request {
-		it, _, err = st.tx.WriteRequestBody(chunk)
-	} else {
-		it, _, err = st.tx.WriteResponseBody(chunk)
-	}
-	if err != nil {
-		return nil, wrapInternal("writing body to coraza", err)
-	}
-	return it, nil
-}
-
-func (st *stream) limit(request bool) int {
-	if request {
-		return st.engine.Config().RequestBodyLimit
-	}
-	return st.engine.Config().ResponseBodyLimit
-}
-
-func (st *stream) limitAction(request bool) string {
-	if request {
-		return st.engine.Config().RequestBodyLimitAction
-	}
-	return st.engine.Config().ResponseBodyLimitAction
-}
-
 // canOverride says whether a mode_override will be honoured: Envoy ignores
 // it for FULL_DUPLEX_STREAMED and when bodies are sent without waiting.
 func (st *stream) canOverride(m bodyMode) bool {
 	return st.opts.ModeOverride && !st.noWait && m != modeNone && m != modeFullDuplex
 }
 
-func (st *stream) bodyContinue(request bool, m *mutation) *extprocv3.ProcessingResponse {
-	if request {
-		return requestBodyAnswer(m)
-	}
-	return responseBodyAnswer(m)
-}
-
-// passBody answers a chunk that needs no inspection.
-func (st *stream) passBody(request bool, d *direction, b *extprocv3.HttpBody) *extprocv3.ProcessingResponse {
-	if d.mode == modeFullDuplex {
-		return streamedBodyAnswer(request, b.GetBody(), b.GetEndOfStream())
-	}
-	return st.bodyContinue(request, nil)
-}
-
-// release sends the held FULL_DUPLEX answers: headers first, then the held
-// bytes in order, as Envoy requires.
-func (st *stream) release(request bool, eos bool) []*extprocv3.ProcessingResponse {
-	d, _ := st.dir(request)
+// release sends the held FULL_DUPLEX answers of d: headers first, then the
+// held bytes in order, as Envoy requires.
+func (st *stream) release(d *half, eos bool) []*extprocv3.ProcessingResponse {
 	var out []*extprocv3.ProcessingResponse
-	if request {
-		m := d.heldHeaders
+	var m *mutation
+	if d.dir == inspect.Inbound {
+		m = d.heldHeaders
 		if m == nil {
 			m = &mutation{}
 		}
 		st.verdictHeaders(m)
-		ans := requestHeadersAnswer(m)
-		ans.DynamicMetadata = st.metadata()
-		out = append(out, ans)
-	} else {
-		ans := responseHeadersAnswer(nil)
-		ans.DynamicMetadata = st.metadata()
-		out = append(out, ans)
 	}
+	ans := d.headersAnswer(m)
+	ans.DynamicMetadata = st.metadata()
+	out = append(out, ans)
 	var pending []byte
 	flush := func(last bool) {
-		out = append(out, streamedBodyAnswer(request, pending, last))
+		out = append(out, streamedBodyAnswer(d.dir == inspect.Inbound, pending, last))
 		pending = nil
 	}
 	for _, c := range d.heldBody {
@@ -498,25 +515,30 @@ func (st *stream) release(request bool, eos bool) []*extprocv3.ProcessingRespons
 	return out
 }
 
-func first(s string, _ bool) string { return s }
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
+// passthrough answers a message without inspecting it, after Bulwark failed
+// open on this stream. Held FULL_DUPLEX bytes are released first.
+func (st *stream) passthrough(req *extprocv3.ProcessingRequest) []*extprocv3.ProcessingResponse {
+	var out []*extprocv3.ProcessingResponse
+	for _, d := range []*half{&st.in, &st.out} {
+		if d.holding {
+			out = append(out, st.release(d, false)...)
 		}
 	}
-	return false
-}
-
-func stripPort(hostport string) string {
-	if strings.HasPrefix(hostport, "[") {
-		if i := strings.Index(hostport, "]"); i > 0 {
-			return hostport[1:i]
-		}
+	switch r := req.GetRequest().(type) {
+	case *extprocv3.ProcessingRequest_RequestHeaders:
+		st.in.phase = phaseJudged
+		out = append(out, requestHeadersAnswer(nil))
+	case *extprocv3.ProcessingRequest_RequestBody:
+		out = append(out, st.in.passBody(r.RequestBody))
+	case *extprocv3.ProcessingRequest_RequestTrailers:
+		out = append(out, trailersAnswer(inspect.Inbound))
+	case *extprocv3.ProcessingRequest_ResponseHeaders:
+		st.out.phase = phaseJudged
+		out = append(out, responseHeadersAnswer(nil))
+	case *extprocv3.ProcessingRequest_ResponseBody:
+		out = append(out, st.out.passBody(r.ResponseBody))
+	case *extprocv3.ProcessingRequest_ResponseTrailers:
+		out = append(out, trailersAnswer(inspect.Outbound))
 	}
-	if i := strings.LastIndexByte(hostport, ':'); i >= 0 && !strings.Contains(hostport[:i], ":") {
-		return hostport[:i]
-	}
-	return hostport
+	return out
 }

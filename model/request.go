@@ -9,15 +9,50 @@ import (
 	"strings"
 )
 
-// Request is the part of an HTTP request the model looks at.
+// Request is an HTTP request as Bulwark inspects it: the one request type
+// that the ext_proc server builds from Envoy's headers, the tools build from
+// JSON Lines records or raw HTTP, and the model and the WAF both read.
 type Request struct {
+	// ID is the request id (x-request-id), empty when none was sent.
+	ID     string
 	Method string
 	// URI is path?query exactly as on the wire (still percent-encoded).
 	URI string
+	// Proto is the protocol, e.g. HTTP/1.1 or HTTP/2; empty means HTTP/1.1.
+	Proto string
 	// Headers use lower-case keys; repeated headers appear repeatedly.
-	Headers  [][2]string
-	Body     []byte
-	ClientIP string
+	Headers    [][2]string
+	Body       []byte
+	ClientIP   string
+	ClientPort int
+	ServerIP   string
+	ServerPort int
+}
+
+// Header returns the first value of the header name (lower case).
+func (r *Request) Header(name string) (string, bool) {
+	for _, h := range r.Headers {
+		if h[0] == name {
+			return h[1], true
+		}
+	}
+	return "", false
+}
+
+// Cookie returns the value of the first cookie called name, or "".
+func (r *Request) Cookie(name string) string {
+	for _, h := range r.Headers {
+		if h[0] != "cookie" {
+			continue
+		}
+		for part := range strings.SplitSeq(h[1], ";") {
+			k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+			if ok && k == name {
+				return v
+			}
+		}
+	}
+	return ""
 }
 
 // Parts of a request a field can come from.

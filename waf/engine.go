@@ -2,7 +2,6 @@ package waf
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -269,6 +268,18 @@ type Match struct {
 	// Logged is false for rules marked nolog (CRS bookkeeping rules).
 	Logged bool     `json:"-"`
 	Tags   []string `json:"-"`
+	// matched is Coraza's record, kept for ErrorLog, which is only
+	// formatted when asked for.
+	matched types.MatchedRule
+}
+
+// ErrorLog is Coraza's error-log line for the match: what go-ftw's log
+// regexes are written against.
+func (m Match) ErrorLog() string {
+	if m.matched == nil {
+		return ""
+	}
+	return m.matched.ErrorLog()
 }
 
 // Verdict is what CRS concluded about a transaction so far.
@@ -325,7 +336,7 @@ func ReadVerdict(tx types.Transaction) Verdict {
 	}
 	for _, mr := range tx.MatchedRules() {
 		r := mr.Rule()
-		m := Match{ID: r.ID(), Message: mr.Message(), Data: mr.Data(), Phase: int(r.Phase()), Logged: true, Tags: r.Tags()}
+		m := Match{ID: r.ID(), Message: mr.Message(), Data: mr.Data(), Phase: int(r.Phase()), Logged: true, Tags: r.Tags(), matched: mr}
 		if r.Severity() >= 0 {
 			m.Severity = r.Severity().String()
 		}
@@ -343,62 +354,4 @@ func firstInt(vals []string) int {
 	}
 	n, _ := strconv.Atoi(vals[0])
 	return n
-}
-
-// Request is a whole HTTP request for in-process inspection.
-type Request struct {
-	ID         string
-	Method     string
-	URI        string // path and query as on the wire
-	Proto      string // e.g. HTTP/1.1
-	Headers    [][2]string
-	Body       []byte
-	ClientIP   string
-	ClientPort int
-	ServerIP   string
-	ServerPort int
-}
-
-// Inspect runs phases 1 and 2 on a complete request in-process, without
-// Envoy. It is the bare-Coraza baseline for conformance and benchmarks and
-// the CRS side of `extproc check` and `extproc eval`.
-func (e *Engine) Inspect(ctx context.Context, r *Request) (Verdict, error) {
-	tx := e.NewTransaction(ctx, r.ID)
-	defer func() {
-		tx.ProcessLogging()
-		_ = tx.Close()
-	}()
-	proto := r.Proto
-	if proto == "" {
-		proto = "HTTP/1.1"
-	}
-	tx.ProcessConnection(r.ClientIP, r.ClientPort, r.ServerIP, r.ServerPort)
-	tx.ProcessURI(r.URI, r.Method, proto)
-	var cookies CookieNames
-	for _, h := range r.Headers {
-		v := h[1]
-		if strings.EqualFold(h[0], "cookie") {
-			v = cookies.Header(v)
-		}
-		tx.AddRequestHeader(h[0], v)
-		if strings.EqualFold(h[0], "host") {
-			tx.SetServerName(h[1])
-		}
-	}
-	if it := tx.ProcessRequestHeaders(); it != nil {
-		return ReadVerdict(tx), nil
-	}
-	if len(r.Body) > 0 && tx.IsRequestBodyAccessible() {
-		it, _, err := tx.ReadRequestBodyFrom(bytes.NewReader(r.Body))
-		if err != nil {
-			return Verdict{}, fmt.Errorf("request body: %w", err)
-		}
-		if it != nil {
-			return ReadVerdict(tx), nil
-		}
-	}
-	if _, err := tx.ProcessRequestBody(); err != nil {
-		return Verdict{}, fmt.Errorf("request body phase: %w", err)
-	}
-	return ReadVerdict(tx), nil
 }

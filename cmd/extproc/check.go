@@ -9,16 +9,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
 	"strings"
 	"text/tabwriter"
 
+	"github.com/bulwark-waf/bulwark/config"
+	"github.com/bulwark-waf/bulwark/inspect"
 	"github.com/bulwark-waf/bulwark/model"
 	"github.com/bulwark-waf/bulwark/model/evaluate"
-	"github.com/bulwark-waf/bulwark/verdict"
 	"github.com/bulwark-waf/bulwark/waf"
 )
 
@@ -45,7 +45,8 @@ func (d *dataFlags) Set(v string) error {
 		if err != nil {
 			return err
 		}
-		v = string(b)
+		// curl -d @file drops carriage returns and newlines.
+		v = strings.NewReplacer("\r", "", "\n", "").Replace(string(b))
 	}
 	*d = append(*d, v)
 	return nil
@@ -90,7 +91,8 @@ type checkCRS struct {
 	Error        string      `json:"error,omitempty"`
 }
 
-// runCheck scores one request given curl-style or as a raw HTTP request.
+// runCheck scores one request given curl-style or as a raw HTTP request,
+// through the same core, config and rules as the server.
 func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -98,19 +100,21 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var data dataFlags
 	method := fs.String("X", "", "request method (default GET, or POST with -d)")
 	fs.Var(&headers, "H", "header 'Name: value' (repeatable)")
-	fs.Var(&data, "d", "request body, or @file (repeatable, joined with &)")
+	fs.Var(&data, "d", "request body, or @file with newlines stripped, as curl does (repeatable, joined with &)")
+	fs.Var(&binaryData{&data}, "data-binary", "request body, or @file kept byte for byte (repeatable, joined with &)")
 	cookie := fs.String("b", "", "cookie string 'a=1; b=2'")
-	raw := fs.String("raw", "", "read a raw HTTP/1.x request from this file (- for stdin)")
+	raw := fs.String("raw", "", "read a raw HTTP/1.x or HTTP/2-style request from this file (- for stdin)")
 	asJSON := fs.Bool("json", false, "print JSON")
-	modelPath := fs.String("model", "", "model file (default: the embedded model)")
 	noCRS := fs.Bool("no-crs", false, "skip the CRS verdict")
-	paranoia := fs.Int("paranoia", 1, "CRS paranoia level")
-	mode := fs.String("mode", "or", "combination mode to explain the decision under: crs, ml, and, or, gated")
-	orPoints := fs.Int("or-points", 5, "anomaly points a model attack adds in or and gated modes")
+	modelPath := fs.String("model", "", "shorthand for --model-path")
+	paranoia := fs.Int("paranoia", 0, "shorthand for --waf-paranoia-level")
+	mode := fs.String("mode", "", "shorthand for --ml-mode: crs, ml, and, or, gated")
+	orPoints := fs.Int("or-points", 0, "shorthand for --ml-or-points")
+	settings := config.AddFlags(fs, nil)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, `usage: extproc check [-X METHOD] [-H 'Name: value']... [-d BODY] [-b COOKIES] URL
-       extproc check --raw FILE|-      (a raw HTTP request, e.g. from a proxy log)`)
-		fs.PrintDefaults()
+		fmt.Fprintln(stderr, `usage: extproc check [-X METHOD] [-H 'Name: value']... [-d BODY] [-b COOKIES] [server flags] URL
+       extproc check --raw FILE|-      (a raw HTTP request, e.g. from a proxy log or devtools)
+The server's settings apply: --config FILE, BULWARK_* variables and every server flag.`)
 	}
 	// Like curl, the URL may come before, between or after the flags.
 	var positional []string
@@ -144,12 +148,29 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fs.Usage()
 		return errors.New("check: need exactly one URL or --raw")
 	}
-	m, err := model.Open(*modelPath)
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	rt, err := toolRuntime(settings, func(c *config.Config) {
+		c.ML.Enabled = true
+		if set["model"] {
+			c.Model.Path = *modelPath
+		}
+		if set["paranoia"] {
+			c.WAF.ParanoiaLevel = *paranoia
+		}
+		if set["mode"] {
+			c.ML.Mode = *mode
+		}
+		if set["or-points"] {
+			c.ML.ORPoints = *orPoints
+		}
+	})
 	if err != nil {
 		return fmt.Errorf("check: %w", err)
 	}
+	m := rt.Model
 	scores, fields := m.ScoreFields(ctx, req)
-	res := checkResult{Method: req.Method, URI: req.URI, Threshold: m.Info().DefaultThreshold, Scores: scores, Model: m.Info()}
+	res := checkResult{Method: req.Method, URI: req.URI, Threshold: rt.Policies.Default.MLThreshold, Scores: scores, Model: m.Info()}
 	res.Attack = scores.Overall <= res.Threshold
 	for _, f := range fields {
 		cf := checkField{Part: f.Field.Part, Name: f.Field.Name, Skipped: f.Skipped, Overall: f.Overall, Class: map[string]int{}}
@@ -159,27 +180,28 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		res.Fields = append(res.Fields, cf)
 	}
 	if !*noCRS {
-		res.CRS = crsVerdict(ctx, req, *paranoia)
-		if res.CRS.Error == "" {
-			p := verdict.Policy{Mode: verdict.Mode(*mode), MLThreshold: res.Threshold, ORPoints: *orPoints}
-			if err := p.Validate(); err != nil {
-				return fmt.Errorf("check: --mode: %w", err)
+		res.CRS = &checkCRS{Paranoia: rt.Config.WAF.ParanoiaLevel}
+		wr := *req
+		wr.Headers = evaluate.WireHeaders(req)
+		if wr.ClientIP == "" {
+			wr.ClientIP = "192.0.2.10"
+		}
+		rep, err := rt.Core.Inspect(ctx, &wr)
+		if err != nil {
+			res.CRS.Error = err.Error()
+		} else {
+			v := rep.RequestCRS
+			if rep.Request.Interruption != nil && rep.Decision == nil {
+				v = rep.Final
 			}
-			ids := make([]int, 0, len(res.CRS.Rules))
-			for _, r := range res.CRS.Rules {
-				// The server decides the threshold itself in model modes,
-				// so CRS's own blocking-evaluation rules are not evidence.
-				if r.ID != 949110 && r.ID != 949111 {
-					ids = append(ids, r.ID)
+			res.CRS.AnomalyScore = v.InboundScore
+			res.CRS.Blocked = v.Interrupted || v.InboundScore >= rep.Plan.CRSThreshold
+			for _, r := range v.Logged() {
+				if !inspect.IsCRSBlockingRule(r.ID) {
+					res.CRS.Rules = append(res.CRS.Rules, r)
 				}
 			}
-			c := verdict.CRS{Score: res.CRS.AnomalyScore, Threshold: waf.DefaultConfig().InboundAnomalyThreshold, Rules: ids}
-			var ml *model.Scores
-			if p.NeedsML(c) || p.Mode != verdict.ModeGated {
-				ml = &scores
-			}
-			d := verdict.Decide(p, c, ml)
-			res.Decision, res.Explanation = d.Action, d.Explain
+			res.Decision, res.Explanation = string(rep.Request.Action), rep.Explanation()
 		}
 	}
 	if *asJSON {
@@ -191,24 +213,20 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return nil
 }
 
-func crsVerdict(ctx context.Context, req *model.Request, pl int) *checkCRS {
-	out := &checkCRS{Paranoia: pl}
-	cfg := waf.DefaultConfig()
-	cfg.ParanoiaLevel = pl
-	eng, err := waf.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		out.Error = err.Error()
-		return out
+// binaryData is curl's --data-binary: like -d, but @file keeps its bytes.
+type binaryData struct{ d *dataFlags }
+
+func (b *binaryData) String() string { return b.d.String() }
+func (b *binaryData) Set(v string) error {
+	if strings.HasPrefix(v, "@") {
+		raw, err := readPath(v[1:])
+		if err != nil {
+			return err
+		}
+		v = string(raw)
 	}
-	v, err := eng.Inspect(ctx, &waf.Request{Method: req.Method, URI: req.URI, Proto: "HTTP/1.1", Headers: evaluate.WireHeaders(req), Body: req.Body, ClientIP: "192.0.2.10"})
-	if err != nil {
-		out.Error = err.Error()
-		return out
-	}
-	out.Blocked = v.Interrupted
-	out.AnomalyScore = v.InboundScore
-	out.Rules = v.Logged()
-	return out
+	*b.d = append(*b.d, v)
+	return nil
 }
 
 func curlRequest(rawURL, method string, headers headerFlags, data dataFlags, cookie string) (*model.Request, error) {

@@ -7,13 +7,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 
+	"github.com/bulwark-waf/bulwark/config"
 	"github.com/bulwark-waf/bulwark/model"
 	"github.com/bulwark-waf/bulwark/model/evaluate"
-	"github.com/bulwark-waf/bulwark/waf"
 )
 
 // runEval implements `extproc eval --data FILE.jsonl [--predictions OUT.csv]`.
@@ -26,8 +25,9 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	modelPath := fs.String("model", "", "model file (default: the embedded model)")
 	threshold := fs.Int("threshold", 0, "flag requests whose overall score is <= this (default: the model's)")
 	noCRS := fs.Bool("no-crs", false, "skip the CRS comparison")
-	paranoia := fs.Int("paranoia", 1, "CRS paranoia level for the comparison")
+	paranoia := fs.Int("paranoia", 1, "shorthand for --waf-paranoia-level, for the CRS comparison")
 	workers := fs.Int("workers", 0, "parallel workers (default: GOMAXPROCS)")
+	settings := config.AddFlags(fs, nil)
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: extproc eval --data FILE.jsonl [--predictions OUT.csv] [--out-dir DIR] [--model FILE] [--no-crs]")
@@ -40,7 +40,23 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fs.Usage()
 		return errors.New("eval: --data is required")
 	}
-	m, err := model.Open(*modelPath)
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	// The CRS side is the server's config with the model off: its rules,
+	// exclusions and paranoia level, through the same core.
+	crs, err := toolRuntime(settings, func(c *config.Config) {
+		c.ML.Enabled = false
+		if set["paranoia"] {
+			c.WAF.ParanoiaLevel = *paranoia
+		}
+		if set["model"] {
+			c.Model.Path = *modelPath
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("eval: %w", err)
+	}
+	m, err := model.Open(crs.Config.Model.Path)
 	if err != nil {
 		return fmt.Errorf("eval: %w", err)
 	}
@@ -51,14 +67,8 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	opt := evaluate.Options{Model: m, Workers: *workers}
 	crsName := "CRS"
 	if !*noCRS {
-		cfg := waf.DefaultConfig()
-		cfg.ParanoiaLevel = *paranoia
-		eng, err := waf.New(cfg, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
-		if err != nil {
-			return fmt.Errorf("eval: crs: %w", err)
-		}
-		opt.WAF = eng
-		crsName = fmt.Sprintf("CRS PL%d", *paranoia)
+		opt.CRS = crs.Core
+		crsName = fmt.Sprintf("CRS PL%d", crs.Config.WAF.ParanoiaLevel)
 	}
 	var in io.Reader = os.Stdin
 	if *data != "-" {

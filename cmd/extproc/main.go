@@ -9,9 +9,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -43,6 +46,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
 		if f, ok := subs[args[0]]; ok {
 			cmd, args = f, args[1:]
+		} else if !strings.HasPrefix(args[0], "-") {
+			names := slices.Sorted(maps.Keys(subs))
+			fmt.Fprintf(stderr, "extproc: unknown subcommand %q; the subcommands are: %s\n(run 'extproc --help' for the server's settings)\n", args[0], strings.Join(names, ", "))
+			return 2
 		}
 	}
 	if err := cmd(ctx, args, stdout, stderr); err != nil {
@@ -102,7 +109,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	logger := newLogger(stderr, loaded.Config)
 	if loaded.ValidateOnly {
-		if _, err := waf.New(loaded.Config.WAF, nil); err != nil {
+		// The same constructor start and reload use, so whatever start
+		// would refuse is refused here.
+		if _, err := app.Build(loaded.Config, app.Deps{}); err != nil {
 			return err
 		}
 		_, err := fmt.Fprintln(stdout, "config and rules are valid")

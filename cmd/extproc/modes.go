@@ -16,10 +16,12 @@ import (
 	procv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/bulwark-waf/bulwark/e2e/envoysim"
+	"github.com/bulwark-waf/bulwark/cmd/extproc/app"
+	"github.com/bulwark-waf/bulwark/config"
 	"github.com/bulwark-waf/bulwark/filter"
+	"github.com/bulwark-waf/bulwark/inspect"
+	"github.com/bulwark-waf/bulwark/internal/envoysim"
 	"github.com/bulwark-waf/bulwark/model"
-	"github.com/bulwark-waf/bulwark/verdict"
 	"github.com/bulwark-waf/bulwark/waf"
 )
 
@@ -27,18 +29,18 @@ import (
 // level.
 type modeRun struct {
 	name     string
-	mode     verdict.Mode
+	mode     inspect.Mode
 	paranoia int
 	points   int
 }
 
 var modeRuns = []modeRun{
-	{"crs (PL1)", verdict.ModeCRS, 1, 5},
-	{"crs (PL2)", verdict.ModeCRS, 2, 5},
-	{"ml", verdict.ModeML, 1, 5},
-	{"and (PL2)", verdict.ModeAnd, 2, 5},
-	{"or (PL1)", verdict.ModeOr, 1, 5},
-	{"gated (PL1)", verdict.ModeGated, 1, 5},
+	{"crs (PL1)", inspect.ModeCRS, 1, 5},
+	{"crs (PL2)", inspect.ModeCRS, 2, 5},
+	{"ml", inspect.ModeML, 1, 5},
+	{"and (PL2)", inspect.ModeAnd, 2, 5},
+	{"or (PL1)", inspect.ModeOr, 1, 5},
+	{"gated (PL1)", inspect.ModeGated, 1, 5},
 }
 
 type modeStats struct {
@@ -61,6 +63,7 @@ func runModes(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	seed := fs.Uint64("seed", 1, "sampling seed")
 	modelPath := fs.String("model", "", "model file; empty = embedded")
 	out := fs.String("out", "", "write the Markdown report here instead of stdout")
+	settings := config.AddFlags(fs, nil)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -71,14 +74,22 @@ func runModes(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	m, err := model.Open(*modelPath)
+	loaded, err := settings.Load()
+	if err != nil {
+		return err
+	}
+	base := loaded.Config
+	if *modelPath != "" {
+		base.Model.Path = *modelPath
+	}
+	m, err := model.Open(base.Model.Path)
 	if err != nil {
 		return err
 	}
 	threshold := m.Info().DefaultThreshold
 	var stats []*modeStats
 	for _, run := range modeRuns {
-		st, err := measureMode(ctx, run, m, threshold, recs)
+		st, err := measureMode(ctx, base, run, threshold, recs)
 		if err != nil {
 			return fmt.Errorf("%s: %w", run.name, err)
 		}
@@ -124,19 +135,18 @@ func sampleRecords(path string, limit int, seed uint64) ([]*model.Record, error)
 
 // measureMode serves ext_proc on loopback with one policy and drives every
 // record through it as Envoy would (BUFFERED request body).
-func measureMode(ctx context.Context, run modeRun, m *model.Model, threshold int, recs []*model.Record) (*modeStats, error) {
-	wc := waf.DefaultConfig()
-	wc.ParanoiaLevel = run.paranoia
-	wc.RequestBodyLimitAction = waf.LimitProcessPartial
-	eng, err := waf.New(wc, nil)
+func measureMode(ctx context.Context, base config.Config, run modeRun, threshold int, recs []*model.Record) (*modeStats, error) {
+	cfg := base
+	cfg.WAF.ParanoiaLevel = run.paranoia
+	cfg.WAF.RequestBodyLimitAction = waf.LimitProcessPartial
+	cfg.ML.Enabled, cfg.ML.Mode, cfg.ML.Threshold, cfg.ML.ORPoints, cfg.ML.Shadow = true, string(run.mode), threshold, run.points, false
+	reg := prometheus.NewRegistry()
+	rt, err := app.Build(cfg, app.Deps{Metrics: inspect.NewMetrics(reg)})
 	if err != nil {
 		return nil, err
 	}
-	reg := prometheus.NewRegistry()
-	srv, err := filter.NewServer(filter.Options{
-		Engine: eng, Model: m, Metrics: filter.NewMetrics(reg), Audit: slog.New(slog.DiscardHandler),
-		Policies: &verdict.Set{Default: verdict.Policy{Name: run.name, Mode: run.mode, MLThreshold: threshold, ORPoints: run.points}},
-	})
+	discard := slog.New(slog.DiscardHandler)
+	srv, err := filter.NewServer(app.FilterOptions(rt, discard, discard, filter.NewMetrics(reg)))
 	if err != nil {
 		return nil, err
 	}

@@ -14,10 +14,11 @@ import (
 	"time"
 
 	procv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
-	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 
-	"github.com/bulwark-waf/bulwark/e2e/envoysim"
 	"github.com/bulwark-waf/bulwark/filter"
+	"github.com/bulwark-waf/bulwark/inspect"
+	"github.com/bulwark-waf/bulwark/internal/envoysim"
+	"github.com/bulwark-waf/bulwark/internal/servertest"
 	"github.com/bulwark-waf/bulwark/waf"
 )
 
@@ -91,21 +92,6 @@ func repoRoot(t *testing.T) string {
 	}
 }
 
-// serve starts Bulwark's ext_proc server on loopback and connects to it.
-func serve(t *testing.T, opts filter.Options) extprocv3.ExternalProcessorClient {
-	t.Helper()
-	srv, err := filter.NewServer(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	client, stop, err := envoysim.Loopback(srv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
-	return client
-}
-
 func TestCRSConformance(t *testing.T) {
 	start := time.Now()
 	root := repoRoot(t)
@@ -136,7 +122,11 @@ func TestCRSConformance(t *testing.T) {
 		t.Fatalf("waf.New: %v", err)
 	}
 	sink := NewAuditSink()
-	client := serve(t, filter.Options{Engine: engine, MaxMetadataRules: 256, ModeOverride: true, Audit: slog.New(sink)})
+	// One core, served over ext_proc and called in-process as the baseline.
+	core := servertest.Core(t, inspect.Options{Engine: engine})
+	opts := servertest.Options(t, inspect.Options{Engine: engine}, filter.Options{MaxMetadataRules: 256, ModeOverride: true, Audit: slog.New(sink)})
+	opts.Core = filter.CoreInspector(core)
+	client, _ := servertest.Serve(t, opts)
 	ext := &ExtProc{
 		Client: client,
 		Filter: envoysim.Filter{
@@ -157,7 +147,7 @@ func TestCRSConformance(t *testing.T) {
 		Audit:     sink,
 		AuditWait: 5 * time.Second,
 	}
-	bare := &Bare{Engine: engine}
+	bare := &Bare{Core: core}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()

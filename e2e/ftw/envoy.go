@@ -4,7 +4,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/bulwark-waf/bulwark/e2e/envoysim"
+	"github.com/bulwark-waf/bulwark/internal/envoysim"
 )
 
 // Rejection is a request Envoy's HTTP/1 codec or connection manager answers

@@ -173,7 +173,7 @@ func (s Summary) Markdown(crs, setup string) string {
 	fmt.Fprintf(&b, "`coraza-overrides.yaml` applied) is replayed stage by stage through two paths with the same rules:\n\n")
 	fmt.Fprintf(&b, "- **bare**: in-process Coraza, phases 1–5, with an albedo-like backend answering between phases 2 and 3;\n")
 	fmt.Fprintf(&b, "- **ext_proc**: the request as Envoy would hand it over (Envoy's HTTP/1 admission rules applied first), sent to\n")
-	fmt.Fprintf(&b, "  Bulwark's real ext_proc server over loopback gRPC by `e2e/envoysim`, verdict read from the `bulwark` dynamic\n")
+	fmt.Fprintf(&b, "  Bulwark's real ext_proc server over loopback gRPC by `internal/envoysim`, verdict read from the `bulwark` dynamic\n")
 	fmt.Fprintf(&b, "  metadata (`matched_rules`, `response_matched_rules`) and, for log regexes, from the audit line.\n\n")
 	fmt.Fprintf(&b, "## Pass rates\n\n")
 	fmt.Fprintf(&b, "| | stages | evaluated | bare passed | ext_proc passed |\n|---|---:|---:|---:|---:|\n")

@@ -13,10 +13,11 @@ import (
 	"sync"
 	"time"
 
-	"github.com/corazawaf/coraza/v3/types"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 
-	"github.com/bulwark-waf/bulwark/e2e/envoysim"
+	"github.com/bulwark-waf/bulwark/inspect"
+	"github.com/bulwark-waf/bulwark/internal/envoysim"
+	"github.com/bulwark-waf/bulwark/model"
 	"github.com/bulwark-waf/bulwark/waf"
 )
 
@@ -89,70 +90,60 @@ func Albedo(method, path string, body []byte) *envoysim.Message {
 	return m
 }
 
-// Bare runs a request through in-process Coraza, phases 1 to 5, with the
-// albedo response in between. It is the baseline: what the rules conclude
+// Bare runs a request through the inspection core in-process, phases 1 to
+// 5, with the albedo response in between: the same path the ext_proc
+// server runs, without gRPC. It is the baseline: what the rules conclude
 // with no proxy in the way.
 type Bare struct {
-	Engine *waf.Engine
+	Core *inspect.Core
 }
 
 // Run replays r. id becomes the transaction id.
 func (b *Bare) Run(ctx context.Context, r *Request, id string) (obs Observation) {
-	tx := b.Engine.NewTransaction(ctx, id)
+	req := &model.Request{ID: id, Method: r.Method, URI: r.URI, Proto: r.Version, Headers: r.Headers, Body: r.Body,
+		ClientIP: clientIP, ClientPort: clientPort, ServerIP: serverIP, ServerPort: serverPort}
+	x := b.Core.Begin(ctx, inspect.Head{Request: req})
 	defer func() {
-		tx.ProcessLogging()
-		obs.IDs = waf.ReadVerdict(tx).LoggedIDs(0)
-		obs.Log = errorLog(tx)
-		_ = tx.Close()
-	}()
-	tx.ProcessConnection(clientIP, clientPort, serverIP, serverPort)
-	tx.ProcessURI(r.URI, r.Method, r.Version)
-	for _, h := range r.Headers {
-		tx.AddRequestHeader(h[0], h[1])
-		if strings.EqualFold(h[0], "host") {
-			tx.SetServerName(h[1])
+		rep, err := x.Close()
+		if err != nil && obs.Err == nil {
+			obs.Err = err
 		}
-	}
-	tx.ProcessRequestHeaders()
-	if len(r.Body) > 0 && tx.IsRequestBodyAccessible() {
-		if _, _, err := tx.WriteRequestBody(r.Body); err != nil {
-			obs.Err = fmt.Errorf("request body: %w", err)
+		obs.IDs = rep.Final.LoggedIDs(0)
+		obs.Log = errorLog(rep.Final)
+	}()
+	if it := x.RequestHeaders(); it == nil {
+		if len(r.Body) > 0 && x.RequestBodyAccessible() {
+			if _, err := x.WriteRequestBody(r.Body); err != nil {
+				obs.Err = err
+				return obs
+			}
+		}
+		if _, err := x.FinishRequest(); err != nil {
+			obs.Err = err
 			return obs
 		}
-	}
-	if _, err := tx.ProcessRequestBody(); err != nil {
-		obs.Err = fmt.Errorf("request body phase: %w", err)
-		return obs
 	}
 	resp := Albedo(r.Method, r.URI, r.Body)
 	obs.Status = resp.Status
-	for _, h := range resp.Headers {
-		tx.AddResponseHeader(h[0], h[1])
-	}
-	tx.ProcessResponseHeaders(resp.Status, r.Version)
-	if len(resp.Body) > 0 && tx.IsResponseBodyAccessible() && tx.IsResponseBodyProcessable() {
-		if _, _, err := tx.WriteResponseBody(resp.Body); err != nil {
-			obs.Err = fmt.Errorf("response body: %w", err)
+	x.ResponseHeaders(resp.Status, r.Version, resp.Headers)
+	if len(resp.Body) > 0 && x.ResponseBodyAccessible() {
+		if _, err := x.WriteResponseBody(resp.Body); err != nil {
+			obs.Err = err
 			return obs
 		}
 	}
-	if _, err := tx.ProcessResponseBody(); err != nil {
-		obs.Err = fmt.Errorf("response body phase: %w", err)
+	if _, err := x.FinishResponse(); err != nil {
+		obs.Err = err
 	}
 	return obs
 }
 
-type loggable interface{ Log() bool }
-
 // errorLog is Coraza's error-log line for every logged match: what go-ftw's
 // log regexes are written against.
-func errorLog(tx types.Transaction) string {
+func errorLog(v waf.Verdict) string {
 	var b strings.Builder
-	for _, mr := range tx.MatchedRules() {
-		if l, ok := mr.(loggable); ok && !l.Log() {
-			continue
-		}
-		b.WriteString(mr.ErrorLog())
+	for _, m := range v.Logged() {
+		b.WriteString(m.ErrorLog())
 		b.WriteByte('\n')
 	}
 	return b.String()

@@ -7,6 +7,6 @@
 // scenario). Where those are missing each scenario is skipped with a message
 // saying what is missing; it is never reported as passed. CI sets
 // BULWARK_E2E_REQUIRE=1 so a missing tool fails the job instead. The
-// in-process Envoy harness in e2e/envoysim remains the layer that runs
+// in-process Envoy harness in internal/envoysim remains the layer that runs
 // everywhere.
 package kind

@@ -11,8 +11,8 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/bulwark-waf/bulwark/inspect"
 	"github.com/bulwark-waf/bulwark/model"
-	"github.com/bulwark-waf/bulwark/waf"
 )
 
 // Row is the outcome for one request.
@@ -36,8 +36,9 @@ func (r *Row) Labelled() bool { return r.Label == "attack" || r.Label == "benign
 // Options for Score.
 type Options struct {
 	Model *model.Model
-	// WAF is the CRS engine to compare with; nil skips CRS.
-	WAF     *waf.Engine
+	// CRS is the inspection core (CRS alone) to compare with; nil skips
+	// CRS.
+	CRS     *inspect.Core
 	Workers int
 }
 
@@ -88,16 +89,17 @@ func scoreOne(ctx context.Context, rec *model.Record, opt Options) Row {
 	req := rec.Request()
 	row := Row{ID: rec.ID, Label: rec.Label, Category: rec.Category, Family: rec.Family, Obfuscation: rec.Obfuscation}
 	row.Scores = opt.Model.Score(ctx, req)
-	if opt.WAF != nil {
-		wr := &waf.Request{ID: rec.ID, Method: req.Method, URI: req.URI, Proto: "HTTP/1.1", Headers: req.Headers, Body: req.Body, ClientIP: "192.0.2.10"}
+	if opt.CRS != nil {
+		wr := *req
+		wr.ID, wr.ClientIP = rec.ID, "192.0.2.10"
 		wr.Headers = WireHeaders(req)
-		v, err := opt.WAF.Inspect(ctx, wr)
+		rep, err := opt.CRS.Inspect(ctx, &wr)
 		if err != nil {
 			row.CRSErr = err.Error()
 		} else {
 			row.CRSRan = true
-			row.CRSScore = v.InboundScore
-			row.CRSBlocked = v.Interrupted
+			row.CRSScore = rep.Request.Anomaly
+			row.CRSBlocked = rep.Request.Action == inspect.ActionBlock
 		}
 	}
 	return row

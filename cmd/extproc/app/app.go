@@ -13,7 +13,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	procmodev3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -25,7 +24,7 @@ import (
 
 	"github.com/bulwark-waf/bulwark/config"
 	"github.com/bulwark-waf/bulwark/filter"
-	"github.com/bulwark-waf/bulwark/verdict"
+	"github.com/bulwark-waf/bulwark/inspect"
 	"github.com/bulwark-waf/bulwark/waf"
 )
 
@@ -52,8 +51,10 @@ type App struct {
 	grpcLis  net.Listener
 	adminLis net.Listener
 
-	// memory outlives reloads: a reload must not forget recent attackers.
-	memory *verdict.Memory
+	// memory and the core's metrics outlive reloads: a reload must not
+	// forget recent attackers.
+	memory      *inspect.Memory
+	coreMetrics *inspect.Metrics
 
 	mu       sync.Mutex // serialises reloads
 	cfg      config.Config
@@ -92,14 +93,18 @@ func NewFromConfig(src config.Source, loaded config.Loaded, logger *slog.Logger)
 	info.Set(1)
 	a.reg.MustRegister(a.reloads, a.lastOK, a.lastTS, info)
 
-	a.memory = verdict.NewMemory(cfg.ClientMemory.Size, cfg.ClientMemory.Window)
-	rt, err := build(cfg, logger)
+	a.memory = inspect.NewMemory(cfg.ClientMemory.Size, cfg.ClientMemory.Window)
+	a.coreMetrics = inspect.NewMetrics(a.reg)
+	rt, err := Build(cfg, a.deps())
 	if err != nil {
 		a.closeAudit()
 		return nil, err
 	}
-	eng := rt.engine
-	a.srv, err = filter.NewServer(a.filterOptions(cfg, rt))
+	eng := rt.Engine
+	logger.Info("inspection configured", "ml_enabled", cfg.ML.Enabled, "ml_mode", string(rt.Policies.Default.Mode),
+		"ml_threshold", rt.Policies.Default.MLThreshold, "model", rt.ModelSource, "fail_mode", cfg.FailMode,
+		"paranoia_level", cfg.WAF.ParanoiaLevel, "custom_rule_files", len(eng.RuleFiles()), "policies", len(rt.Policies.Routes))
+	a.srv, err = filter.NewServer(FilterOptions(rt, a.logger, a.audit, a.metrics))
 	if err != nil {
 		a.closeAudit()
 		return nil, err
@@ -147,39 +152,8 @@ func (a *App) AdminAddr() string { return a.adminLis.Addr().String() }
 // Registry exposes the metrics registry to tests.
 func (a *App) Registry() *prometheus.Registry { return a.reg }
 
-func (a *App) filterOptions(cfg config.Config, rt *runtime) filter.Options {
-	return filter.Options{
-		Engine:                rt.engine,
-		Model:                 rt.model,
-		Policies:              rt.policies,
-		PolicyEngines:         rt.engines,
-		Memory:                a.memory,
-		SessionCookie:         cfg.Session.Cookie,
-		SessionHeader:         cfg.Session.Header,
-		OffenderAttacks:       cfg.ClientMemory.OffenderAttacks,
-		OffenderThresholdDrop: cfg.ClientMemory.OffenderThresholdDrop,
-		OffenderMLBoost:       cfg.ClientMemory.OffenderMLBoost,
-		SlowBodyBytes:         cfg.SlowBodyBytes,
-		SlowBodyTimeout:       cfg.SlowBodyTimeout,
-		FailOpen:              cfg.FailMode == "open",
-		BlockStatus:           cfg.Block.Status,
-		ErrorStatus:           cfg.Block.ErrorStatus,
-		MetadataNamespace:     cfg.Metadata.Namespace,
-		MaxMetadataRules:      cfg.Metadata.MaxRules,
-		UpstreamHeaders:       cfg.UpstreamHeaders.Enabled,
-		HeaderPrefix:          cfg.UpstreamHeaders.Prefix,
-		TrustedHops:           cfg.TrustedHops,
-		ModeOverride:          cfg.ModeOverride,
-		RequestBodyMode:       bodyMode(cfg.AssumedRequestBodyMode),
-		ResponseBodyMode:      bodyMode(cfg.AssumedResponseBodyMode),
-		Logger:                a.logger,
-		Audit:                 a.audit,
-		Metrics:               a.metrics,
-	}
-}
-
-func bodyMode(s string) procmodev3.ProcessingMode_BodySendMode {
-	return procmodev3.ProcessingMode_BodySendMode(procmodev3.ProcessingMode_BodySendMode_value[s])
+func (a *App) deps() Deps {
+	return Deps{Logger: a.logger, Memory: a.memory, Metrics: a.coreMetrics}
 }
 
 // Run serves until ctx is cancelled, then drains: /readyz and gRPC health
@@ -255,17 +229,17 @@ func (a *App) Reload(ctx context.Context) error {
 	start := time.Now()
 	loaded, err := config.Load(a.src, io.Discard)
 	if err == nil {
-		var rt *runtime
-		if rt, err = build(loaded.Config, a.logger); err == nil {
+		var rt *Runtime
+		if rt, err = Build(loaded.Config, a.deps()); err == nil {
 			if loaded.Config.GRPCAddr != a.cfg.GRPCAddr || loaded.Config.AdminAddr != a.cfg.AdminAddr ||
 				loaded.Config.GRPCMaxMessageBytes != a.cfg.GRPCMaxMessageBytes || loaded.Config.AuditLog != a.cfg.AuditLog {
 				a.logger.Warn("listen addresses, gRPC limits and audit_log change only on restart")
 			}
-			err = a.srv.Update(a.filterOptions(loaded.Config, rt))
+			err = a.srv.Update(FilterOptions(rt, a.logger, a.audit, a.metrics))
 			if err == nil {
 				a.cfg = loaded.Config
 				a.path = loaded.Path
-				a.watched = watchList(a.path, loaded.Config.Model.Path, rt.engine)
+				a.watched = watchList(a.path, loaded.Config.Model.Path, rt.Engine)
 			}
 		}
 	}

@@ -4,4 +4,4 @@
 // recent scores, and the one-line explanation every flagged or blocked
 // transaction carries. It is pure logic: filter feeds it CRS's anomaly score
 // and the model's scores and acts on the Decision.
-package verdict
+package inspect

@@ -1,4 +1,4 @@
-package verdict
+package inspect
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package verdict
+package inspect
 
 import (
 	"errors"
@@ -101,7 +101,7 @@ type Decision struct {
 	Block bool
 	// Action is allow, flag, block or would_block (DetectionOnly or shadow
 	// disagreement are reported, never enforced).
-	Action string
+	Action Action
 	// Override: CRS alone would have blocked and the model overruled it.
 	Override bool
 	// MLAttack: the model scored the request at or below the threshold.
@@ -137,13 +137,13 @@ func Decide(p Policy, c CRS, ml *model.Scores) Decision {
 	}
 	switch {
 	case d.Block && p.DetectionOnly:
-		d.Action = "would_block"
+		d.Action = ActionWouldBlock
 	case d.Block:
-		d.Action = "block"
+		d.Action = ActionBlock
 	case d.Override, c.Score > 0, mlAttack, len(c.Rules) > 0:
-		d.Action = "flag"
+		d.Action = ActionFlag
 	default:
-		d.Action = "allow"
+		d.Action = ActionAllow
 	}
 	d.Explain = explain(p, c, ml, d)
 	return d

@@ -1,4 +1,4 @@
-package verdict
+package inspect
 
 import (
 	"strings"
@@ -26,7 +26,7 @@ func TestDecideTable(t *testing.T) {
 		crs      CRS
 		ml       *model.Scores
 		block    bool
-		action   string
+		action   Action
 		override bool
 	}{
 		{ModeCRS, crsBlock, clean, true, "block", false},
@@ -54,7 +54,7 @@ func TestDecideTable(t *testing.T) {
 		}
 		// DetectionOnly and shadow never change what is computed, only what is enforced.
 		p.DetectionOnly = true
-		if dd := Decide(p, tt.crs, tt.ml); dd.Block != tt.block || (tt.block && dd.Action != "would_block") {
+		if dd := Decide(p, tt.crs, tt.ml); dd.Block != tt.block || (tt.block && dd.Action != ActionWouldBlock) {
 			t.Errorf("%s DetectionOnly: %+v", tt.mode, dd)
 		}
 	}

@@ -1,0 +1,98 @@
+package inspect_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/bulwark-waf/bulwark/inspect"
+	"github.com/bulwark-waf/bulwark/model"
+	"github.com/bulwark-waf/bulwark/waf"
+)
+
+func crsCore(t *testing.T) *inspect.Core {
+	t.Helper()
+	e, err := waf.New(waf.DefaultConfig(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := inspect.New(inspect.Options{Engine: e})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// A payload behind a repeated cookie name must be seen on every run, not on
+// whichever run Coraza's map order happens to favour.
+func TestDuplicateCookieNamesAreInspectedDeterministically(t *testing.T) {
+	t.Parallel()
+	c := crsCore(t)
+	r := &model.Request{Method: "GET", URI: "/", Headers: [][2]string{{"host", "a.example"}, {"user-agent", "Mozilla/5.0"}, {"accept", "*/*"},
+		{"cookie", "a=1; last_search=%3Cimg%20src%3D%22https%3A//cdn.example.com/p/12.png%22%20alt%3D%22photo%22%3E; b=2; last_search=Per%20mention"}}}
+	for i := range 30 {
+		rep, err := c.Inspect(context.Background(), r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Request.Anomaly != 5 {
+			t.Fatalf("run %d: anomaly score %d, want 5 every time (rules %v)", i, rep.Request.Anomaly, rep.RequestCRS.LoggedIDs(0))
+		}
+	}
+}
+
+// The core's in-process path decides like CRS: attacks are refused by
+// CRS's threshold rule or a custom rule, clean requests pass.
+func TestInspect(t *testing.T) {
+	t.Parallel()
+	c := waf.DefaultConfig()
+	c.RulesFiles = []string{"../waf/testdata/*.conf.ok", "../waf/testdata/good.conf"}
+	e, err := waf.New(c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	core, err := inspect.New(inspect.Options{Engine: e})
+	if err != nil {
+		t.Fatal(err)
+	}
+	form := [][2]string{{"host", "shop.example:8443"}, {"content-type", "application/x-www-form-urlencoded"}, {"user-agent", "Mozilla/5.0"}, {"accept", "*/*"}}
+	tests := []struct {
+		name     string
+		req      model.Request
+		blocked  bool
+		wantRule int
+		minScore int
+	}{
+		{"clean get", model.Request{Method: "GET", URI: "/search?q=red+shoes", Headers: form}, false, 0, 0},
+		{"sqli query", model.Request{Method: "GET", URI: "/search?q=1'+OR+'1'='1", Headers: form}, true, 949110, 5},
+		{"xss form", model.Request{Method: "POST", URI: "/comment", Headers: form, Body: []byte("text=<script>alert(1)</script>")}, true, 949110, 5},
+		{"custom rule", model.Request{Method: "GET", URI: "/forbidden/x", Headers: form}, true, 100010, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			rep, err := core.Inspect(context.Background(), &tt.req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			it := rep.Request.Interruption
+			if (it != nil) != tt.blocked || (tt.blocked && it.RuleID != tt.wantRule) || rep.Request.Anomaly < tt.minScore {
+				t.Fatalf("report = %+v, want blocked=%v by %d with score >= %d", rep.Request, tt.blocked, tt.wantRule, tt.minScore)
+			}
+			if want := map[bool]inspect.Action{true: inspect.ActionBlock, false: inspect.ActionAllow}[tt.blocked]; rep.Request.Action != want {
+				t.Fatalf("action %q, want %q", rep.Request.Action, want)
+			}
+			if len(rep.Final.Matches) < len(rep.RequestCRS.Matches) {
+				t.Fatal("the final verdict lost matches")
+			}
+		})
+	}
+}
+
+func TestStripPort(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{"a.example:8443": "a.example", "a.example": "a.example", "[::1]:80": "::1", "::1": "::1", "10.0.0.1:80": "10.0.0.1", "2001:db8::1": "2001:db8::1"} {
+		if got := inspect.StripPort(in); got != want {
+			t.Errorf("StripPort(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -1,0 +1,436 @@
+package inspect
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
+	"github.com/corazawaf/coraza/v3/types"
+
+	"github.com/bulwark-waf/bulwark/model"
+	"github.com/bulwark-waf/bulwark/waf"
+)
+
+// Direction is one half of an exchange.
+type Direction int
+
+// The directions, named as CRS names its anomaly scores.
+const (
+	Inbound  Direction = iota // the request
+	Outbound                  // the response
+)
+
+func (d Direction) String() string {
+	if d == Inbound {
+		return "request"
+	}
+	return "response"
+}
+
+// Outcome is the judgement of one direction.
+type Outcome struct {
+	Action Action
+	// Anomaly is CRS's blocking anomaly score for the direction.
+	Anomaly int
+	// Interruption is set when the direction was refused.
+	Interruption *Interruption
+}
+
+// Report is everything known about an exchange, for metadata, headers,
+// audit lines and the tools.
+type Report struct {
+	ID   string
+	Plan Plan
+	// Request and Response are the outcomes so far.
+	Request, Response Outcome
+	// RequestCRS and ResponseCRS are what CRS concluded when each
+	// direction was judged; Final (after Close) adds the logging phase's
+	// correlation rules.
+	RequestCRS, ResponseCRS waf.Verdict
+	Final                   waf.Verdict
+	// ML is nil when the model did not run.
+	ML *model.Scores
+	// Decision is nil until the request was judged without an
+	// interruption.
+	Decision *Decision
+}
+
+// Explanation is the one-line why of the request decision.
+func (r *Report) Explanation() string {
+	if r.Decision != nil {
+		return r.Decision.Explain
+	}
+	if it := r.Request.Interruption; it != nil && it.RuleID != 0 {
+		return fmt.Sprintf("mode=%s rule %d interrupted → block", r.Plan.Policy.Mode, it.RuleID)
+	}
+	return ""
+}
+
+// Exchange is the inspection of one request and its response: one Coraza
+// transaction, the model's scores and the decision. It is not safe for
+// concurrent use; the ext_proc server drives one per stream.
+type Exchange struct {
+	ctx    context.Context
+	core   *Core
+	eng    *waf.Engine
+	tx     types.Transaction
+	req    *model.Request
+	report Report
+	closed bool
+}
+
+// Begin starts an exchange: it picks the policy and WAF, opens the Coraza
+// transaction and sets the TX variables rules can read in every phase.
+func (c *Core) Begin(ctx context.Context, h Head) *Exchange {
+	pl, eng := c.plan(h)
+	tx := eng.NewTransaction(ctx, h.Request.ID)
+	x := &Exchange{ctx: ctx, core: c, eng: eng, tx: tx, req: h.Request}
+	x.report.ID = h.Request.ID
+	if x.report.ID == "" {
+		x.report.ID = tx.ID()
+	}
+	x.report.Plan = pl
+	if pl.Policy.UsesML() && c.opts.Model != nil {
+		if rr, ok := tx.(interface{ RemoveRuleByID(int) }); ok {
+			for _, id := range crsBlockingRules {
+				rr.RemoveRuleByID(id)
+			}
+		}
+	}
+	x.setTX(map[string]string{
+		"bulwark_policy":         pl.Policy.Name,
+		"bulwark_mode":           string(pl.Policy.Mode),
+		"bulwark_client_attacks": strconv.Itoa(pl.RecentAttacks),
+		"bulwark_client_key":     pl.ClientKey,
+	})
+	return x
+}
+
+// ID is the request id: Envoy's x-request-id, or Coraza's own.
+func (x *Exchange) ID() string { return x.report.ID }
+
+// Plan is what the exchange runs.
+func (x *Exchange) Plan() Plan { return x.report.Plan }
+
+// setTX sets TX variables that rules can read in every phase.
+func (x *Exchange) setTX(vars map[string]string) {
+	ts, ok := x.tx.(plugintypes.TransactionState)
+	if !ok {
+		return
+	}
+	tx := ts.Variables().TX()
+	for k, v := range vars {
+		tx.Set(k, []string{v})
+	}
+}
+
+// RequestHeaders feeds the connection, URI and headers and runs phase 1.
+func (x *Exchange) RequestHeaders() *Interruption {
+	r, tx := x.req, x.tx
+	proto := r.Proto
+	if proto == "" {
+		proto = "HTTP/1.1"
+	}
+	tx.ProcessConnection(r.ClientIP, r.ClientPort, r.ServerIP, r.ServerPort)
+	tx.ProcessURI(r.URI, r.Method, proto)
+	var cookies waf.CookieNames
+	for _, kv := range r.Headers {
+		v := kv[1]
+		if kv[0] == "cookie" {
+			v = cookies.Header(v)
+		}
+		tx.AddRequestHeader(kv[0], v)
+	}
+	if host, ok := r.Header("host"); ok {
+		tx.SetServerName(StripPort(host))
+	}
+	if it := tx.ProcessRequestHeaders(); it != nil {
+		return x.interrupted(Inbound, it)
+	}
+	return nil
+}
+
+// RequestBodyAccessible reports whether the rules read the request body.
+func (x *Exchange) RequestBodyAccessible() bool { return x.tx.IsRequestBodyAccessible() }
+
+// WriteRequestBody appends a request body chunk.
+func (x *Exchange) WriteRequestBody(chunk []byte) (*Interruption, error) {
+	if len(chunk) == 0 {
+		return nil, nil
+	}
+	it, _, err := x.tx.WriteRequestBody(chunk)
+	if err != nil {
+		return nil, fmt.Errorf("writing request body to coraza: %w", err)
+	}
+	if it != nil {
+		return x.interrupted(Inbound, it), nil
+	}
+	return nil, nil
+}
+
+// FinishRequest judges the request on what was written: the model (before
+// phase 2, so rules can read its scores, unless gated), phase 2, then the
+// decision of the policy.
+func (x *Exchange) FinishRequest() (Outcome, error) {
+	pl := x.report.Plan
+	if pl.ModelEarly {
+		x.scoreModel()
+	}
+	it, err := x.tx.ProcessRequestBody()
+	if err != nil {
+		return Outcome{}, fmt.Errorf("request body phase: %w", err)
+	}
+	if it != nil {
+		x.interrupted(Inbound, it)
+		return x.report.Request, nil
+	}
+	v := waf.ReadVerdict(x.tx)
+	x.report.RequestCRS = v
+	rules := make([]int, 0, 16)
+	for _, id := range v.LoggedIDs(0) {
+		if len(rules) == 16 {
+			break
+		}
+		if !IsCRSBlockingRule(id) {
+			rules = append(rules, id)
+		}
+	}
+	c := CRS{Score: v.InboundScore, Threshold: pl.CRSThreshold, Rules: rules}
+	if x.core.opts.Model != nil && x.report.ML == nil && (pl.Policy.Mode != ModeGated || pl.Policy.Shadow || pl.Policy.NeedsML(c)) {
+		x.scoreModel()
+	}
+	d := Decide(pl.Policy, c, x.report.ML)
+	x.report.Decision = &d
+	m := x.core.opts.Metrics
+	if d.Override {
+		m.overrides.Inc()
+	}
+	x.report.Request.Anomaly = v.InboundScore
+	if d.Block && !pl.Policy.DetectionOnly {
+		m.blockedClass(x.report.ML, pl.Policy.MLThreshold)
+		x.report.Request.Action = ActionBlock
+		x.report.Request.Interruption = &Interruption{Reason: ReasonDecision(pl.Policy.Mode)}
+		x.core.opts.Memory.Record(pl.ClientKey, true)
+		return x.report.Request, nil
+	}
+	x.report.Request.Action = d.Action
+	x.core.opts.Memory.Record(pl.ClientKey, d.Block || d.MLAttack || c.Blocks())
+	return x.report.Request, nil
+}
+
+// scoreModel runs the model on the request as seen so far and exposes the
+// scores to rules as TX:ML_SCORE, TX:ML_SCORE_<CLASS>, TX:ML_LOCATION_<CLASS>
+// (part:field) and TX:ML_THRESHOLD.
+func (x *Exchange) scoreModel() {
+	m := x.core.opts.Model
+	if m == nil || x.report.ML != nil {
+		return
+	}
+	r := *x.req
+	if rd, err := x.tx.RequestBodyReader(); err == nil && rd != nil {
+		r.Body, _ = io.ReadAll(io.LimitReader(rd, int64(x.eng.Config().RequestBodyLimit)))
+	}
+	s := m.Score(x.ctx, &r)
+	x.report.ML = &s
+	met := x.core.opts.Metrics
+	met.mlCalls.Inc()
+	vars := map[string]string{
+		"ml_score":     strconv.Itoa(s.Overall),
+		"ml_threshold": strconv.Itoa(x.report.Plan.Policy.MLThreshold),
+	}
+	for c, v := range s.Class {
+		vars["ml_score_"+c] = strconv.Itoa(v)
+		met.mlScore.WithLabelValues(c).Observe(float64(v))
+	}
+	met.mlScore.WithLabelValues("overall").Observe(float64(s.Overall))
+	for _, l := range s.Locations {
+		k := "ml_location_" + l.Class
+		if _, dup := vars[k]; !dup {
+			vars[k] = l.Part + ":" + l.Field
+		}
+	}
+	x.setTX(vars)
+}
+
+// ResponseHeaders feeds the response status and headers and runs phase 3.
+func (x *Exchange) ResponseHeaders(status int, proto string, headers [][2]string) *Interruption {
+	if proto == "" {
+		proto = "HTTP/1.1"
+	}
+	for _, kv := range headers {
+		x.tx.AddResponseHeader(kv[0], kv[1])
+	}
+	if it := x.tx.ProcessResponseHeaders(status, proto); it != nil {
+		return x.interrupted(Outbound, it)
+	}
+	return nil
+}
+
+// ResponseBodyAccessible reports whether the rules read this response's
+// body (access is on and its content type is one that is inspected).
+func (x *Exchange) ResponseBodyAccessible() bool {
+	return x.tx.IsResponseBodyAccessible() && x.tx.IsResponseBodyProcessable()
+}
+
+// WriteResponseBody appends a response body chunk.
+func (x *Exchange) WriteResponseBody(chunk []byte) (*Interruption, error) {
+	if len(chunk) == 0 {
+		return nil, nil
+	}
+	it, _, err := x.tx.WriteResponseBody(chunk)
+	if err != nil {
+		return nil, fmt.Errorf("writing response body to coraza: %w", err)
+	}
+	if it != nil {
+		return x.interrupted(Outbound, it), nil
+	}
+	return nil, nil
+}
+
+// FinishResponse runs phase 4 on what was written. CRS's outbound score is
+// reported (would_block at the outbound threshold, flag below it); only a
+// rule's own interruption refuses the response.
+func (x *Exchange) FinishResponse() (Outcome, error) {
+	it, err := x.tx.ProcessResponseBody()
+	if err != nil {
+		return Outcome{}, fmt.Errorf("response body phase: %w", err)
+	}
+	if it != nil {
+		x.interrupted(Outbound, it)
+		return x.report.Response, nil
+	}
+	v := waf.ReadVerdict(x.tx)
+	x.report.ResponseCRS = v
+	o := &x.report.Response
+	o.Anomaly = v.OutboundScore
+	switch {
+	case v.OutboundScore >= x.eng.Config().OutboundAnomalyThreshold:
+		o.Action = ActionWouldBlock
+	case v.OutboundScore > 0 || hasLogged(v, 3, 4):
+		o.Action = ActionFlag
+	default:
+		o.Action = ActionAllow
+	}
+	return *o, nil
+}
+
+func hasLogged(v waf.Verdict, lo, hi int) bool {
+	for _, m := range v.Matches {
+		if m.Logged && m.Phase >= lo && m.Phase <= hi {
+			return true
+		}
+	}
+	return false
+}
+
+// interrupted records a Coraza interruption of direction d.
+func (x *Exchange) interrupted(d Direction, it *types.Interruption) *Interruption {
+	v := waf.ReadVerdict(x.tx)
+	out := &Interruption{RuleID: it.RuleID, Status: it.Status, Reason: ReasonRule}
+	if it.Status == 413 {
+		out.Reason = ReasonBodyTooLarge
+	}
+	x.refused(d, v, out)
+	return out
+}
+
+// Refuse records a refusal the caller decided on (a body past its limit
+// that Coraza did not see whole, a parser limit) and returns it.
+func (x *Exchange) Refuse(d Direction, reason Reason, status int) *Interruption {
+	out := &Interruption{Status: status, Reason: reason}
+	x.refused(d, waf.ReadVerdict(x.tx), out)
+	return out
+}
+
+func (x *Exchange) refused(d Direction, v waf.Verdict, it *Interruption) {
+	o := &x.report.Request
+	if d == Inbound {
+		x.report.RequestCRS = v
+		o.Anomaly = v.InboundScore
+		x.core.opts.Memory.Record(x.report.Plan.ClientKey, true)
+	} else {
+		o = &x.report.Response
+		x.report.ResponseCRS = v
+		o.Anomaly = v.OutboundScore
+	}
+	o.Action = ActionBlock
+	o.Interruption = it
+}
+
+// Failed records that inspection failed and the fail mode's action.
+func (x *Exchange) Failed(a Action) { x.report.Request.Action = a }
+
+// Report is the exchange so far.
+func (x *Exchange) Report() Report { return x.report }
+
+// Close runs Coraza's logging phase (CRS's correlation rules) and releases
+// the transaction. It returns the final report; calling it again returns
+// the same report.
+func (x *Exchange) Close() (r Report, err error) {
+	if x.closed {
+		return x.report, nil
+	}
+	x.closed = true
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic in logging phase: %v", p)
+		}
+		_ = x.tx.Close()
+		r = x.report
+	}()
+	x.tx.ProcessLogging()
+	// Read after the logging phase: matches are cumulative, and phase-5
+	// rules (CRS correlation, 980170) exist only now.
+	x.report.Final = waf.ReadVerdict(x.tx)
+	return x.report, nil
+}
+
+// StripPort returns the host of a host[:port] authority.
+func StripPort(hostport string) string {
+	if strings.HasPrefix(hostport, "[") {
+		if i := strings.Index(hostport, "]"); i > 0 {
+			return hostport[1:i]
+		}
+	}
+	if i := strings.LastIndexByte(hostport, ':'); i >= 0 && !strings.Contains(hostport[:i], ":") {
+		return hostport[:i]
+	}
+	return hostport
+}
+
+// BodyLimit is the largest body of one direction that is inspected, and
+// whether a larger one is refused (reject) or judged on its first Bytes
+// (process_partial).
+type BodyLimit struct {
+	Bytes  int
+	Reject bool
+}
+
+// Limits are the limits in force for an exchange.
+type Limits struct {
+	Request, Response BodyLimit
+	// DetectionOnly: the WAF never blocks; refusals are logged as
+	// would_block.
+	DetectionOnly bool
+}
+
+// Body is the limit of direction d.
+func (l Limits) Body(d Direction) BodyLimit {
+	if d == Inbound {
+		return l.Request
+	}
+	return l.Response
+}
+
+// Limits are the body limits of the WAF judging this exchange.
+func (x *Exchange) Limits() Limits {
+	c := x.eng.Config()
+	return Limits{
+		Request:       BodyLimit{Bytes: c.RequestBodyLimit, Reject: c.RequestBodyLimitAction == waf.LimitReject},
+		Response:      BodyLimit{Bytes: c.ResponseBodyLimit, Reject: c.ResponseBodyLimitAction == waf.LimitReject},
+		DetectionOnly: c.Engine == waf.EngineDetectionOnly,
+	}
+}

@@ -1,0 +1,52 @@
+package inspect
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/bulwark-waf/bulwark/model"
+)
+
+// Metrics are the core's Prometheus collectors: the model's calls, scores,
+// overrides and the classes it blocked. They are registered on the
+// registry the caller passes, never on a global one, and outlive reloads.
+type Metrics struct {
+	mlCalls     prometheus.Counter
+	overrides   prometheus.Counter
+	mlScore     *prometheus.HistogramVec
+	blocksClass *prometheus.CounterVec
+}
+
+// NewMetrics registers the core's collectors on reg (nil registers none).
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		mlCalls: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "bulwark_model_calls_total", Help: "Requests the ML model scored."}),
+		overrides: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "bulwark_model_overrides_total", Help: "Requests CRS would have blocked that the model passed (mode and)."}),
+		mlScore: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "bulwark_model_score", Help: "Model scores (1 attack .. 99 clean), overall and per class.",
+			Buckets: []float64{5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 99},
+		}, []string{"class"}),
+		blocksClass: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bulwark_blocks_by_class_total", Help: "Blocks by the model's attack class (crs when the model did not flag one)."}, []string{"class"}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.mlCalls, m.overrides, m.mlScore, m.blocksClass)
+	}
+	return m
+}
+
+func (m *Metrics) blockedClass(s *model.Scores, threshold int) {
+	n := 0
+	if s != nil {
+		for c, v := range s.Class {
+			if v <= threshold {
+				m.blocksClass.WithLabelValues(c).Inc()
+				n++
+			}
+		}
+	}
+	if n == 0 {
+		m.blocksClass.WithLabelValues("crs").Inc()
+	}
+}
