@@ -59,6 +59,7 @@ modes: build
 
 # Rewrites the settings table in README.md (config tests check it is current).
 settings-doc:
+	mkdir -p build
 	$(GO) run ./cmd/extproc settings > build/settings.md
 	awk 'FNR==NR { table = table $$0 "\n"; next } /<!-- settings:begin/ { print; printf "%s", table; skip = 1; next } /<!-- settings:end/ { skip = 0 } !skip' build/settings.md README.md > build/README.md && mv build/README.md README.md
 

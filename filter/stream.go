@@ -445,7 +445,7 @@ func (st *stream) block(d *half, it *inspect.Interruption) []*extprocv3.Processi
 	st.refused = true
 	status := st.opts.BlockStatus
 	switch {
-	case it.Reason == inspect.ReasonBodyTooLarge && it.Status != 0:
+	case (it.Reason == inspect.ReasonBodyTooLarge || it.Reason == inspect.ReasonLimit) && it.Status != 0:
 		status = it.Status
 	case it.Reason == inspect.ReasonBodyTooLarge:
 		status = 413

@@ -56,6 +56,8 @@ type Report struct {
 	// Decision is nil until the request was judged without an
 	// interruption.
 	Decision *Decision
+	// Limit names the parser limit the request reached, "" when none.
+	Limit string
 }
 
 // Explanation is the one-line why of the request decision.
@@ -65,6 +67,9 @@ func (r *Report) Explanation() string {
 	}
 	if it := r.Request.Interruption; it != nil && it.RuleID != 0 {
 		return fmt.Sprintf("mode=%s rule %d interrupted → block", r.Plan.Policy.Mode, it.RuleID)
+	}
+	if r.Limit != "" {
+		return fmt.Sprintf("mode=%s %s → %s", r.Plan.Policy.Mode, r.Limit, r.Request.Action)
 	}
 	return ""
 }
@@ -150,7 +155,34 @@ func (x *Exchange) RequestHeaders() *Interruption {
 	if it := tx.ProcessRequestHeaders(); it != nil {
 		return x.interrupted(Inbound, it)
 	}
-	return nil
+	if len(r.Headers) > x.eng.Config().MaxRequestHeaders {
+		if it := x.atLimit("request headers past waf.max_request_headers"); it != nil {
+			return it
+		}
+	}
+	return x.checkArgumentsLimit()
+}
+
+// checkArgumentsLimit refuses a request whose arguments reached Coraza's
+// limit: the rules never saw the values past it.
+func (x *Exchange) checkArgumentsLimit() *Interruption {
+	ts, ok := x.tx.(plugintypes.TransactionState)
+	if !ok || ts.Variables().ArgumentsLimitReached().Get() != "1" {
+		return nil
+	}
+	return x.atLimit("arguments past waf.arguments_limit")
+}
+
+// atLimit records a parser limit: under reject it refuses the request (400,
+// reason bulwark_limit_exceeded); under process_partial the request is
+// judged on what fits and flagged.
+func (x *Exchange) atLimit(what string) *Interruption {
+	x.report.Limit = what
+	c := x.eng.Config()
+	if c.LimitAction != waf.LimitReject || c.Engine == waf.EngineDetectionOnly {
+		return nil
+	}
+	return x.Refuse(Inbound, ReasonLimit, 400)
 }
 
 // RequestBodyAccessible reports whether the rules read the request body.
@@ -187,6 +219,9 @@ func (x *Exchange) FinishRequest() (Outcome, error) {
 		x.interrupted(Inbound, it)
 		return x.report.Request, nil
 	}
+	if it := x.checkArgumentsLimit(); it != nil {
+		return x.report.Request, nil
+	}
 	v := waf.ReadVerdict(x.tx)
 	x.report.RequestCRS = v
 	rules := make([]int, 0, 16)
@@ -217,6 +252,9 @@ func (x *Exchange) FinishRequest() (Outcome, error) {
 		return x.report.Request, nil
 	}
 	x.report.Request.Action = d.Action
+	if x.report.Limit != "" && d.Action == ActionAllow {
+		x.report.Request.Action = ActionFlag
+	}
 	x.core.opts.Memory.Record(pl.ClientKey, d.Block || d.MLAttack || c.Blocks())
 	return x.report.Request, nil
 }

@@ -63,6 +63,21 @@ type Config struct {
 	// less CRS time, but in the CRS regression suite it misses two stages
 	// that match without it (932311-7, 942220-2), so it is off by default.
 	RxPreFilter bool `yaml:"rx_prefilter"`
+	// ArgumentsLimit is how many values Coraza keeps per argument
+	// collection (query, body). Rules never see values past it, so a
+	// request that reaches it is refused unless LimitAction is
+	// process_partial.
+	ArgumentsLimit int `yaml:"arguments_limit"`
+	// JSONDepthLimit is the deepest JSON request body Coraza parses; a
+	// deeper one is a body error, which the recommended rules refuse.
+	JSONDepthLimit int `yaml:"json_depth_limit"`
+	// MaxRequestHeaders is the most request headers a request may carry;
+	// more are refused under LimitAction reject.
+	MaxRequestHeaders int `yaml:"max_request_headers"`
+	// LimitAction is what happens at a parser limit (arguments_limit,
+	// max_request_headers): reject (400, reason bulwark_limit_exceeded) or
+	// process_partial (inspect what fits, flag the request).
+	LimitAction string `yaml:"limit_action"`
 	// AllowedMethods are the methods CRS accepts (rule 911100); empty keeps
 	// CRS's own default, GET HEAD POST OPTIONS.
 	AllowedMethods []string `yaml:"allowed_methods"`
@@ -87,6 +102,10 @@ func DefaultConfig() Config {
 		ResponseBodyLimit:        512 << 10,
 		ResponseBodyLimitAction:  LimitProcessPartial,
 		ResponseBodyMimeTypes:    []string{"text/plain", "text/html", "text/xml", "application/json"},
+		ArgumentsLimit:           1000,
+		JSONDepthLimit:           64,
+		MaxRequestHeaders:        128,
+		LimitAction:              LimitReject,
 		// REST APIs in a mesh use PUT, PATCH and DELETE, and plain-text
 		// bodies; CRS's narrower defaults block them at paranoia level 1.
 		AllowedMethods: []string{"GET", "HEAD", "POST", "OPTIONS", "PUT", "PATCH", "DELETE"},
@@ -127,7 +146,16 @@ func (c Config) Validate() error {
 	if c.ResponseBodyLimit < 1 || c.ResponseBodyLimit > maxBodyLimit {
 		return bad("response_body_limit", "%d is outside 1..%d bytes", c.ResponseBodyLimit, maxBodyLimit)
 	}
-	for key, v := range map[string]string{"request_body_limit_action": c.RequestBodyLimitAction, "response_body_limit_action": c.ResponseBodyLimitAction} {
+	if c.ArgumentsLimit < 1 || c.ArgumentsLimit > 100000 {
+		return bad("arguments_limit", "%d is outside 1..100000", c.ArgumentsLimit)
+	}
+	if c.JSONDepthLimit < 1 || c.JSONDepthLimit > 10000 {
+		return bad("json_depth_limit", "%d is outside 1..10000", c.JSONDepthLimit)
+	}
+	if c.MaxRequestHeaders < 1 || c.MaxRequestHeaders > 10000 {
+		return bad("max_request_headers", "%d is outside 1..10000", c.MaxRequestHeaders)
+	}
+	for key, v := range map[string]string{"request_body_limit_action": c.RequestBodyLimitAction, "response_body_limit_action": c.ResponseBodyLimitAction, "limit_action": c.LimitAction} {
 		if v != LimitReject && v != LimitProcessPartial {
 			return bad(key, "%q is not one of reject, process_partial", v)
 		}
@@ -182,6 +210,8 @@ func (c Config) baseDirectives() string {
 	// to temporary files: the container runs with a read-only root filesystem.
 	fmt.Fprintf(&b, "SecRequestBodyInMemoryLimit %d\n", c.RequestBodyLimit)
 	fmt.Fprintf(&b, "SecRequestBodyLimitAction %s\n", limitAction(c.RequestBodyLimitAction))
+	fmt.Fprintf(&b, "SecArgumentsLimit %d\n", c.ArgumentsLimit)
+	fmt.Fprintf(&b, "SecRequestBodyJsonDepthLimit %d\n", c.JSONDepthLimit)
 	if c.ResponseBodyAccess {
 		b.WriteString("SecResponseBodyAccess On\n")
 	} else {

@@ -1,0 +1,79 @@
+package e2e
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	procv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
+
+	"github.com/bulwark-waf/bulwark/filter"
+	"github.com/bulwark-waf/bulwark/inspect"
+	"github.com/bulwark-waf/bulwark/internal/envoysim"
+	"github.com/bulwark-waf/bulwark/internal/servertest"
+)
+
+// Coraza keeps the first 1,000 values per collection; a payload past them
+// was never inspected. Past the limit the request is refused, in the query,
+// a form body and a JSON body.
+func TestArgumentsPastTheLimitAreRefused(t *testing.T) {
+	t.Parallel()
+	client, _ := servertest.Serve(t, servertest.Options(t, inspect.Options{}, filter.Options{}))
+	pad := strings.Repeat("a=1&", 1000)
+	jsonPad := "[" + strings.Repeat("0,", 1000)
+	tests := []struct {
+		name string
+		req  *envoysim.Message
+	}{
+		{"query", get("/s?" + pad + "q=%3Cscript%3Ealert(document.cookie)%3C/script%3E")},
+		{"form", post("/s", "application/x-www-form-urlencoded", pad+"q=1%27%20UNION%20SELECT%20password%20FROM%20users--")},
+		{"json", post("/s", "application/json", `{"x":`+jsonPad+`"1' UNION SELECT password FROM users--"]}`)},
+		{"query, clean", get("/s?" + pad + "q=shoes")},
+	}
+	for _, tt := range tests {
+		f := &envoysim.Filter{Mode: &procv3.ProcessingMode{RequestBodyMode: procv3.ProcessingMode_BUFFERED}, MessageTimeout: 20 * time.Second}
+		res := do(t, f, client, tt.req, nil)
+		if !res.Blocked() || res.Local.Status != 400 || res.Local.Details != string(inspect.ReasonLimit) {
+			t.Errorf("%s: local reply %+v, want 400 %s", tt.name, res.Local, inspect.ReasonLimit)
+		}
+	}
+	// Under the limit nothing changes.
+	if res := do(t, &envoysim.Filter{}, client, get("/s?"+strings.Repeat("a=1&", 100)+"q=shoes"), nil); res.Blocked() {
+		t.Errorf("100 arguments refused: %+v", res.Local)
+	}
+}
+
+// More request headers than waf.max_request_headers are refused.
+func TestTooManyHeadersAreRefused(t *testing.T) {
+	t.Parallel()
+	client, _ := servertest.Serve(t, servertest.Options(t, inspect.Options{}, filter.Options{}))
+	req := get("/")
+	for i := range 200 {
+		req.Headers = append(req.Headers, [2]string{"x-pad-" + strconv.Itoa(i), "1"})
+	}
+	if res := do(t, &envoysim.Filter{}, client, req, nil); !res.Blocked() || res.Local.Status != 400 {
+		t.Fatalf("local reply %+v, want 400", res.Local)
+	}
+}
+
+// Invalid UTF-8 in a request id or a field name used to end the stream with
+// a gRPC marshal error, which failure_mode_allow turns into a pass. Every
+// string in metadata is now valid UTF-8, and the attack is blocked.
+func TestInvalidUTF8NeverBreaksTheAnswer(t *testing.T) {
+	t.Parallel()
+	client, _ := servertest.Serve(t, servertest.Options(t, inspect.Options{Model: defaultModel(t), Policies: policy(inspect.ModeOr, 5)}, filter.Options{}))
+	f := &envoysim.Filter{FailureModeAllow: true}
+	clean := get("/products?id=7")
+	clean.Headers = append(clean.Headers, [2]string{"x-request-id", "req-\xff"})
+	res := do(t, f, client, clean, nil)
+	if res.StreamErr != nil || res.Blocked() || !res.UpstreamComplete {
+		t.Fatalf("clean request with a non-UTF-8 request id: stream error %v, local %+v", res.StreamErr, res.Local)
+	}
+	attack := get("/s?%ff=1%27%20UNION%20SELECT%20password%20FROM%20users--")
+	attack.Headers = append(attack.Headers, [2]string{"x-request-id", "req-\xfe\xff"})
+	res = do(t, f, client, attack, nil)
+	if res.StreamErr != nil || !res.Blocked() {
+		t.Fatalf("attack behind a non-UTF-8 field name: stream error %v, local %+v, upstream complete %v", res.StreamErr, res.Local, res.UpstreamComplete)
+	}
+}
