@@ -77,3 +77,35 @@ func TestInvalidUTF8NeverBreaksTheAnswer(t *testing.T) {
 		t.Fatalf("attack behind a non-UTF-8 field name: stream error %v, local %+v, upstream complete %v", res.StreamErr, res.Local, res.UpstreamComplete)
 	}
 }
+
+// With trailers, Envoy's last body chunk says end_of_stream=false, and with
+// request_trailer_mode SKIP (its default) no trailers message follows. The
+// body is judged at its Content-Length, before the last byte is released.
+func TestStreamedBodyWithSkippedTrailersIsJudged(t *testing.T) {
+	t.Parallel()
+	client, _ := servertest.Serve(t, servertest.Options(t, inspect.Options{}, filter.Options{}))
+	for _, mode := range []procv3.ProcessingMode_BodySendMode{procv3.ProcessingMode_STREAMED, procv3.ProcessingMode_FULL_DUPLEX_STREAMED} {
+		f := &envoysim.Filter{Mode: &procv3.ProcessingMode{RequestBodyMode: mode, RequestTrailerMode: procv3.ProcessingMode_SKIP}, ChunkSize: 16,
+			MessageTimeout: 5 * time.Second}
+		req := post("/comment", "application/x-www-form-urlencoded", "title=hello&text=1%27%20UNION%20SELECT%20password%20FROM%20users--")
+		req.Trailers = [][2]string{{"x-checksum", "abc"}}
+		res := do(t, f, client, req, nil)
+		if !res.Blocked() || res.UpstreamComplete {
+			t.Errorf("%s: blocked=%v, upstream complete=%v; want the attack judged before its last byte", mode, res.Blocked(), res.UpstreamComplete)
+		}
+	}
+}
+
+// BUFFERED_PARTIAL with request trailers (gRPC-web): a whole body followed
+// by trailers is not a truncated one.
+func TestBufferedPartialWithTrailersPasses(t *testing.T) {
+	t.Parallel()
+	client, _ := servertest.Serve(t, servertest.Options(t, inspect.Options{}, filter.Options{}))
+	f := &envoysim.Filter{Mode: &procv3.ProcessingMode{RequestBodyMode: procv3.ProcessingMode_BUFFERED_PARTIAL, RequestTrailerMode: procv3.ProcessingMode_SEND},
+		BufferLimit: 1 << 20}
+	req := post("/api.Service/Call", "application/x-www-form-urlencoded", "name=ada&city=london")
+	req.Trailers = [][2]string{{"grpc-status", "0"}}
+	if res := do(t, f, client, req, nil); res.Blocked() || !res.UpstreamComplete {
+		t.Fatalf("clean request with trailers: %+v, upstream complete %v", res.Local, res.UpstreamComplete)
+	}
+}

@@ -165,6 +165,15 @@ func (s *Server) Process(srv extprocv3.ExternalProcessor_ProcessServer) error {
 				return nil
 			}
 			m.errors.WithLabelValues("recv").Inc()
+			if ctx.Err() == nil && !st.opts.FailOpen && !st.refused && !st.observability {
+				// A message Bulwark could not receive (over
+				// grpc_max_message_bytes, or malformed) was not inspected:
+				// under fail-closed the request gets the error page before
+				// the stream ends, whatever failure_mode_allow says.
+				st.refused = true
+				st.failAction = inspect.ActionErrorClosed
+				_ = srv.Send(st.errorPage(inspect.ReasonInternal))
+			}
 			return err
 		}
 		out, err := st.safeHandle(req)

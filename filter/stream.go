@@ -56,6 +56,17 @@ type half struct {
 	// extended: an override_message_timeout went out (Envoy honours one
 	// per direction).
 	extended bool
+	// length is the Content-Length the headers announced, -1 when none.
+	length int
+}
+
+// complete reports whether the whole body has been seen: end_of_stream, or
+// Content-Length bytes. With trailers Envoy's last chunk says
+// end_of_stream=false, and with request_trailer_mode SKIP no trailers
+// message follows, so without the length the body would never be judged
+// before its last byte went upstream.
+func (h *half) complete() bool {
+	return h.eos || (h.length >= 0 && h.bodyBytes >= h.length)
 }
 
 func (h *half) headersSeen() bool { return h.phase != phaseStart }
@@ -118,8 +129,8 @@ type stream struct {
 func newStream(ctx context.Context, opts *Options) *stream {
 	return &stream{
 		ctx: ctx, opts: opts, start: time.Now(), first: true,
-		in:  half{dir: inspect.Inbound, mode: opts.RequestBodyMode},
-		out: half{dir: inspect.Outbound, mode: opts.ResponseBodyMode},
+		in:  half{dir: inspect.Inbound, mode: opts.RequestBodyMode, length: -1},
+		out: half{dir: inspect.Outbound, mode: opts.ResponseBodyMode, length: -1},
 	}
 }
 
@@ -183,6 +194,7 @@ func (st *stream) onRequestHeaders(req *extprocv3.ProcessingRequest, h *extprocv
 	}
 	r.ID, _ = lookup(hs, "x-request-id")
 	st.accept, _ = lookup(hs, "accept")
+	st.in.length = contentLength(hs)
 
 	attrs := attributes(req, h)
 	peer, peerPort := splitAddr(attrString(attrs, "source.address"))
@@ -282,6 +294,7 @@ func (st *stream) onResponseHeaders(h *extprocv3.HttpHeaders) ([]*extprocv3.Proc
 		return st.block(&st.out, it), nil
 	}
 	d := &st.out
+	d.length = contentLength(hs)
 	if h.GetEndOfStream() {
 		d.eos = true
 	}
@@ -347,11 +360,13 @@ func (st *stream) onBody(d *half, b *extprocv3.HttpBody) ([]*extprocv3.Processin
 	if d.holding {
 		d.heldBody = append(d.heldBody, chunk)
 	}
-	complete := d.eos || d.buffered()
+	complete := d.complete() || d.buffered()
 	limit := st.x.Limits()
 	overLimit := d.bodyBytes > limit.Body(d.dir).Bytes
-	if d.mode == modePartial && !d.eos {
-		// Envoy hit its buffer limit; the rest bypasses ext_proc.
+	if d.mode == modePartial && !d.complete() {
+		// Envoy hit its buffer limit; the rest bypasses ext_proc. A whole
+		// body followed by trailers (gRPC-web) says end_of_stream=false
+		// too, but its Content-Length tells it apart.
 		overLimit = true
 	}
 	if overLimit && limit.Body(d.dir).Reject && !limit.DetectionOnly {
@@ -541,4 +556,17 @@ func (st *stream) passthrough(req *extprocv3.ProcessingRequest) []*extprocv3.Pro
 		out = append(out, trailersAnswer(inspect.Outbound))
 	}
 	return out
+}
+
+// contentLength is the announced body length, -1 when absent or invalid.
+func contentLength(hs [][2]string) int {
+	v, ok := lookup(hs, "content-length")
+	if !ok {
+		return -1
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n < 0 {
+		return -1
+	}
+	return n
 }
