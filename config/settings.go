@@ -110,6 +110,7 @@ func Settings() []Setting {
 		num("waf.outbound_anomaly_threshold", "response anomaly score at which CRS blocks", func(c *Config) *int { return &c.WAF.OutboundAnomalyThreshold }),
 		boolean("waf.early_blocking", "CRS early blocking: decide at the end of the header phases", func(c *Config) *bool { return &c.WAF.EarlyBlocking }),
 		list("waf.rules_files", "SecLang files or globs loaded after CRS (custom rules, exclusions); comma-separated in flags and env", func(c *Config) *[]string { return &c.WAF.RulesFiles }),
+		boolean("waf.allow_empty_globs", "let a waf.rules_files glob match nothing (off: an empty glob is an error)", func(c *Config) *bool { return &c.WAF.AllowEmptyGlobs }),
 		str("waf.directives", "inline SecLang loaded after waf.rules_files", func(c *Config) *string { return &c.WAF.Directives }),
 		num("waf.request_body_limit", "request body bytes inspected; CRS costs about 12 µs per KB", func(c *Config) *int { return &c.WAF.RequestBodyLimit }),
 		str("waf.request_body_limit_action", "reject (413) or process_partial (inspect the first request_body_limit bytes, pass the rest)", func(c *Config) *string { return &c.WAF.RequestBodyLimitAction }),

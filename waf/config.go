@@ -43,6 +43,10 @@ type Config struct {
 	// RulesFiles are SecLang files or globs loaded after CRS: custom rules and
 	// rule exclusions.
 	RulesFiles []string `yaml:"rules_files"`
+	// AllowEmptyGlobs lets a rules_files glob match nothing. Off, an empty
+	// glob is an error: a typo in a mount path would otherwise drop every
+	// custom rule without a word.
+	AllowEmptyGlobs bool `yaml:"allow_empty_globs"`
 	// Directives is inline SecLang loaded after RulesFiles.
 	Directives string `yaml:"directives"`
 	// RequestBodyLimit is the largest request body, in bytes, that is inspected.

@@ -60,7 +60,7 @@ func New(cfg Config, logger *slog.Logger) (*Engine, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	files, err := expandRuleFiles(cfg.RulesFiles)
+	files, err := expandRuleFiles(cfg.RulesFiles, cfg.AllowEmptyGlobs)
 	if err != nil {
 		return nil, err
 	}
@@ -196,7 +196,7 @@ func joinStatements(s []statement) string {
 	return b.String()
 }
 
-func expandRuleFiles(patterns []string) ([]string, error) {
+func expandRuleFiles(patterns []string, allowEmpty bool) ([]string, error) {
 	var files []string
 	seen := map[string]bool{}
 	for i, p := range patterns {
@@ -205,6 +205,9 @@ func expandRuleFiles(patterns []string) ([]string, error) {
 			m, err := filepath.Glob(p)
 			if err != nil {
 				return nil, fmt.Errorf("%w: waf.rules_files[%d]: %q: %w", ErrInvalidConfig, i, p, err)
+			}
+			if len(m) == 0 && !allowEmpty {
+				return nil, fmt.Errorf("%w: waf.rules_files[%d]: %q matches no file (set waf.allow_empty_globs to allow it)", ErrInvalidConfig, i, p)
 			}
 			sort.Strings(m)
 			matches = m
