@@ -10,7 +10,7 @@ import (
 // SchemaVersion names the feature layout below. Bump it whenever a feature
 // is added, removed, reordered or computed differently: models trained on
 // another layout are refused by Load.
-const SchemaVersion = "bulwark-features-v2"
+const SchemaVersion = "bulwark-features-v3"
 
 // Feature indices. The order is the column order of the training matrix.
 const (
@@ -95,6 +95,7 @@ const (
 	fPartHeader
 	fPartCookie
 	fIsName
+	fEvidence
 	NumFeatures
 )
 
@@ -114,6 +115,7 @@ var FeatureNames = [NumFeatures]string{
 	"js_uri", "sep_cmd", "cmd_subst", "template", "jndi", "sensitive_path",
 	"wrapper", "url_scheme", "first_class", "last_class", "part_path",
 	"part_query", "part_body", "part_header", "part_cookie", "is_name",
+	"evidence",
 }
 
 // keyword groups, as bits so one word can belong to several.
@@ -276,6 +278,26 @@ func FieldFeatures(f *Field, dst []float64) {
 			dst[fLibinjXSS] = 1
 		}
 	}
+	dst[fEvidence] = evidence(dst)
+}
+
+// evidenceFeatures are the shapes an attack of some modelled class is made
+// of. A field with none of them is at most unusual, and unusual is not an
+// attack: Model caps its score at the model's novelty floor, so a value
+// unlike anything in training cannot reach a blocking score on novelty
+// alone.
+var evidenceFeatures = []int{fLibinjSQLi, fLibinjXSS, fQuoteKw, fSepCmd, fCmdSubst, fUnionSelect,
+	fTautology, fTagOpen, fEventHandler, fJSURI, fTemplate, fJNDI, fSensitivePath, fWrapper,
+	fDotDot, fSQLComment, fKwFuncCall, fNulBytes}
+
+func evidence(dst []float64) float64 {
+	var n float64
+	for _, i := range evidenceFeatures {
+		if dst[i] > 0 {
+			n++
+		}
+	}
+	return n
 }
 
 var clog2cTable = func() []float64 {
@@ -318,7 +340,6 @@ func isWordByte(c byte) bool {
 // right after a quote, a command right after a shell separator, a name
 // right before "(" or "=".
 func lexical(s string, dst []float64) {
-	var seen [7]bool
 	var distinct, words int
 	prevSig := byte(' ') // last non-space, non-word byte before the word
 	sawUnion := false
@@ -352,9 +373,6 @@ func lexical(s string, dst []float64) {
 			for b := 0; b < 7; b++ {
 				if g&(1<<b) != 0 {
 					dst[fKwSQL+b]++
-					if !seen[b] {
-						seen[b] = true
-					}
 				}
 			}
 			distinct++
@@ -390,9 +408,10 @@ var (
 	sqlCommentPat = []string{"--", "/*", "*/", "#", ";%00"}
 	tagPrefixes   = []string{"script", "img", "svg", "iframe", "body", "a ", "input", "details", "video", "audio", "object", "embed", "math", "style", "link", "meta", "form", "marquee", "base", "x ", "div", "isindex", "frameset"}
 	templatePat   = []string{"{{", "{%", "<%", "#{", "${", "*{", "@{"}
-	sensitivePat  = []string{"/etc/", "/proc/", "c:\\", "c:/", "\\windows", "/windows/", "win.ini", "boot.ini", "/var/", "web-inf", "/bin/", ".htaccess", ".ssh/"}
-	wrapperPat    = []string{"php://", "file://", "data:", "expect://", "zip://", "phar://", "gopher://", "dict://", "glob://", "jar:", "netdoc:", "ldap://", "rmi://"}
-	schemePat     = []string{"http://", "https://", "ftp://", "//"}
+	sensitivePat  = []string{"/etc/", "/proc/", "c:\\", "c:/", "\\windows", "/windows/", "win.ini", "boot.ini", "/var/", "web-inf", "/bin/", ".htaccess", ".ssh/",
+		".htpasswd", "/root/", "_history", "id_rsa", "/.git/", "/.env", "/dev/", "/usr/", "/tmp/"}
+	wrapperPat = []string{"php://", "file://", "data:", "expect://", "zip://", "phar://", "gopher://", "dict://", "glob://", "jar:", "netdoc:", "ldap://", "rmi://"}
+	schemePat  = []string{"http://", "https://", "ftp://", "//"}
 )
 
 // Substring families counted by patterns, in one pass over the value.

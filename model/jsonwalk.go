@@ -8,26 +8,43 @@ import (
 )
 
 // walkJSONFields emits every string and number leaf of a JSON document as
-// a field named by its path ("a.b[2].c"), in document order. It replaces
-// encoding/json here because building maps of interface values cost more
-// than scoring the fields; it returns false on malformed JSON so the
-// caller can fall back to scoring the body as one field.
-func walkJSONFields(body string, add func(Field)) bool {
-	w := jsonWalker{s: body, add: add}
+// a field named by its path ("a.b[2].c", after prefix), in document order,
+// at any depth up to maxJSONNesting. It replaces encoding/json here because
+// building maps of interface values cost more than scoring the fields; it
+// returns false on malformed JSON, and the caller withdraws the fields
+// emitted so far and scores the text as one field.
+func walkJSONFields(body, part, prefix, origin string, lvl int, c *collector) bool {
+	w := jsonWalker{s: body, c: c, part: part, prefix: prefix, origin: origin, lvl: lvl}
 	w.ws()
 	ok := w.value("", 0)
 	w.ws()
-	if !ok || w.i != len(w.s) {
-		add(Field{}) // rollback marker, see Fields
-		return false
-	}
-	return true
+	return ok && w.i == len(w.s)
 }
 
 type jsonWalker struct {
-	s   string
-	i   int
-	add func(Field)
+	s            string
+	i            int
+	c            *collector
+	part, prefix string
+	origin       string
+	lvl          int
+}
+
+func (w *jsonWalker) leaf(path, v string, nameOnly bool) {
+	name := w.prefix + path
+	if w.prefix != "" && path == "" {
+		name = strings.TrimSuffix(w.prefix, ".")
+	}
+	org := w.origin
+	if org == "" {
+		org = name
+	}
+	f := Field{Part: w.part, Name: name, Raw: v, origin: org, nameOnly: nameOnly}
+	if nameOnly {
+		w.c.emit(f)
+		return
+	}
+	w.c.value(f, w.lvl)
 }
 
 func (w *jsonWalker) ws() {
@@ -42,7 +59,7 @@ func (w *jsonWalker) ws() {
 }
 
 func (w *jsonWalker) value(path string, depth int) bool {
-	if w.i >= len(w.s) || depth > maxJSONDepth*4 {
+	if w.i >= len(w.s) || depth > maxJSONNesting {
 		return false
 	}
 	switch c := w.s[w.i]; {
@@ -65,12 +82,18 @@ func (w *jsonWalker) value(path string, depth int) bool {
 			}
 			w.i++
 			w.ws()
-			name := k
-			if path != "" {
+			name := path
+			switch {
+			case depth >= maxJSONDepth:
+				// Deep documents keep their first steps as the name, so
+				// names stay short; the values are still every one scored.
+			case path != "":
 				name = path + "." + k
+			default:
+				name = k
 			}
-			if depth < maxJSONDepth && suspiciousName(k) {
-				w.add(Field{Part: PartBody, Name: name, Raw: k, nameOnly: true})
+			if suspiciousName(k) {
+				w.leaf(name, k, true)
 			}
 			if !w.value(name, depth+1) {
 				return false
@@ -88,7 +111,11 @@ func (w *jsonWalker) value(path string, depth int) bool {
 		}
 		for n := 0; ; n++ {
 			w.ws()
-			if !w.value(path+"["+strconv.Itoa(n)+"]", depth+1) {
+			name := path
+			if depth < maxJSONDepth {
+				name = path + "[" + strconv.Itoa(n) + "]"
+			}
+			if !w.value(name, depth+1) {
 				return false
 			}
 			if more, ok := w.separator(']'); !more {
@@ -97,8 +124,8 @@ func (w *jsonWalker) value(path string, depth int) bool {
 		}
 	case c == '"':
 		v, ok := w.str()
-		if ok && depth <= maxJSONDepth {
-			w.add(Field{Part: PartBody, Name: path, Raw: v})
+		if ok {
+			w.leaf(path, v, false)
 		}
 		return ok
 	case c == '-' || c >= '0' && c <= '9':
@@ -106,9 +133,7 @@ func (w *jsonWalker) value(path string, depth int) bool {
 		for w.i < len(w.s) && strings.IndexByte("+-.eE0123456789", w.s[w.i]) >= 0 {
 			w.i++
 		}
-		if depth <= maxJSONDepth {
-			w.add(Field{Part: PartBody, Name: path, Raw: w.s[j:w.i]})
-		}
+		w.leaf(path, w.s[j:w.i], false)
 		return true
 	default:
 		for _, lit := range []string{"true", "false", "null"} {

@@ -73,9 +73,13 @@ type Metadata struct {
 	// (binary: any attack vs benign) is below it is clean without running
 	// the main ensemble. The trainer sets it below the gate score of every
 	// validation field the main model scores at 50 or less.
-	GateMaxRaw  float64                `json:"gate_max_raw"`
-	Calibration map[string]Calibration `json:"calibration"`
-	Metrics     map[string]any         `json:"metrics"`
+	GateMaxRaw float64 `json:"gate_max_raw"`
+	// NoveltyFloor is the lowest score a field without any attack shape
+	// (the evidence feature is 0) can get; the trainer sets it above the
+	// default threshold, so novelty alone never flags a request.
+	NoveltyFloor int                    `json:"novelty_floor"`
+	Calibration  map[string]Calibration `json:"calibration"`
+	Metrics      map[string]any         `json:"metrics"`
 }
 
 type fileJSON struct {
@@ -220,13 +224,21 @@ type Scores struct {
 	Overall   int            `json:"overall"`
 	Class     map[string]int `json:"class"`
 	Locations []Location     `json:"locations"`
+	// Complete is false when the model did not score every field of the
+	// request (a cap on fields, bytes or body size was hit, or the context
+	// ended): a clean score then says nothing about the unseen part, and
+	// the decision must not let it overrule CRS. Limit says which cap.
+	Complete bool   `json:"complete"`
+	Limit    string `json:"limit,omitempty"`
 }
 
 // FieldScore is the result for one field; Skipped fields were judged
-// harmless by the prefilter and never reached the model.
+// harmless by the prefilter and never reached the model, Dropped ones lost
+// the risk ranking to the per-request caps.
 type FieldScore struct {
 	Field   Field
 	Skipped bool
+	Dropped bool
 	Overall int
 	Class   []int // parallel to Classes
 }
@@ -253,8 +265,8 @@ func (m *Model) ScoreFields(ctx context.Context, r *Request) (Scores, []FieldSco
 }
 
 func (m *Model) score(ctx context.Context, r *Request, detail bool) (Scores, []FieldScore) {
-	fields := Fields(r)
-	res := Scores{Overall: 99, Class: make(map[string]int, len(Classes))}
+	fields, cov := SplitFields(r)
+	res := Scores{Overall: 99, Class: make(map[string]int, len(Classes)), Complete: cov.Complete, Limit: cov.Limit}
 	for _, c := range Classes {
 		res.Class[c] = 99
 	}
@@ -271,12 +283,18 @@ func (m *Model) score(ctx context.Context, r *Request, detail bool) (Scores, []F
 		for j := range Classes {
 			cls[j] = 99
 		}
-		skipped := ctx.Err() != nil || Prefiltered(f)
+		skipped := f.skip || f.dropped
+		if !skipped && ctx.Err() != nil {
+			skipped = true
+			if res.Complete {
+				res.Complete, res.Limit = false, "context done: "+ctx.Err().Error()
+			}
+		}
 		if !skipped {
 			overall = m.scoreField(f, sc, cls[:len(Classes)])
 		}
 		if detail {
-			out[i] = FieldScore{Field: *f, Skipped: skipped, Overall: overall, Class: slices.Clone(cls[:len(Classes)])}
+			out[i] = FieldScore{Field: *f, Skipped: f.skip, Dropped: f.dropped, Overall: overall, Class: slices.Clone(cls[:len(Classes)])}
 		}
 		if skipped {
 			continue
@@ -311,9 +329,13 @@ func (m *Model) scoreField(f *Field, sc *scratch, cls []int) int {
 		return 99
 	}
 	probs := m.predict(sc)
-	overall := ScoreFromProb(m.calAttack.apply(1 - probs[m.benign]))
+	floor := 1
+	if sc.fv[fEvidence] == 0 {
+		floor = max(1, m.meta.NoveltyFloor)
+	}
+	overall := max(floor, ScoreFromProb(m.calAttack.apply(1-probs[m.benign])))
 	for j := range Classes {
-		cls[j] = ScoreFromProb(m.calClass[j].apply(probs[m.classIdx[j]]))
+		cls[j] = max(floor, ScoreFromProb(m.calClass[j].apply(probs[m.classIdx[j]])))
 	}
 	return overall
 }

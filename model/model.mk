@@ -1,35 +1,42 @@
-# Model pipeline (issue 3). Included from the top-level Makefile.
+# Model pipeline. Included from the top-level Makefile.
 #
-#   make corpus      regenerate the labelled corpus (fixed seed) in build/corpus
-#   make train       corpus -> Go feature matrix -> LightGBM -> model/bulwark.model.gz
+#   make corpus      build the labelled corpus (fixed seed) in build/corpus
+#   make train       corpus -> Go feature matrix -> LightGBM -> model/bulwark.model.gz, then model-eval
 #   make model-eval  `extproc eval` of the committed model on the held-out splits
+#   make model-loso  leave-one-source-out: for each real benign source, train
+#                    without it (and without one payload source), measure on it
+#   make model-pytest  the trainer's tests (determinism of corpus and model)
 #
 # Generated data stays under build/ and is never committed.
 
 MODEL_PYTHON   ?= python3
 MODEL_VENV     ?= .venv
 MODEL_SEED     ?= 20260501
-MODEL_BENIGN   ?= 120000
-MODEL_ATTACKS  ?= 80000
 MODEL_CORPUS   ?= build/corpus
 MODEL_FEATURES ?= build/features
 MODEL_FILE     ?= model/bulwark.model.gz
 MODEL_EVAL_DIR ?= build/model-eval
+MODEL_LOSO_DIR ?= build/loso
+# Corpus sizes (records); the defaults keep corpus + training near 5 minutes on 2 cores.
+MODEL_SIZES    ?= --synthetic-benign 30000 --browser-benign 6000 --generator-attacks 24000 --list-attacks 16000
+# The model's timestamp: the last commit's date, so a rebuild of one commit is byte-identical.
+MODEL_EPOCH    ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 1764547200)
 # The extproc binary writes the feature matrix, so training uses exactly the
 # Go feature code that serves.
 MODEL_EXTPROC_PKG ?= ./cmd/extproc
 MODEL_EXTPROC  ?= build/extproc-model
-MODEL_SPLITS   := train valid test family_test
+MODEL_SPLITS   := train valid test family_test holdout
+MODEL_PY       := PYTHONHASHSEED=0 PYTHONPATH=model/train SOURCE_DATE_EPOCH=$(MODEL_EPOCH) $(MODEL_VENV)/bin/python -m
 
 MODEL_DEPS_STAMP := $(MODEL_VENV)/.bulwark-model-deps
 
-.PHONY: corpus train model-eval model-venv
+.PHONY: corpus train model-eval model-venv model-loso model-pytest
 
 model-venv: $(MODEL_DEPS_STAMP)
 
 $(MODEL_DEPS_STAMP): model/train/requirements.txt
 	test -x $(MODEL_VENV)/bin/python || $(MODEL_PYTHON) -m venv $(MODEL_VENV)
-	$(MODEL_VENV)/bin/pip install --quiet --disable-pip-version-check -r model/train/requirements.txt
+	$(MODEL_VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes -r model/train/requirements.txt
 	touch $@
 
 $(MODEL_EXTPROC): FORCE_MODEL_BUILD
@@ -39,26 +46,53 @@ $(MODEL_EXTPROC): FORCE_MODEL_BUILD
 FORCE_MODEL_BUILD:
 
 corpus: $(MODEL_DEPS_STAMP)
-	PYTHONHASHSEED=0 $(MODEL_VENV)/bin/python model/train/gen_corpus.py --seed $(MODEL_SEED) \
-		--benign $(MODEL_BENIGN) --attacks $(MODEL_ATTACKS) --out $(MODEL_CORPUS)
+	$(MODEL_PY) bulwark_train.corpus --seed $(MODEL_SEED) --data data $(MODEL_SIZES) --out $(MODEL_CORPUS)
+
+# train-one CORPUS FEATURES MODEL METRICS: features and LightGBM for one corpus.
+define model_train_one
+	mkdir -p $(2)
+	$(MODEL_EXTPROC) features --names > $(2)/names.txt
+	for s in $(MODEL_SPLITS); do \
+		$(MODEL_EXTPROC) features --data $(1)/$$s.jsonl \
+			--out $(2)/$$s.f64 --meta $(2)/$$s.meta.csv || exit 1; \
+	done
+	$(MODEL_PY) bulwark_train.train --seed $(MODEL_SEED) --features $(2) \
+		--corpus $(1) --names $(2)/names.txt --out $(3) --metrics $(4)
+endef
 
 train: corpus $(MODEL_EXTPROC)
-	mkdir -p $(MODEL_FEATURES)
-	$(MODEL_EXTPROC) features --names > $(MODEL_FEATURES)/names.txt
-	for s in $(MODEL_SPLITS); do \
-		$(MODEL_EXTPROC) features --data $(MODEL_CORPUS)/$$s.jsonl \
-			--out $(MODEL_FEATURES)/$$s.f64 --meta $(MODEL_FEATURES)/$$s.meta.csv || exit 1; \
-	done
-	$(MODEL_VENV)/bin/python model/train/train.py --seed $(MODEL_SEED) --features $(MODEL_FEATURES) \
-		--corpus $(MODEL_CORPUS) --names $(MODEL_FEATURES)/names.txt \
-		--out $(MODEL_FILE) --metrics build/model-metrics.json
+	$(call model_train_one,$(MODEL_CORPUS),$(MODEL_FEATURES),$(MODEL_FILE),build/model-metrics.json)
 	$(MAKE) -f $(firstword $(MAKEFILE_LIST)) model-eval
 
 model-eval: $(MODEL_EXTPROC)
 	@test -f $(MODEL_CORPUS)/test.jsonl || { echo "no corpus: run 'make corpus' first"; exit 1; }
 	mkdir -p $(MODEL_EVAL_DIR)
-	for s in test family_test; do \
+	for s in test family_test holdout; do \
 		$(MODEL_EXTPROC) eval --model $(MODEL_FILE) --data $(MODEL_CORPUS)/$$s.jsonl \
 			--out-dir $(MODEL_EVAL_DIR)/$$s --predictions $(MODEL_EVAL_DIR)/$$s/predictions.csv \
 			| tee $(MODEL_EVAL_DIR)/$$s.txt || exit 1; \
 	done
+
+# Each real benign source is held out once, together with one payload
+# source; the model trained without them is evaluated (with CRS PL1 side
+# by side) on the held-out requests and on the held-out payloads placed in
+# them. report.py then sums it up per source, kind and class and for each
+# combination mode.
+MODEL_LOSO := lighthouse:fuzzdb chrome-har:PayloadsAllTheThings pagexray:fuzzdb apache-logs:PayloadsAllTheThings
+
+model-loso: $(MODEL_DEPS_STAMP) $(MODEL_EXTPROC)
+	set -e; for pair in $(MODEL_LOSO); do \
+		b=$${pair%%:*}; p=$${pair##*:}; d=$(MODEL_LOSO_DIR)/$$b; \
+		$(MODEL_PY) bulwark_train.corpus --seed $(MODEL_SEED) --data data $(MODEL_SIZES) \
+			--holdout-benign $$b --holdout-payloads $$p --out $$d/corpus; \
+		$(MAKE) -f $(firstword $(MAKEFILE_LIST)) --no-print-directory model-loso-one LOSO_DIR=$$d; \
+	done
+	$(MODEL_PY) bulwark_train.report --loso $(MODEL_LOSO_DIR) --out $(MODEL_LOSO_DIR)/report.md
+
+model-loso-one:
+	$(call model_train_one,$(LOSO_DIR)/corpus,$(LOSO_DIR)/features,$(LOSO_DIR)/model.gz,$(LOSO_DIR)/metrics.json)
+	$(MODEL_EXTPROC) eval --model $(LOSO_DIR)/model.gz --data $(LOSO_DIR)/corpus/holdout.jsonl \
+		--out-dir $(LOSO_DIR)/eval --predictions $(LOSO_DIR)/predictions.csv > $(LOSO_DIR)/eval.txt
+
+model-pytest: $(MODEL_DEPS_STAMP) $(MODEL_EXTPROC)
+	BULWARK_EXTPROC=$(CURDIR)/$(MODEL_EXTPROC) PYTHONPATH=model/train $(MODEL_VENV)/bin/python -m pytest -q model/train/tests

@@ -118,25 +118,6 @@ func TestLoadPlainJSONAndErrors(t *testing.T) {
 	}
 }
 
-func TestHolderKeepsOldModelOnBadReload(t *testing.T) {
-	t.Parallel()
-	m := mustDefault(t)
-	h := NewHolder(m)
-	bad := filepath.Join(t.TempDir(), "bad.json")
-	if err := os.WriteFile(bad, rewriteModel(t, func(d map[string]any) { d["schema_version"] = "other" }), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := h.Reload(bad); !errors.Is(err, ErrSchemaMismatch) {
-		t.Fatalf("Reload = %v, want ErrSchemaMismatch", err)
-	}
-	if h.Model() != m {
-		t.Fatal("a failed reload replaced the model")
-	}
-	if err := h.Reload(""); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // The scores here are the contract with users, not tuning targets: plain
 // attacks of every class must score as attacks in the right location and
 // plain traffic (including SQL-sounding prose) as clean.

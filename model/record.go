@@ -112,20 +112,21 @@ func WriteFeatures(in io.Reader, matrix, meta io.Writer, asCSV bool) (st Feature
 		if y > 0 {
 			st.Attacks++
 		}
-		found := false
-		for _, f := range Fields(rec.Request()) {
-			if y > 0 && f.Part == rec.AttackPart && f.Name == rec.AttackField && !f.nameOnly {
-				found = true
-			}
-			if Prefiltered(&f) {
-				if y > 0 && f.Part == rec.AttackPart && f.Name == rec.AttackField && !f.nameOnly {
-					st.AttackPrefiltered++
-				}
+		found, scored := false, false
+		fields, _ := SplitFields(rec.Request())
+		for _, f := range fields {
+			// A payload field can be split further (a URL's parts, a JSON
+			// document in a query value): every part of it that is scored
+			// carries the label.
+			carrier := y > 0 && f.Part == rec.AttackPart && f.origin == rec.AttackField && !f.nameOnly
+			found = found || carrier
+			if f.skip || f.dropped {
 				continue
 			}
 			fy := 0
-			if y > 0 && f.Part == rec.AttackPart && f.Name == rec.AttackField && !f.nameOnly {
+			if carrier {
 				fy = y
+				scored = true
 			} else if y < 0 {
 				continue
 			}
@@ -152,6 +153,8 @@ func WriteFeatures(in io.Reader, matrix, meta io.Writer, asCSV bool) (st Feature
 		}
 		if y > 0 && !found {
 			st.AttackFieldMissing++
+		} else if y > 0 && !scored {
+			st.AttackPrefiltered++
 		}
 		return nil
 	})

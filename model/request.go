@@ -6,6 +6,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -76,16 +77,39 @@ type Field struct {
 	// nameOnly marks a field that is an argument *name*, scored because
 	// attackers put payloads in keys too.
 	nameOnly bool
+	// origin is the name of the top-level field this one was parsed out of
+	// (a URL's query argument, a JSON leaf inside a query value, a client
+	// hint's string): training labels by it.
+	origin string
+	// skip: the prefilter judged the field harmless. dropped: the field
+	// lost the risk ranking to the per-request caps and was not scored.
+	skip, dropped bool
 }
 
-// Limits keep the cost of hostile requests bounded: the model scores a
-// prefix, which is where payloads sit in practice.
+// Limits keep the cost of hostile requests bounded. Nothing is cut off by
+// position: every field is split out (up to maxCollect), long values are
+// scored in overlapping windows, and when there is more than the budget,
+// the riskiest fields are scored and the request is reported incomplete.
 const (
-	maxFields     = 256
-	maxFieldBytes = 4096
-	maxBodyBytes  = 128 << 10
-	maxJSONDepth  = 16
+	maxCollect     = 4096      // fields split out of one request
+	maxFields      = 256       // fields scored by the model
+	maxScoredBytes = 128 << 10 // bytes of field values scored
+	maxFieldBytes  = 4096      // window size for long values
+	windowOverlap  = 256       // so a payload across a window edge is whole in one
+	maxBodyBytes   = 128 << 10
+	maxJSONDepth   = 16  // deeper JSON paths are named by their first 16 steps
+	maxJSONNesting = 512 // deeper JSON is not parsed but scored as text
+	maxNesting     = 3   // URL in a query value in a URL ...: levels parsed
 )
+
+// Coverage says whether the model saw the whole request. When it did not,
+// its verdict must not overrule CRS: an attacker who pads a request past
+// the limits would otherwise make a clean score out of an unseen payload.
+type Coverage struct {
+	Complete bool
+	// Limit names the limit that was hit, for the explanation.
+	Limit string
+}
 
 // headers whose values are protocol plumbing with a fixed grammar; scoring
 // them adds cost and false positives but no detection.
@@ -95,39 +119,84 @@ var skipHeaders = map[string]bool{
 	"accept-encoding": true, "cookie": true, "x-request-id": true,
 	"content-encoding": true, "transfer-encoding": true, "te": true,
 	"upgrade-insecure-requests": true, "sec-fetch-mode": true, "sec-fetch-site": true,
-	"sec-fetch-dest": true, "sec-fetch-user": true, "cache-control": true, "pragma": true,
-	"keep-alive": true, "if-none-match": true, "if-modified-since": true,
+	"sec-fetch-dest": true, "sec-fetch-user": true, "pragma": true,
+	"keep-alive": true, "if-none-match": true,
 	"x-envoy-expected-rq-timeout-ms": true, "x-forwarded-proto": true, "x-envoy-internal": true,
-	"authorization": true, "dnt": true, "priority": true,
+	"authorization": true, "dnt": true,
+}
+
+// dateHeaders carry an HTTP-date; a value that parses as one is skipped.
+var dateHeaders = map[string]bool{
+	"date": true, "if-modified-since": true, "if-unmodified-since": true, "expires": true,
+	"last-modified": true, "if-range": true,
+}
+
+// urlHeaders carry a URL, scored by its parts.
+var urlHeaders = map[string]bool{"referer": true, "origin": true, "location": true}
+
+// structuredHeaders are RFC 8941 structured fields besides the client hints.
+var structuredHeaders = map[string]bool{"priority": true, "sec-purpose": true, "cache-control": true}
+
+type collector struct {
+	fs  []Field
+	cov Coverage
+}
+
+func (c *collector) incomplete(why string) {
+	if c.cov.Complete {
+		c.cov.Complete = false
+		c.cov.Limit = why
+	}
+}
+
+// emit adds a final field, in windows when it is long.
+func (c *collector) emit(f Field) {
+	if f.origin == "" {
+		f.origin = f.Name
+	}
+	if len(f.Raw) <= maxFieldBytes {
+		c.push(f)
+		return
+	}
+	raw := f.Raw
+	for start := 0; start < len(raw); start += maxFieldBytes - windowOverlap {
+		end := min(len(raw), start+maxFieldBytes)
+		w := f
+		w.Raw = raw[start:end]
+		c.push(w)
+		if end == len(raw) {
+			break
+		}
+	}
+}
+
+func (c *collector) push(f Field) {
+	if len(c.fs) >= maxCollect {
+		c.incomplete("more than 4096 fields")
+		return
+	}
+	c.fs = append(c.fs, f)
 }
 
 // Fields splits r into the fields the model scores, in request order.
 func Fields(r *Request) []Field {
-	fs := make([]Field, 0, 24)
-	bodyStart := 0
-	add := func(f Field) {
-		if f.Part == "" {
-			// rollback marker from splitJSON: drop the body fields added
-			// since the body started.
-			fs = fs[:bodyStart]
-			return
-		}
-		if len(fs) >= maxFields {
-			return
-		}
-		if len(f.Raw) > maxFieldBytes {
-			f.Raw = f.Raw[:maxFieldBytes]
-		}
-		fs = append(fs, f)
-	}
+	fs, _ := SplitFields(r)
+	return fs
+}
+
+// SplitFields splits r into fields, marks the ones the prefilter skips and
+// the ones the caps leave unscored, and reports whether the model sees the
+// whole request.
+func SplitFields(r *Request) ([]Field, Coverage) {
+	c := &collector{fs: make([]Field, 0, 24), cov: Coverage{Complete: true}}
 	path, query, _ := strings.Cut(r.URI, "?")
 	if i := strings.IndexByte(query, '#'); i >= 0 {
 		query = query[:i]
 	}
 	if path != "" && path != "/" {
-		add(Field{Part: PartPath, Raw: path})
+		c.emit(Field{Part: PartPath, Raw: path})
 	}
-	splitArgs(query, PartQuery, '&', add)
+	c.args(query, PartQuery, '&', "", 0)
 
 	var contentType string
 	for _, h := range r.Headers {
@@ -135,33 +204,123 @@ func Fields(r *Request) []Field {
 		if k == "" {
 			continue
 		}
-		switch {
-		case k == "cookie":
-			splitCookies(h[1], add)
-		case k == "content-type":
-			contentType = h[1]
-			// Content-Type is parsed by the application, so an injected
-			// value there matters, but only when it is not a plain type.
-			if strings.ContainsAny(h[1], "'\"<>(){}$`|\\") {
-				add(Field{Part: PartHeader, Name: k, Raw: h[1]})
-			}
-		case skipHeaders[k] || k[0] == ':' || strings.HasPrefix(k, "x-envoy-"):
-		default:
-			add(Field{Part: PartHeader, Name: k, Raw: h[1]})
-		}
+		c.header(k, h[1], &contentType)
 	}
 	if len(r.Body) > 0 {
-		bodyStart = len(fs)
 		body := r.Body
 		if len(body) > maxBodyBytes {
 			body = body[:maxBodyBytes]
+			c.incomplete("body over 128 KiB")
 		}
-		splitBody(contentType, body, add)
+		c.body(contentType, body)
 	}
-	return fs
+	c.choose()
+	return c.fs, c.cov
 }
 
-func splitArgs(s, part string, sep byte, add func(Field)) {
+func (c *collector) header(k, v string, contentType *string) {
+	switch {
+	case k == "cookie":
+		c.cookies(v)
+	case k == "content-type":
+		*contentType = v
+		// Content-Type is parsed by the application, so an injected
+		// value there matters, but only when it is not a plain type.
+		if strings.ContainsAny(v, "'\"<>(){}$`|\\") {
+			c.emit(Field{Part: PartHeader, Name: k, Raw: v})
+		}
+	case skipHeaders[k] || k[0] == ':' || strings.HasPrefix(k, "x-envoy-"):
+	case dateHeaders[k] && httpDate(v):
+	case strings.HasPrefix(k, "sec-ch-") || structuredHeaders[k]:
+		// Client hints are RFC 8941 structured fields: what can carry a
+		// payload is their strings and tokens, scored one by one.
+		if items, ok := sfItems(v); ok {
+			for _, it := range items {
+				c.emit(Field{Part: PartHeader, Name: k, Raw: it, origin: k})
+			}
+			return
+		}
+		c.emit(Field{Part: PartHeader, Name: k, Raw: v})
+	case urlHeaders[k]:
+		c.value(Field{Part: PartHeader, Name: k, Raw: v, origin: k}, 0)
+	default:
+		c.emit(Field{Part: PartHeader, Name: k, Raw: v})
+	}
+}
+
+// value emits f, or, when its value is a URL or a JSON document, the
+// parts of it (up to maxNesting levels deep): a full URL as a redirect
+// target is not an attack, but a payload in its query still is.
+func (c *collector) value(f Field, lvl int) {
+	if lvl < maxNesting && len(f.Raw) >= 8 && !f.nameOnly {
+		d := f.Raw
+		if f.Part != PartHeader || strings.IndexByte(d, '%') >= 0 {
+			d, _ = percentDecode(f.Raw, f.formEncoded)
+		}
+		t := strings.TrimSpace(d)
+		if u, ok := splitURL(t); ok {
+			c.url(f, u, lvl)
+			return
+		}
+		if len(t) >= 2 && ((t[0] == '{' && t[len(t)-1] == '}') || (t[0] == '[' && t[len(t)-1] == ']')) {
+			mark := len(c.fs)
+			if walkJSONFields(t, f.Part, f.Name+".", f.origin, lvl+1, c) {
+				return
+			}
+			c.fs = c.fs[:mark]
+		}
+	}
+	c.emit(f)
+}
+
+type urlParts struct{ path, query, fragment string }
+
+// splitURL recognises an absolute http(s) URL with a plain host.
+func splitURL(s string) (urlParts, bool) {
+	var rest string
+	switch {
+	case len(s) > 7 && strings.EqualFold(s[:7], "http://"):
+		rest = s[7:]
+	case len(s) > 8 && strings.EqualFold(s[:8], "https://"):
+		rest = s[8:]
+	default:
+		return urlParts{}, false
+	}
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	host := rest[:end]
+	if host == "" {
+		return urlParts{}, false
+	}
+	for i := 0; i < len(host); i++ {
+		ch := host[i]
+		if !(ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' ||
+			ch == '.' || ch == '-' || ch == ':' || ch == '[' || ch == ']' || ch == '_') {
+			return urlParts{}, false
+		}
+	}
+	rest = rest[end:]
+	var u urlParts
+	rest, u.fragment, _ = strings.Cut(rest, "#")
+	u.path, u.query, _ = strings.Cut(rest, "?")
+	return u, true
+}
+
+func (c *collector) url(f Field, u urlParts, lvl int) {
+	if u.path != "" && u.path != "/" {
+		c.emit(Field{Part: f.Part, Name: f.Name, Raw: u.path, origin: f.origin})
+	}
+	c.args(u.query, f.Part, '&', f.Name+"?", lvl+1, f.origin)
+	if u.fragment != "" {
+		c.value(Field{Part: f.Part, Name: f.Name + "#", Raw: u.fragment, origin: f.origin, formEncoded: true}, lvl+1)
+	}
+}
+
+// args splits a query string or form body. prefix names arguments of a
+// nested URL after the field they came from; origin is that field.
+func (c *collector) args(s, part string, sep byte, prefix string, lvl int, origin ...string) {
 	for s != "" {
 		var kv string
 		if i := strings.IndexByte(s, sep); i >= 0 {
@@ -173,20 +332,24 @@ func splitArgs(s, part string, sep byte, add func(Field)) {
 			continue
 		}
 		k, v, hasEq := strings.Cut(kv, "=")
-		name := decodeName(k)
+		name := prefix + decodeName(k)
+		org := name
+		if len(origin) > 0 {
+			org = origin[0]
+		}
 		if !hasEq {
 			// A bare token ("?<script>") is a value without a name.
-			add(Field{Part: part, Name: name, Raw: k, formEncoded: true})
+			c.value(Field{Part: part, Name: name, Raw: k, formEncoded: true, origin: org}, lvl)
 			continue
 		}
-		if suspiciousName(name) {
-			add(Field{Part: part, Name: name, Raw: k, formEncoded: true, nameOnly: true})
+		if suspiciousName(k) {
+			c.emit(Field{Part: part, Name: name, Raw: k, formEncoded: true, nameOnly: true, origin: org})
 		}
-		add(Field{Part: part, Name: name, Raw: v, formEncoded: true})
+		c.value(Field{Part: part, Name: name, Raw: v, formEncoded: true, origin: org}, lvl)
 	}
 }
 
-func splitCookies(s string, add func(Field)) {
+func (c *collector) cookies(s string) {
 	for s != "" {
 		var kv string
 		kv, s, _ = strings.Cut(s, ";")
@@ -196,9 +359,9 @@ func splitCookies(s string, add func(Field)) {
 		}
 		k, v, _ := strings.Cut(kv, "=")
 		if suspiciousName(k) {
-			add(Field{Part: PartCookie, Name: k, Raw: k, nameOnly: true})
+			c.emit(Field{Part: PartCookie, Name: k, Raw: k, nameOnly: true})
 		}
-		add(Field{Part: PartCookie, Name: k, Raw: v})
+		c.value(Field{Part: PartCookie, Name: k, Raw: v, origin: k}, 0)
 	}
 }
 
@@ -215,39 +378,46 @@ func suspiciousName(k string) bool {
 	for i := 0; i < len(k); i++ {
 		c := k[i]
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
-			c == '_' || c == '-' || c == '.' || c == '[' || c == ']') {
+			c == '_' || c == '-' || c == '.' || c == '[' || c == ']' || c == '%' && i+2 < len(k) && k[i+1] == '5' && (k[i+2] == 'B' || k[i+2] == 'D' || k[i+2] == 'b' || k[i+2] == 'd')) {
 			return true
 		}
 	}
 	return false
 }
 
-func splitBody(contentType string, body []byte, add func(Field)) {
+func (c *collector) body(contentType string, body []byte) {
 	mt, params, _ := mime.ParseMediaType(contentType)
+	mark := len(c.fs)
 	switch {
 	case mt == "application/x-www-form-urlencoded":
-		splitArgs(string(body), PartBody, '&', add)
+		c.args(string(body), PartBody, '&', "", 0)
 		return
 	case mt == "application/json" || strings.HasSuffix(mt, "+json"):
-		if splitJSON(body, add) {
+		if walkJSONFields(string(body), PartBody, "", "", 0, c) {
 			return
 		}
+		c.fs = c.fs[:mark]
 	case strings.HasPrefix(mt, "multipart/"):
-		if splitMultipart(body, params["boundary"], add) {
+		if c.multipart(body, params["boundary"]) {
 			return
 		}
-	case mt == "":
-		// Clients without a content type still send forms and JSON.
+		c.fs = c.fs[:mark]
+	case mt == "" || mt == "text/plain":
+		// Clients without a content type (and beacons sent as text/plain)
+		// still send forms and JSON.
 		t := bytes.TrimSpace(body)
-		if len(t) > 0 && (t[0] == '{' || t[0] == '[') && splitJSON(body, add) {
-			return
+		if len(t) > 0 && (t[0] == '{' || t[0] == '[') {
+			if walkJSONFields(string(body), PartBody, "", "", 0, c) {
+				return
+			}
+			c.fs = c.fs[:mark]
 		}
 		if looksLikeForm(body) {
-			splitArgs(string(body), PartBody, '&', add)
+			c.args(string(body), PartBody, '&', "", 0)
 			return
 		}
 	}
-	add(Field{Part: PartBody, Raw: string(body)})
+	c.emit(Field{Part: PartBody, Raw: string(body)})
 }
 
 func looksLikeForm(b []byte) bool {
@@ -262,13 +432,7 @@ func looksLikeForm(b []byte) bool {
 	return true
 }
 
-func splitJSON(body []byte, add func(Field)) bool {
-	// Malformed JSON is only found at its end, so the fields seen so far
-	// are withdrawn (via the rollback marker) before the fallback.
-	return walkJSONFields(string(body), add)
-}
-
-func splitMultipart(body []byte, boundary string, add func(Field)) bool {
+func (c *collector) multipart(body []byte, boundary string) bool {
 	if boundary == "" {
 		return false
 	}
@@ -280,7 +444,7 @@ func splitMultipart(body []byte, boundary string, add func(Field)) bool {
 			return n > 0
 		}
 		n++
-		b, _ := io.ReadAll(io.LimitReader(p, maxFieldBytes))
+		b, _ := io.ReadAll(io.LimitReader(p, maxBodyBytes))
 		name := p.FormName()
 		// FileName() strips directories, which would hide exactly the
 		// traversal we look for, so the header is parsed here.
@@ -288,9 +452,65 @@ func splitMultipart(body []byte, boundary string, add func(Field)) bool {
 		if fn := cd["filename"]; fn != "" {
 			// The file name is attacker-chosen and often a traversal vector;
 			// file contents are out of scope for a lexical model.
-			add(Field{Part: PartBody, Name: name + ".filename", Raw: fn})
+			c.emit(Field{Part: PartBody, Name: name + ".filename", Raw: fn})
 			continue
 		}
-		add(Field{Part: PartBody, Name: name, Raw: string(b)})
+		c.value(Field{Part: PartBody, Name: name, Raw: string(b), origin: name}, 0)
 	}
+}
+
+// choose applies the prefilter and then the caps: when more fields or
+// bytes remain than the model scores per request, the riskiest are kept
+// and the rest marked dropped, which makes the request incomplete.
+func (c *collector) choose() {
+	n, bytes := 0, 0
+	for i := range c.fs {
+		f := &c.fs[i]
+		f.skip = Prefiltered(f)
+		if !f.skip {
+			n++
+			bytes += len(f.Raw)
+		}
+	}
+	if n <= maxFields && bytes <= maxScoredBytes {
+		return
+	}
+	idx := make([]int, 0, n)
+	risk := make([]int, len(c.fs))
+	for i := range c.fs {
+		if !c.fs[i].skip {
+			idx = append(idx, i)
+			risk[i] = riskOf(c.fs[i].Raw)
+		}
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return risk[b] - risk[a] })
+	kept, used := 0, 0
+	for _, i := range idx {
+		f := &c.fs[i]
+		if kept < maxFields && used+len(f.Raw) <= maxScoredBytes {
+			kept++
+			used += len(f.Raw)
+			continue
+		}
+		f.dropped = true
+	}
+	if n > maxFields {
+		c.incomplete("more than 256 fields to score")
+	} else {
+		c.incomplete("more than 128 KiB of values to score")
+	}
+}
+
+// riskOf ranks fields for the caps: the bytes payloads are made of.
+func riskOf(s string) int {
+	r := 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\'', '"', '<', '>', ';', '|', '`', '$', '(', ')', '{', '}', '\\':
+			r += 4
+		case '%', '&', '=', '.', '/', '*', '#', '-':
+			r++
+		}
+	}
+	return r
 }

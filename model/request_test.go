@@ -137,3 +137,97 @@ func TestPrefilter(t *testing.T) {
 		}
 	}
 }
+
+func TestFieldsByGrammar(t *testing.T) {
+	t.Parallel()
+	type pf struct{ Part, Name, Raw string }
+	tests := []struct {
+		name string
+		req  Request
+		want []pf
+	}{
+		{
+			name: "client hints are structured fields: their strings are the fields",
+			req: Request{URI: "/", Headers: [][2]string{
+				{"sec-ch-ua", `"Chromium";v="124", "Google Chrome";v="124", "Not-A.Brand";v="99"`},
+				{"sec-ch-ua-bitness", `"64"`}, {"sec-ch-ua-mobile", "?0"}, {"sec-ch-ua-model", `""`},
+			}},
+			want: []pf{{"header", "sec-ch-ua", "Chromium"}, {"header", "sec-ch-ua", "124"}, {"header", "sec-ch-ua", "Google Chrome"},
+				{"header", "sec-ch-ua", "124"}, {"header", "sec-ch-ua", "Not-A.Brand"}, {"header", "sec-ch-ua", "99"},
+				{"header", "sec-ch-ua-bitness", "64"}},
+		},
+		{
+			name: "a client hint that is not a structured field is scored whole",
+			req:  Request{URI: "/", Headers: [][2]string{{"sec-ch-ua-platform", `"Windows"; DROP TABLE x`}}},
+			want: []pf{{"header", "sec-ch-ua-platform", `"Windows"; DROP TABLE x`}},
+		},
+		{
+			name: "a payload inside a structured string is still a field",
+			req:  Request{URI: "/", Headers: [][2]string{{"sec-ch-ua-model", `"<script>alert(1)</script>"`}}},
+			want: []pf{{"header", "sec-ch-ua-model", "<script>alert(1)</script>"}},
+		},
+		{
+			name: "dates that parse are skipped, others are not",
+			req:  Request{URI: "/", Headers: [][2]string{{"if-modified-since", "Sun, 06 Nov 1994 08:49:37 GMT"}, {"if-unmodified-since", "' or 1=1--"}}},
+			want: []pf{{"header", "if-unmodified-since", "' or 1=1--"}},
+		},
+		{
+			name: "a URL value is scored by its parts",
+			req:  Request{URI: "/login?redirect=https%3A%2F%2Fshop.example%2Fcart%3Fitem%3D42%26q%3D%253Cb%253E"},
+			want: []pf{{"path", "", "/login"}, {"query", "redirect", "/cart"}, {"query", "redirect?item", "42"}, {"query", "redirect?q", "%3Cb%3E"}},
+		},
+		{
+			name: "referer is a URL",
+			req:  Request{URI: "/", Headers: [][2]string{{"referer", "https://www.example.com/search?q=shoes&page=2#top"}}},
+			want: []pf{{"header", "referer", "/search"}, {"header", "referer?q", "shoes"}, {"header", "referer?page", "2"}, {"header", "referer#", "top"}},
+		},
+		{
+			name: "a URL with odd characters in its host is one field",
+			req:  Request{URI: "/?u=http://a'b.example/"},
+			want: []pf{{"query", "u", "http://a'b.example/"}},
+		},
+		{
+			name: "JSON in a query value is walked",
+			req:  Request{URI: "/e?d=%7B%22a%22%3A%22x%22%2C%22b%22%3A%5B1%2C%22y%22%5D%7D"},
+			want: []pf{{"path", "", "/e"}, {"query", "d.a", "x"}, {"query", "d.b[0]", "1"}, {"query", "d.b[1]", "y"}},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var got []pf
+			for _, f := range Fields(&tc.req) {
+				got = append(got, pf{f.Part, f.Name, f.Raw})
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("got  %q\nwant %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestSFItems(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in   string
+		want []string
+		ok   bool
+	}{
+		{`"64"`, []string{"64"}, true},
+		{`?1`, nil, true},
+		{`u=0, i`, []string{"i"}, true},
+		{`max-age=0, no-cache`, []string{"no-cache"}, true},
+		{`"a";v="1", "b\"c";v="2"`, []string{"a", "1", `b"c`, "2"}, true},
+		{`("a" "b");x=1, tok/en`, []string{"a", "b", "tok/en"}, true},
+		{`:aGVsbG8=:`, nil, true},
+		{`"unterminated`, nil, false},
+		{`"a" "b"`, nil, false},
+		{`<script>`, nil, false},
+	}
+	for _, tc := range tests {
+		got, ok := sfItems(tc.in)
+		if ok != tc.ok || (ok && !reflect.DeepEqual(got, tc.want)) {
+			t.Errorf("sfItems(%q) = %q, %v; want %q, %v", tc.in, got, ok, tc.want, tc.ok)
+		}
+	}
+}

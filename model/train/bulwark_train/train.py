@@ -1,12 +1,14 @@
-#!/usr/bin/env python3
 """Train Bulwark's attack model from the Go-written feature matrix.
 
-Input: a directory holding, for each split (train, valid, test, family_test),
+    python -m bulwark_train.train --features DIR --corpus DIR --names NAMES --out MODEL --metrics JSON
+
+Input: a directory holding, for each split (train, valid, test, family_test, holdout),
 SPLIT.f64 (little-endian float64 rows written by `extproc features`) and
 SPLIT.meta.csv (one row per matrix row). Output: a Bulwark model file, a gzip
 of JSON carrying the LightGBM text model (format v3, which leaves reads) plus
-metadata: schema version, feature names, training-data hash, date,
-calibration and held-out metrics.
+metadata: schema version, feature names, training-data hash, date
+(SOURCE_DATE_EPOCH, so a rebuild is byte-identical), calibration and
+held-out metrics.
 """
 import argparse
 import csv
@@ -24,6 +26,12 @@ from sklearn.metrics import roc_auc_score
 
 OUTPUTS = ["benign", "sqli", "xss", "rce", "traversal"]
 CLASSES = OUTPUTS[1:]
+SPLITS = ["train", "valid", "test", "family_test", "holdout"]
+# A field without any attack shape (feature "evidence" = 0) scores at
+# least this: above every threshold the trainer may pick, so novelty alone
+# never flags a request. model.go applies the same floor.
+NOVELTY_FLOOR = 60
+EVIDENCE = None  # column of the evidence feature, set from the names file
 
 
 def load_split(d, split, nfeat):
@@ -67,15 +75,16 @@ def request_scores(meta, field_scores):
 def request_labels(meta):
     lab = {}
     for m in meta:
-        lab[m["id"]] = (m["label"], m["category"], m["obfuscation"])
+        lab[m["id"]] = (m["label"], m["category"], m["obfuscation"], m["family"])
     return lab
 
 
 def field_scores(x, booster, cal, gate):
     """Per-field overall and per-class scores exactly as model.go computes them."""
     probs = booster.predict(x)
-    overall = score_from_prob(apply_knots(cal["attack"], 1 - probs[:, 0]))
-    per_class = {c: score_from_prob(apply_knots(cal[c], probs[:, i + 1])) for i, c in enumerate(CLASSES)}
+    floor = np.where(x[:, EVIDENCE] > 0, 1, NOVELTY_FLOOR)
+    overall = np.maximum(floor, score_from_prob(apply_knots(cal["attack"], 1 - probs[:, 0])))
+    per_class = {c: np.maximum(floor, score_from_prob(apply_knots(cal[c], probs[:, i + 1]))) for i, c in enumerate(CLASSES)}
     gated = np.zeros(len(x), dtype=bool)
     if gate:
         gated = gate["booster"].predict(x, raw_score=True) < gate["max_raw"]
@@ -103,6 +112,7 @@ def eval_split(name, x, y, meta, booster, cal, threshold, all_ids=None, gate=Non
     is_attack = np.array([labels[i][0] == "attack" for i in ids])
     cats = np.array([labels[i][1] for i in ids])
     obf = np.array([labels[i][2] != "none" for i in ids])
+    fams = np.array([labels[i][3] for i in ids])
     s = np.array([req_overall[i] for i in ids])
     flagged = s <= threshold
     res["requests"] = int(len(ids))
@@ -128,6 +138,13 @@ def eval_split(name, x, y, meta, booster, cal, threshold, all_ids=None, gate=Non
         res["per_class"][c] = d
     if (~is_attack).any() and is_attack.any():
         res["auc"] = float(roc_auc_score(is_attack, -s))
+    # Benign false positives per source family (real:lighthouse, openapi,
+    # synthetic, ...) and per kind of traffic.
+    res["benign_fpr"] = {}
+    for key, col in (("family", fams), ("category", cats)):
+        for v in sorted(set(col[~is_attack])):
+            m = (~is_attack) & (col == v)
+            res["benign_fpr"][f"{key}={v}"] = {"n": int(m.sum()), "fpr": float(flagged[m].mean())}
     return res
 
 
@@ -136,11 +153,20 @@ def read_ids(path):
     with open(path) as f:
         for line in f:
             r = json.loads(line)
-            ids[r["id"]] = (r.get("label", ""), r.get("category", ""), r.get("obfuscation", "none"))
+            ids[r["id"]] = (r.get("label", ""), r.get("category", ""), r.get("obfuscation", "none"), r.get("family", ""))
     return ids
 
 
-def main():
+def created():
+    """The model's timestamp: SOURCE_DATE_EPOCH (reproducible builds), which
+    must be set; `make train` sets it from the last commit."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if not epoch:
+        raise SystemExit("SOURCE_DATE_EPOCH is not set: the model's date must come from it, not the clock")
+    return datetime.datetime.fromtimestamp(int(epoch), datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--features", required=True, help="directory with SPLIT.f64 / SPLIT.meta.csv")
     ap.add_argument("--corpus", required=True, help="directory with SPLIT.jsonl (hashed into the metadata)")
@@ -152,15 +178,17 @@ def main():
     ap.add_argument("--max-fpr", type=float, default=0.0002)
     ap.add_argument("--gate-rounds", type=int, default=20)
     ap.add_argument("--gate-loss", type=float, default=0.0003)
-    a = ap.parse_args()
+    a = ap.parse_args(argv)
+    global EVIDENCE
 
     with open(a.names) as f:
         lines = [l.strip() for l in f if l.strip()]
     schema, fingerprint, names = lines[0], lines[1].split("=", 1)[1], lines[2:]
     nfeat = len(names)
+    EVIDENCE = names.index("evidence")
 
     h = hashlib.sha256()
-    for split in ["train", "valid", "test", "family_test"]:
+    for split in SPLITS:
         with open(os.path.join(a.corpus, f"{split}.jsonl"), "rb") as f:
             for chunk in iter(lambda: f.read(1 << 20), b""):
                 h.update(chunk)
@@ -238,8 +266,10 @@ def main():
     print(f"gate: {a.gate_rounds} rounds, max_raw={max_raw:.4f}, gates {gate_rate:.3f} of valid fields, loses {gate_lost} of {len(kept)} flagged attack fields", file=sys.stderr)
 
     metrics = {"default_threshold": threshold, "best_iteration": int(n_iter), "gate": {"rounds": a.gate_rounds, "max_raw": max_raw, "valid_fields_gated": gate_rate, "valid_attack_fields_lost": gate_lost}}
-    for split in ["valid", "test", "family_test"]:
+    for split in ["valid", "test", "family_test", "holdout"]:
         x, y, meta = (xva, yva, mva) if split == "valid" else load_split(a.features, split, nfeat)
+        if len(y) == 0:
+            continue
         metrics[split] = eval_split(split, x, y, meta, booster, cal, threshold, read_ids(os.path.join(a.corpus, f"{split}.jsonl")), gate)
     imp = booster.feature_importance("gain")
     metrics["top_features"] = [names[i] for i in np.argsort(-imp)[:15]]
@@ -248,9 +278,9 @@ def main():
         "format": "bulwark-model/1", "schema_version": schema, "feature_names": names,
         "feature_fingerprint": fingerprint, "outputs": OUTPUTS,
         "training_data_sha256": h.hexdigest(),
-        "created": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "created": created(),
         "trainer": f"lightgbm {lgb.__version__}", "default_threshold": threshold, "calibration": cal,
-        "gate_max_raw": max_raw, "gate_model": gate_text,
+        "gate_max_raw": max_raw, "gate_model": gate_text, "novelty_floor": NOVELTY_FLOOR,
         "metrics": metrics, "lightgbm_model": text,
     }
     raw = json.dumps(doc, sort_keys=True).encode()

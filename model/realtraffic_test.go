@@ -1,0 +1,190 @@
+package model
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+)
+
+// chromeHeaders is an ordinary Chrome 131 navigation, as sent to a site
+// that asked for the high-entropy client hints.
+var chromeHeaders = [][2]string{
+	{"host", "shop.example"},
+	{"sec-ch-ua", `"Google Chrome";v="131", "Chromium";v="131", "Not_A Brand";v="24"`},
+	{"sec-ch-ua-mobile", "?0"},
+	{"sec-ch-ua-platform", `"Windows"`},
+	{"sec-ch-ua-bitness", `"64"`},
+	{"sec-ch-ua-arch", `"x86"`},
+	{"sec-ch-ua-full-version-list", `"Google Chrome";v="131.0.6778.86", "Chromium";v="131.0.6778.86", "Not_A Brand";v="24.0.0.0"`},
+	{"sec-ch-ua-platform-version", `"15.0.0"`},
+	{"sec-ch-ua-model", `""`},
+	{"sec-ch-ua-wow64", "?0"},
+	{"upgrade-insecure-requests", "1"},
+	{"user-agent", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"},
+	{"accept", "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7"},
+	{"sec-fetch-site", "same-origin"}, {"sec-fetch-mode", "navigate"}, {"sec-fetch-user", "?1"}, {"sec-fetch-dest", "document"},
+	{"referer", "https://shop.example/products?category=shoes&sort=price"},
+	{"accept-encoding", "gzip, deflate, br, zstd"},
+	{"accept-language", "en-US,en;q=0.9,de;q=0.8"},
+	{"priority", "u=0, i"},
+}
+
+// cleanFloor is what "scores clean" means in issue 9.
+const cleanFloor = 80
+
+// The two requests of issue 9, and real-looking variants of them, must
+// score clean with the embedded model.
+func TestIssueRequestsScoreClean(t *testing.T) {
+	t.Parallel()
+	m := mustDefault(t)
+	tests := []struct {
+		name string
+		req  Request
+	}{
+		{"chrome with sec-ch-ua-bitness", Request{Method: "GET", URI: "/", Headers: chromeHeaders}},
+		{"bitness alone", Request{Method: "GET", URI: "/", Headers: [][2]string{{"sec-ch-ua-bitness", `"64"`}}}},
+		{"redirect URL", Request{Method: "GET", URI: "/login?redirect=https%3A%2F%2Fshop.example%2Fcart%3Fitem%3D42"}},
+		{"redirect URL, chrome", Request{Method: "GET", URI: "/login?redirect=https%3A%2F%2Fshop.example%2Fcart%3Fitem%3D42", Headers: chromeHeaders}},
+		{"oauth callback", Request{Method: "GET", URI: "/oauth/authorize?response_type=code&client_id=s6BhdRkqt3&redirect_uri=https%3A%2F%2Fclient.example.com%2Fcb&scope=openid%20profile&state=af0ifjsldkj"}},
+		{"analytics beacon", Request{Method: "GET", URI: "/collect?v=2&tid=G-ABC123&cid=555.1700000000&dl=https%3A%2F%2Fshop.example%2Fproducts%3Fid%3D42%26utm_source%3Dnews&dr=https%3A%2F%2Fwww.google.com%2F&dt=Shoes%20%E2%80%93%20Shop"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := m.Score(context.Background(), &tc.req)
+			if s.Overall < cleanFloor || !s.Complete {
+				t.Fatalf("scored %+v, want overall >= %d and complete", s, cleanFloor)
+			}
+			for c, v := range s.Class {
+				if v < cleanFloor {
+					t.Errorf("class %s scored %d", c, v)
+				}
+			}
+		})
+	}
+}
+
+// Full header sets of Chrome, Firefox, Safari and Edge (desktop and
+// mobile) drawn from browserforge's model of real browser fingerprints
+// (testdata/browser_headers.json) must score clean, on a page load and on
+// an API call.
+func TestBrowserHeaderSetsScoreClean(t *testing.T) {
+	t.Parallel()
+	m := mustDefault(t)
+	b, err := os.ReadFile("testdata/browser_headers.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sets []struct {
+		Browser, Device string
+		Headers         [][2]string
+	}
+	if err := json.Unmarshal(b, &sets); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for i, set := range sets {
+		seen[strings.Split(set.Browser, "+")[0]] = true
+		for _, uri := range []string{"/", "/api/v1/products?id=42&lang=en"} {
+			req := Request{Method: "GET", URI: uri, Headers: append([][2]string{{"host", "shop.example"}}, set.Headers...)}
+			t.Run(fmt.Sprintf("%d-%s-%s%s", i, set.Browser, set.Device, uri), func(t *testing.T) {
+				t.Parallel()
+				s := m.Score(context.Background(), &req)
+				if s.Overall < cleanFloor {
+					t.Fatalf("scored %+v", s)
+				}
+			})
+		}
+	}
+	for _, want := range []string{"chrome", "firefox", "safari", "edge"} {
+		if !seen[want] {
+			t.Errorf("testdata has no %s header set", want)
+		}
+	}
+}
+
+// Padding must not hide a payload from the model: not past the 256th
+// argument, not past 4 KiB of a value, not deeper than 16 JSON levels.
+// When the padding is over the budget the payload is still scored (the
+// riskiest fields are chosen) and the scores say the view was partial.
+func TestNoPositionalBlindSpots(t *testing.T) {
+	t.Parallel()
+	m := mustDefault(t)
+	thr := m.Info().DefaultThreshold
+	const payload = "1%27+UNION+SELECT+username%2Cpassword+FROM+users--+-"
+	var plain, busy strings.Builder
+	for i := 0; i < 300; i++ {
+		fmt.Fprintf(&plain, "a%d=%d&", i, i)
+		fmt.Fprintf(&busy, "p%d=dir%%2Fsub%%2Ffile-%d.txt&", i, i)
+	}
+	deep := strings.Repeat(`{"a":`, 40) + `"<img src=x onerror=alert(document.cookie)>"` + strings.Repeat("}", 40)
+	long := strings.Repeat("lorem ipsum dolor sit amet ", 800) + "<script>alert(document.cookie)</script>" + strings.Repeat(" tail", 200)
+	tests := []struct {
+		name     string
+		req      Request
+		complete bool
+	}{
+		{"after 300 plain arguments", Request{Method: "GET", URI: "/item?" + plain.String() + "id=" + payload}, true},
+		{"after 300 non-trivial arguments", Request{Method: "GET", URI: "/item?" + busy.String() + "id=" + payload}, false},
+		{"past 4 KiB of a value", Request{Method: "POST", URI: "/c", Headers: [][2]string{{"content-type", "application/x-www-form-urlencoded"}},
+			Body: []byte("msg=" + strings.ReplaceAll(long, " ", "+"))}, true},
+		{"40 levels of JSON", Request{Method: "POST", URI: "/api", Headers: [][2]string{{"content-type", "application/json"}}, Body: []byte(deep)}, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := m.Score(context.Background(), &tc.req)
+			if s.Overall > thr {
+				t.Errorf("payload missed: %+v", s)
+			}
+			if s.Complete != tc.complete {
+				t.Errorf("Complete = %v (%s), want %v", s.Complete, s.Limit, tc.complete)
+			}
+			if !s.Complete && s.Limit == "" {
+				t.Error("an incomplete score must name the limit")
+			}
+		})
+	}
+}
+
+// A cancelled context leaves fields unscored, and the scores must say so.
+func TestCancelledContextIsIncomplete(t *testing.T) {
+	t.Parallel()
+	m := mustDefault(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	s := m.Score(ctx, &Request{Method: "GET", URI: "/x?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E"})
+	if s.Complete || !strings.Contains(s.Limit, "context") {
+		t.Fatalf("scores %+v, want incomplete because of the context", s)
+	}
+}
+
+// A field with none of the shapes attacks are made of is capped at the
+// novelty floor, above the default threshold, however unusual it is.
+func TestNoveltyAloneCannotFlag(t *testing.T) {
+	t.Parallel()
+	m := mustDefault(t)
+	floor := m.Info().NoveltyFloor
+	if floor <= m.Info().DefaultThreshold {
+		t.Fatalf("novelty floor %d is not above the default threshold %d", floor, m.Info().DefaultThreshold)
+	}
+	odd := []string{
+		`"64"`, `"x86"`, "~~~~^^^^~~~~", "ÿþý€€€ %FF%FE%00", "||||||||", "{{{{[[[[", "'''''", "<<<<>>>>", "\"\"\"\"\"",
+		"AAAA" + strings.Repeat("%41", 300), "=?utf-8?B?SGVsbG8=?=", "@@@@####", "$$$$",
+	}
+	for _, v := range odd {
+		f := Field{Part: PartHeader, Name: "x-odd", Raw: v}
+		fv := make([]float64, NumFeatures)
+		FieldFeatures(&f, fv)
+		if fv[fEvidence] != 0 {
+			continue // has an attack shape; not what this test is about
+		}
+		s := m.Score(context.Background(), &Request{Method: "GET", URI: "/", Headers: [][2]string{{"x-odd", v}}})
+		if s.Overall < floor {
+			t.Errorf("%q: no attack shape but scored %d (floor %d)", v, s.Overall, floor)
+		}
+	}
+}
