@@ -45,7 +45,7 @@ func TestDuplicateCookieNamesAreInspectedDeterministically(t *testing.T) {
 func TestInspect(t *testing.T) {
 	t.Parallel()
 	c := waf.DefaultConfig()
-	c.RulesFiles = []string{"../waf/testdata/*.conf.ok", "../waf/testdata/good.conf"}
+	c.RulesFiles = []string{"../waf/testdata/good.conf"}
 	e, err := waf.New(c, nil)
 	if err != nil {
 		t.Fatal(err)

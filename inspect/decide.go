@@ -127,6 +127,13 @@ func Decide(p Policy, c CRS, ml *model.Scores) Decision {
 	case ModeML:
 		d.Block = mlAttack
 	case ModeAnd:
+		if ml != nil && !ml.Complete {
+			// The model did not see the whole request (padding past its
+			// field budget, a cancelled context): it must not overrule
+			// CRS.
+			d.Block = c.Blocks()
+			break
+		}
 		d.Block = c.Blocks() && mlAttack
 		d.Override = c.Blocks() && ml != nil && !mlAttack
 	case ModeOr, ModeGated:
@@ -183,6 +190,13 @@ func explain(p Policy, c CRS, ml *model.Scores, d Decision) string {
 			fmt.Fprintf(&b, " in %s:%s", l.Part, l.Field)
 		}
 		b.WriteString(")")
+	}
+	if ml != nil && !ml.Complete {
+		b.WriteString(" (model saw part of the request")
+		if ml.Limit != "" {
+			fmt.Fprintf(&b, ": %s", ml.Limit)
+		}
+		b.WriteString("; CRS decides)")
 	}
 	fmt.Fprintf(&b, " → %s", d.Action)
 	if d.Override {

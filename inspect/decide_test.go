@@ -9,7 +9,7 @@ import (
 )
 
 func scores(overall int) *model.Scores {
-	return &model.Scores{Overall: overall, Class: map[string]int{"sqli": overall, "xss": 99, "rce": 99, "traversal": 99},
+	return &model.Scores{Overall: overall, Complete: true, Class: map[string]int{"sqli": overall, "xss": 99, "rce": 99, "traversal": 99},
 		Locations: []model.Location{{Class: "sqli", Part: "query", Field: "id", Score: overall}}}
 }
 
@@ -178,5 +178,17 @@ func TestMemoryIsBoundedAndForgets(t *testing.T) {
 	nilMem.Record("x", true)
 	if nilMem.Attacks("x") != 0 {
 		t.Fatal("nil memory")
+	}
+}
+
+// When the model did not see the whole request it cannot overrule CRS in
+// and mode, and the explanation says so.
+func TestIncompleteModelNeverOverrules(t *testing.T) {
+	t.Parallel()
+	partial := scores(87)
+	partial.Complete, partial.Limit = false, "fields past the budget"
+	d := Decide(Policy{Mode: ModeAnd, MLThreshold: 20}, CRS{Score: 10, Threshold: 5}, partial)
+	if !d.Block || d.Override || !strings.Contains(d.Explain, "CRS decides") {
+		t.Fatalf("%+v", d)
 	}
 }
