@@ -39,6 +39,8 @@ type Config struct {
 	GRPCMaxConcurrentStreams int           `yaml:"grpc_max_concurrent_streams"`
 	SlowBodyBytes            int           `yaml:"slow_body_bytes"`
 	SlowBodyTimeout          time.Duration `yaml:"slow_body_timeout"`
+	GRPC                     GRPC          `yaml:"grpc"`
+	Admin                    Admin         `yaml:"admin"`
 	Block                    Block         `yaml:"block"`
 	Metadata                 Metadata      `yaml:"metadata"`
 	UpstreamHeaders          Headers       `yaml:"upstream_headers"`
@@ -95,6 +97,42 @@ type Policy struct {
 	InboundAnomalyThreshold int    `yaml:"inbound_anomaly_threshold"`
 }
 
+// GRPC secures and bounds the ext_proc listener.
+type GRPC struct {
+	// TLSCertFile and TLSKeyFile turn on TLS; TLSClientCAFile also
+	// requires client certificates that chain to it (mutual TLS), so only
+	// your Envoys can call the processor. The files are reloaded when they
+	// change.
+	TLSCertFile     string `yaml:"tls_cert_file"`
+	TLSKeyFile      string `yaml:"tls_key_file"`
+	TLSClientCAFile string `yaml:"tls_client_ca_file"`
+	// MaxStreams bounds the ext_proc streams open across all connections;
+	// past it a new stream gets the fail-mode answer.
+	MaxStreams int `yaml:"max_streams"`
+	// MaxConnectionIdle closes a connection without streams after this
+	// long; MaxConnectionAge closes any connection after this long (with
+	// MaxConnectionAgeGrace for its streams to finish), so connections
+	// rebalance and none lives forever.
+	MaxConnectionIdle     time.Duration `yaml:"max_connection_idle"`
+	MaxConnectionAge      time.Duration `yaml:"max_connection_age"`
+	MaxConnectionAgeGrace time.Duration `yaml:"max_connection_age_grace"`
+	// KeepaliveTime pings an idle connection after this long, and
+	// KeepaliveTimeout closes it when the ping is not answered.
+	KeepaliveTime    time.Duration `yaml:"keepalive_time"`
+	KeepaliveTimeout time.Duration `yaml:"keepalive_timeout"`
+}
+
+// Admin bounds the admin HTTP server (/healthz, /readyz, /metrics).
+type Admin struct {
+	ReadTimeout  time.Duration `yaml:"read_timeout"`
+	WriteTimeout time.Duration `yaml:"write_timeout"`
+	IdleTimeout  time.Duration `yaml:"idle_timeout"`
+	// Pprof serves /debug/pprof/ on the admin listener; off by default,
+	// because profiles expose internals. Bind admin_addr to localhost
+	// (127.0.0.1:9090) or a separate interface when you turn it on.
+	Pprof bool `yaml:"pprof"`
+}
+
 // Block configures what a blocked client sees.
 type Block struct {
 	Status      int `yaml:"status"`
@@ -142,13 +180,16 @@ func Default() Config {
 		GRPCMaxConcurrentStreams: 10000,
 		SlowBodyBytes:            32 << 10,
 		SlowBodyTimeout:          2 * time.Second,
-		Block:                    Block{Status: 403, ErrorStatus: 500},
-		Metadata:                 Metadata{Namespace: "bulwark", MaxRules: 32},
-		UpstreamHeaders:          Headers{Enabled: false, Prefix: "x-bulwark-"},
-		Reload:                   Reload{Watch: true, Debounce: 500 * time.Millisecond},
-		WAF:                      waf.DefaultConfig(),
-		ML:                       ML{Enabled: true, Mode: "or", ORPoints: 5},
-		ClientMemory:             ClientMemory{Size: 50000, Window: 10 * time.Minute, OffenderAttacks: 3, OffenderThresholdDrop: 2, OffenderMLBoost: 10},
+		GRPC: GRPC{MaxStreams: 20000, MaxConnectionIdle: 15 * time.Minute, MaxConnectionAge: 2 * time.Hour, MaxConnectionAgeGrace: time.Minute,
+			KeepaliveTime: 2 * time.Minute, KeepaliveTimeout: 20 * time.Second},
+		Admin:           Admin{ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: time.Minute},
+		Block:           Block{Status: 403, ErrorStatus: 500},
+		Metadata:        Metadata{Namespace: "bulwark", MaxRules: 32},
+		UpstreamHeaders: Headers{Enabled: false, Prefix: "x-bulwark-"},
+		Reload:          Reload{Watch: true, Debounce: 500 * time.Millisecond},
+		WAF:             waf.DefaultConfig(),
+		ML:              ML{Enabled: true, Mode: "or", ORPoints: 5},
+		ClientMemory:    ClientMemory{Size: 50000, Window: 10 * time.Minute, OffenderAttacks: 3, OffenderThresholdDrop: 2, OffenderMLBoost: 10},
 	}
 }
 
@@ -200,6 +241,22 @@ func (c Config) Validate() error {
 	}
 	if c.GRPCMaxConcurrentStreams < 1 {
 		bad("grpc_max_concurrent_streams", "%d must be at least 1", c.GRPCMaxConcurrentStreams)
+	}
+	if (c.GRPC.TLSCertFile == "") != (c.GRPC.TLSKeyFile == "") {
+		bad("grpc.tls_cert_file", "grpc.tls_cert_file and grpc.tls_key_file go together")
+	}
+	if c.GRPC.TLSClientCAFile != "" && c.GRPC.TLSCertFile == "" {
+		bad("grpc.tls_client_ca_file", "mutual TLS needs grpc.tls_cert_file and grpc.tls_key_file too")
+	}
+	if c.GRPC.MaxStreams < 1 {
+		bad("grpc.max_streams", "%d must be at least 1", c.GRPC.MaxStreams)
+	}
+	for key, d := range map[string]time.Duration{"grpc.max_connection_idle": c.GRPC.MaxConnectionIdle, "grpc.max_connection_age": c.GRPC.MaxConnectionAge,
+		"grpc.max_connection_age_grace": c.GRPC.MaxConnectionAgeGrace, "grpc.keepalive_time": c.GRPC.KeepaliveTime, "grpc.keepalive_timeout": c.GRPC.KeepaliveTimeout,
+		"admin.read_timeout": c.Admin.ReadTimeout, "admin.write_timeout": c.Admin.WriteTimeout, "admin.idle_timeout": c.Admin.IdleTimeout} {
+		if d <= 0 {
+			bad(key, "%v must be positive", d)
+		}
 	}
 	for key, s := range map[string]int{"block.status": c.Block.Status, "block.error_status": c.Block.ErrorStatus} {
 		if s < 200 || s > 599 {

@@ -1,12 +1,15 @@
 package e2e
 
 import (
+	"context"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	procv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
+	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 
 	"github.com/bulwark-waf/bulwark/filter"
 	"github.com/bulwark-waf/bulwark/inspect"
@@ -107,5 +110,40 @@ func TestBufferedPartialWithTrailersPasses(t *testing.T) {
 	req.Trailers = [][2]string{{"grpc-status", "0"}}
 	if res := do(t, f, client, req, nil); res.Blocked() || !res.UpstreamComplete {
 		t.Fatalf("clean request with trailers: %+v, upstream complete %v", res.Local, res.UpstreamComplete)
+	}
+}
+
+// Past grpc.max_streams a new stream is refused with the fail-closed page
+// instead of piling up; the open one is unaffected.
+func TestStreamsPastTheCapAreRefused(t *testing.T) {
+	t.Parallel()
+	client, _ := servertest.Serve(t, servertest.Options(t, inspect.Options{}, filter.Options{MaxStreams: 1}))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	held, err := client.Process(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	headers := &extprocv3.ProcessingRequest{Request: &extprocv3.ProcessingRequest_RequestHeaders{RequestHeaders: &extprocv3.HttpHeaders{
+		Headers: &corev3.HeaderMap{Headers: []*corev3.HeaderValue{{Key: ":method", RawValue: []byte("POST")}, {Key: ":path", RawValue: []byte("/")},
+			{Key: ":authority", RawValue: []byte("shop.example")}}}}}}
+	if err := held.Send(headers); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := held.Recv(); err != nil {
+		t.Fatal(err)
+	}
+	res := do(t, &envoysim.Filter{FailureModeAllow: true}, client, get("/"), nil)
+	if !res.Blocked() || res.Local.Status != 500 || res.Local.Details != string(inspect.ReasonOverloaded) {
+		t.Fatalf("second stream: %+v, want the 500 overload page", res.Local)
+	}
+	cancel()
+	// Once the first stream is gone, streams are served again.
+	deadline := time.Now().Add(5 * time.Second)
+	for do(t, &envoysim.Filter{}, client, get("/"), nil).Blocked() {
+		if time.Now().After(deadline) {
+			t.Fatal("the cap never freed")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

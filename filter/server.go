@@ -60,6 +60,10 @@ type Options struct {
 	Audit  *slog.Logger
 	// Metrics are required; NewMetrics(nil) registers nothing.
 	Metrics *Metrics
+	// MaxStreams bounds the streams open at once across connections; past
+	// it a new stream gets the fail-mode answer (the error page under
+	// fail-closed). 0 is no bound.
+	MaxStreams int
 	// SlowBodyBytes and SlowBodyTimeout: before inspecting a body of at
 	// least SlowBodyBytes, Bulwark asks Envoy for SlowBodyTimeout instead of
 	// its message_timeout (override_message_timeout; Envoy honours it up to
@@ -101,6 +105,8 @@ type Server struct {
 	// opts is swapped whole on reload. Each stream loads it once when it
 	// starts, so rules and settings never change in the middle of a request.
 	opts atomic.Pointer[Options]
+	// open counts the streams open now, for MaxStreams.
+	open atomic.Int64
 }
 
 // NewServer returns a server running opts.
@@ -149,6 +155,12 @@ func (s *Server) Process(srv extprocv3.ExternalProcessor_ProcessServer) error {
 	ctx := srv.Context()
 	opts := s.opts.Load()
 	m := opts.Metrics
+	if n := s.open.Add(1); opts.MaxStreams > 0 && n > int64(opts.MaxStreams) {
+		s.open.Add(-1)
+		m.errors.WithLabelValues("max_streams").Inc()
+		return overloaded(srv, opts)
+	}
+	defer s.open.Add(-1)
 	m.streams.Inc()
 	m.activeStream.Inc()
 	st := newStream(ctx, opts)
@@ -285,4 +297,23 @@ func messageKind(req *extprocv3.ProcessingRequest) string {
 		return "response_trailers"
 	}
 	return "unknown"
+}
+
+// overloaded answers a stream past MaxStreams without inspecting it: under
+// fail-closed the request gets the error page, under fail-open the stream
+// ends with Unavailable, which Envoy's failure_mode_allow passes.
+func overloaded(srv extprocv3.ExternalProcessor_ProcessServer, opts *Options) error {
+	if opts.FailOpen {
+		return status.Error(codes.Unavailable, "bulwark: grpc.max_streams reached")
+	}
+	req, err := srv.Recv()
+	if err != nil {
+		return nil
+	}
+	accept := ""
+	if h, ok := req.GetRequest().(*extprocv3.ProcessingRequest_RequestHeaders); ok {
+		accept, _ = lookup(headerList(h.RequestHeaders.GetHeaders()), "accept")
+	}
+	_ = srv.Send(blockPage{status: opts.ErrorStatus, reason: string(inspect.ReasonOverloaded)}.answer(accept))
+	return status.Error(codes.ResourceExhausted, "bulwark: grpc.max_streams reached")
 }

@@ -41,6 +41,8 @@ const (
 	// ReasonLimit: a parser limit (arguments, JSON depth, multipart parts,
 	// headers) was exceeded, so part of the request could not be inspected.
 	ReasonLimit Reason = "bulwark_limit_exceeded"
+	// ReasonOverloaded: more streams were open than grpc.max_streams.
+	ReasonOverloaded Reason = "bulwark_overloaded"
 	// ReasonInternal and ReasonProtocol: Bulwark failed, closed.
 	ReasonInternal Reason = "bulwark_internal_error"
 	ReasonProtocol Reason = "bulwark_protocol_error"

@@ -1,7 +1,12 @@
-// Package verdict owns how Bulwark combines CRS and the ML model into one
-// decision: the combination modes (crs, ml, and, or, gated), shadow mode, the
-// per-route policies and their selection, the bounded per-client memory of
-// recent scores, and the one-line explanation every flagged or blocked
-// transaction carries. It is pure logic: filter feeds it CRS's anomaly score
-// and the model's scores and acts on the Decision.
+// Package inspect is the inspection core. It owns the Coraza transaction
+// (the one request-feeding sequence, TX variables, rule removal,
+// interruptions), model scoring, the plan of each exchange (the route's
+// policy, its thresholds after the repeat-offender rules, when the model
+// runs), the decision of the combination modes (crs, ml, and, or, gated)
+// with its one-line explanation, shadow mode, policy selection and the
+// bounded per-client memory of recent attacks.
+//
+// The ext_proc server drives an Exchange message by message; Core.Inspect
+// runs the same sequence in-process for the tools, the conformance
+// baseline and the benchmarks.
 package inspect

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -18,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
@@ -25,6 +27,7 @@ import (
 	"github.com/bulwark-waf/bulwark/config"
 	"github.com/bulwark-waf/bulwark/filter"
 	"github.com/bulwark-waf/bulwark/inspect"
+	"github.com/bulwark-waf/bulwark/internal/tlsfiles"
 	"github.com/bulwark-waf/bulwark/waf"
 )
 
@@ -55,6 +58,8 @@ type App struct {
 	// forget recent attackers.
 	memory      *inspect.Memory
 	coreMetrics *inspect.Metrics
+	// tls is nil without grpc.tls_*; its files are reloaded on change.
+	tls *tlsfiles.Server
 
 	mu       sync.Mutex // serialises reloads
 	cfg      config.Config
@@ -111,13 +116,26 @@ func NewFromConfig(src config.Source, loaded config.Loaded, logger *slog.Logger)
 	}
 	a.lastOK.Set(1)
 	a.lastTS.SetToCurrentTime()
-	a.watched = watchList(a.path, cfg.Model.Path, eng)
 
-	a.grpc = grpc.NewServer(
+	gopts := []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(cfg.GRPCMaxMessageBytes),
 		grpc.MaxConcurrentStreams(uint32(cfg.GRPCMaxConcurrentStreams)),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
-	)
+		grpc.KeepaliveParams(keepalive.ServerParameters{
+			MaxConnectionIdle: cfg.GRPC.MaxConnectionIdle, MaxConnectionAge: cfg.GRPC.MaxConnectionAge,
+			MaxConnectionAgeGrace: cfg.GRPC.MaxConnectionAgeGrace, Time: cfg.GRPC.KeepaliveTime, Timeout: cfg.GRPC.KeepaliveTimeout,
+		}),
+	}
+	if files := tlsFiles(cfg); files.Enabled() {
+		if a.tls, err = tlsfiles.New(files); err != nil {
+			a.closeAudit()
+			return nil, fmt.Errorf("grpc.tls_cert_file: %w", err)
+		}
+		gopts = append(gopts, grpc.Creds(credentials.NewTLS(a.tls.Config())))
+		logger.Info("ext_proc listener uses TLS", "cert", files.Cert, "mutual", files.ClientCA != "")
+	}
+	a.grpc = grpc.NewServer(gopts...)
+	a.watched = a.watchList(a.path, cfg.Model.Path, eng)
 	extprocv3.RegisterExternalProcessorServer(a.grpc, a.srv)
 	a.health = health.NewServer()
 	healthpb.RegisterHealthServer(a.grpc, a.health)
@@ -141,7 +159,15 @@ func NewFromConfig(src config.Source, loaded config.Loaded, logger *slog.Logger)
 		_, _ = io.WriteString(w, "ready\n")
 	})
 	mux.Handle("/metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg}))
-	a.admin = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	if cfg.Admin.Pprof {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
+	a.admin = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: cfg.Admin.ReadTimeout,
+		WriteTimeout: cfg.Admin.WriteTimeout, IdleTimeout: cfg.Admin.IdleTimeout}
 	return a, nil
 }
 
@@ -232,14 +258,15 @@ func (a *App) Reload(ctx context.Context) error {
 		var rt *Runtime
 		if rt, err = Build(loaded.Config, a.deps()); err == nil {
 			if loaded.Config.GRPCAddr != a.cfg.GRPCAddr || loaded.Config.AdminAddr != a.cfg.AdminAddr ||
-				loaded.Config.GRPCMaxMessageBytes != a.cfg.GRPCMaxMessageBytes || loaded.Config.AuditLog != a.cfg.AuditLog {
-				a.logger.Warn("listen addresses, gRPC limits and audit_log change only on restart")
+				loaded.Config.GRPCMaxMessageBytes != a.cfg.GRPCMaxMessageBytes || loaded.Config.AuditLog != a.cfg.AuditLog ||
+				loaded.Config.GRPC != a.cfg.GRPC || loaded.Config.Admin != a.cfg.Admin {
+				a.logger.Warn("listen addresses, gRPC and admin settings and audit_log change only on restart (TLS files are reloaded in place)")
 			}
 			err = a.srv.Update(FilterOptions(rt, a.logger, a.audit, a.metrics))
 			if err == nil {
 				a.cfg = loaded.Config
 				a.path = loaded.Path
-				a.watched = watchList(a.path, loaded.Config.Model.Path, rt.Engine)
+				a.watched = a.watchList(a.path, loaded.Config.Model.Path, rt.Engine)
 			}
 		}
 	}
@@ -249,6 +276,14 @@ func (a *App) Reload(ctx context.Context) error {
 		a.logger.ErrorContext(ctx, "reload failed; keeping the running config", "error", err)
 		return err
 	}
+	if a.tls != nil {
+		if terr := a.tls.Reload(); terr != nil {
+			a.reloads.WithLabelValues("error").Inc()
+			a.lastOK.Set(0)
+			a.logger.ErrorContext(ctx, "TLS files failed to reload; keeping the running certificate", "error", terr)
+			return terr
+		}
+	}
 	a.reloads.WithLabelValues("success").Inc()
 	a.lastOK.Set(1)
 	a.lastTS.SetToCurrentTime()
@@ -256,14 +291,21 @@ func (a *App) Reload(ctx context.Context) error {
 	return nil
 }
 
-func watchList(path, modelPath string, eng *waf.Engine) []string {
+func (a *App) watchList(path, modelPath string, eng *waf.Engine) []string {
 	var out []string
 	for _, p := range []string{path, modelPath} {
 		if p != "" {
 			out = append(out, p)
 		}
 	}
+	if a.tls != nil {
+		out = append(out, a.tls.Paths()...)
+	}
 	return append(out, eng.RuleFiles()...)
+}
+
+func tlsFiles(cfg config.Config) tlsfiles.Files {
+	return tlsfiles.Files{Cert: cfg.GRPC.TLSCertFile, Key: cfg.GRPC.TLSKeyFile, ClientCA: cfg.GRPC.TLSClientCAFile}
 }
 
 func openAudit(dest string) (*slog.Logger, io.Closer, error) {

@@ -136,6 +136,7 @@ func FilterOptions(rt *Runtime, logger, audit *slog.Logger, metrics *filter.Metr
 		ModeOverride:      cfg.ModeOverride,
 		RequestBodyMode:   bodyMode(cfg.AssumedRequestBodyMode),
 		ResponseBodyMode:  bodyMode(cfg.AssumedResponseBodyMode),
+		MaxStreams:        cfg.GRPC.MaxStreams,
 		Logger:            logger,
 		Audit:             audit,
 		Metrics:           metrics,
