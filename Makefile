@@ -69,3 +69,14 @@ clean:
 include model/model.mk
 include k8s/deploy.mk
 include e2e/ftw/ftw.mk
+
+# Fuzz every target for FUZZ_TIME each (the test command only replays the
+# seed corpora in testdata/fuzz). New crashers land in testdata/fuzz.
+FUZZ_TIME ?= 10m
+FUZZ_TARGETS := ./filter/:FuzzStream ./model/:FuzzFields
+.PHONY: fuzz
+fuzz:
+	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzzing $$name in $$pkg for $(FUZZ_TIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZ_TIME) $$pkg || exit 1; \
+	done
