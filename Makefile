@@ -80,3 +80,19 @@ fuzz:
 		echo "fuzzing $$name in $$pkg for $(FUZZ_TIME)"; \
 		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZ_TIME) $$pkg || exit 1; \
 	done
+
+# Try Bulwark without Envoy: an echo upstream on :9000, the proxy (playing
+# Envoy's ext_proc filter, with Bulwark in-process) on :8080. Ctrl-C stops both.
+TRY_LISTEN ?= 127.0.0.1:8080
+TRY_UPSTREAM ?= 127.0.0.1:9000
+.PHONY: try
+try: build
+	@trap 'kill 0' INT TERM EXIT; \
+	$(BIN) echo --listen $(TRY_UPSTREAM) & \
+	$(BIN) proxy --listen $(TRY_LISTEN) --upstream http://$(TRY_UPSTREAM) --log-format text $(ARGS) & \
+	sleep 4; \
+	echo; echo "Try a clean request (200) and an attack (403):"; \
+	echo "  curl -i -H 'Host: shop.example' 'http://$(TRY_LISTEN)/products?id=7'"; \
+	echo "  curl -i -H 'Host: shop.example' \"http://$(TRY_LISTEN)/products?id=1%27%20UNION%20SELECT%20password%20FROM%20users--\""; \
+	echo "Each answer carries Bulwark's verdict in the x-bulwark-metadata header. Ctrl-C stops."; \
+	wait

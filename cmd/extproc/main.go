@@ -41,6 +41,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		"settings":    runSettings,
 		"modes":       runModes,
 		"healthcheck": runHealthcheck,
+		"proxy":       runProxy,
+		"echo":        runEcho,
 	}
 	cmd := runServe
 	if len(args) > 0 {

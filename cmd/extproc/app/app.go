@@ -84,7 +84,7 @@ func New(src config.Source, logger *slog.Logger) (*App, error) {
 func NewFromConfig(src config.Source, loaded config.Loaded, logger *slog.Logger) (*App, error) {
 	cfg := loaded.Config
 	a := &App{src: src, logger: logger, cfg: cfg, path: loaded.Path, reg: prometheus.NewRegistry()}
-	audit, closer, err := openAudit(cfg.AuditLog)
+	audit, closer, err := OpenAudit(cfg.AuditLog)
 	if err != nil {
 		return nil, err
 	}
@@ -308,7 +308,8 @@ func tlsFiles(cfg config.Config) tlsfiles.Files {
 	return tlsfiles.Files{Cert: cfg.GRPC.TLSCertFile, Key: cfg.GRPC.TLSKeyFile, ClientCA: cfg.GRPC.TLSClientCAFile}
 }
 
-func openAudit(dest string) (*slog.Logger, io.Closer, error) {
+// OpenAudit opens the audit_log destination: stdout, stderr, off or a file.
+func OpenAudit(dest string) (*slog.Logger, io.Closer, error) {
 	var w io.Writer
 	var c io.Closer
 	switch dest {
