@@ -135,9 +135,17 @@ type Admin struct {
 
 // Block configures what a blocked client sees.
 type Block struct {
-	Status      int `yaml:"status"`
-	ErrorStatus int `yaml:"error_status"`
+	Status int `yaml:"status"`
+	// Body is page (an HTML or JSON page with the request id) or empty.
+	Body        string `yaml:"body"`
+	ErrorStatus int    `yaml:"error_status"`
 }
+
+// The block page bodies.
+const (
+	BlockBodyPage  = "page"
+	BlockBodyEmpty = "empty"
+)
 
 // Metadata configures the Envoy dynamic metadata Bulwark writes.
 type Metadata struct {
@@ -183,7 +191,7 @@ func Default() Config {
 		GRPC: GRPC{MaxStreams: 20000, MaxConnectionIdle: 15 * time.Minute, MaxConnectionAge: 2 * time.Hour, MaxConnectionAgeGrace: time.Minute,
 			KeepaliveTime: 2 * time.Minute, KeepaliveTimeout: 20 * time.Second},
 		Admin:           Admin{ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: time.Minute},
-		Block:           Block{Status: 403, ErrorStatus: 500},
+		Block:           Block{Status: 403, Body: BlockBodyPage, ErrorStatus: 500},
 		Metadata:        Metadata{Namespace: "bulwark", MaxRules: 32},
 		UpstreamHeaders: Headers{Enabled: false, Prefix: "x-bulwark-"},
 		Reload:          Reload{Watch: true, Debounce: 500 * time.Millisecond},
@@ -257,6 +265,9 @@ func (c Config) Validate() error {
 		if d <= 0 {
 			bad(key, "%v must be positive", d)
 		}
+	}
+	if c.Block.Body != BlockBodyPage && c.Block.Body != BlockBodyEmpty {
+		bad("block.body", "%q is not one of page, empty", c.Block.Body)
 	}
 	for key, s := range map[string]int{"block.status": c.Block.Status, "block.error_status": c.Block.ErrorStatus} {
 		if s < 200 || s > 599 {

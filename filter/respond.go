@@ -98,6 +98,8 @@ type blockPage struct {
 	status    int
 	requestID string
 	reason    string // short token for %RESPONSE_CODE_DETAILS%
+	// empty sends no body (block.body: empty).
+	empty bool
 }
 
 func (b blockPage) answer(accept string) *extprocv3.ProcessingResponse {
@@ -123,6 +125,10 @@ func (b blockPage) answer(accept string) *extprocv3.ProcessingResponse {
 		body = append(body, '\n')
 	}
 	m := &mutation{set: [][2]string{{"content-type", ctype}, {"cache-control", "no-store"}}}
+	if b.empty {
+		body = nil
+		m.set = m.set[1:]
+	}
 	if b.requestID != "" {
 		m.set = append(m.set, [2]string{"x-request-id", b.requestID})
 	}

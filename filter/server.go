@@ -31,6 +31,8 @@ type Options struct {
 	FailOpen bool
 	// BlockStatus is the status of a block page.
 	BlockStatus int
+	// EmptyBlockBody sends block pages without a body.
+	EmptyBlockBody bool
 	// ErrorStatus is the status sent when a stream fails closed.
 	ErrorStatus int
 	// MetadataNamespace is the dynamic-metadata namespace for verdicts.

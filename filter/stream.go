@@ -460,6 +460,10 @@ func (st *stream) block(d *half, it *inspect.Interruption) []*extprocv3.Processi
 	st.refused = true
 	status := st.opts.BlockStatus
 	switch {
+	case it.Reason == inspect.ReasonRule && it.Status >= 200 && it.Status <= 599 && it.Status != 403:
+		// A rule that names its own status (deny,status:424) gets it;
+		// Coraza's default 403 becomes block.status.
+		status = it.Status
 	case (it.Reason == inspect.ReasonBodyTooLarge || it.Reason == inspect.ReasonLimit) && it.Status != 0:
 		status = it.Status
 	case it.Reason == inspect.ReasonBodyTooLarge:
@@ -467,7 +471,7 @@ func (st *stream) block(d *half, it *inspect.Interruption) []*extprocv3.Processi
 	}
 	st.opts.Metrics.decisions.WithLabelValues(d.dir.String(), string(inspect.ActionBlock)).Inc()
 	st.opts.Metrics.blocked(it.RuleID)
-	ans := blockPage{status: status, requestID: st.x.ID(), reason: string(it.Reason)}.answer(st.accept)
+	ans := blockPage{status: status, requestID: bounded(st.x.ID(), maxMetadataString), reason: string(it.Reason), empty: st.opts.EmptyBlockBody}.answer(st.accept)
 	ans.DynamicMetadata = st.metadata()
 	return []*extprocv3.ProcessingResponse{ans}
 }

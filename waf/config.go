@@ -40,6 +40,9 @@ type Config struct {
 	// EarlyBlocking lets CRS block at the end of phases 1 and 3 instead of
 	// waiting for the body phases.
 	EarlyBlocking bool `yaml:"early_blocking"`
+	// DisableCRS loads no CRS rules, only RulesFiles and Directives: for a
+	// rule set of your own, or a test suite that brings its rules.
+	DisableCRS bool `yaml:"disable_crs"`
 	// RulesFiles are SecLang files or globs loaded after CRS: custom rules and
 	// rule exclusions.
 	RulesFiles []string `yaml:"rules_files"`
@@ -229,6 +232,12 @@ func (c Config) baseDirectives() string {
 	}
 	// Bulwark writes its own JSON audit line per decision.
 	b.WriteString("SecAuditEngine Off\n")
+	if c.DisableCRS {
+		for _, phase := range []int{1, 2, 3, 4, 5} {
+			fmt.Fprintf(&b, "SecDefaultAction \"phase:%d,log,auditlog,pass\"\n", phase)
+		}
+		return b.String()
+	}
 	b.WriteString("Include @crs-setup.conf.example\n")
 	fmt.Fprintf(&b, "SecAction \"id:900000,phase:1,pass,t:none,nolog,setvar:tx.blocking_paranoia_level=%d\"\n", c.ParanoiaLevel)
 	fmt.Fprintf(&b, "SecAction \"id:900001,phase:1,pass,t:none,nolog,setvar:tx.detection_paranoia_level=%d\"\n", c.detectionLevel())

@@ -127,6 +127,7 @@ func FilterOptions(rt *Runtime, logger, audit *slog.Logger, metrics *filter.Metr
 		SlowBodyTimeout:   cfg.SlowBodyTimeout,
 		FailOpen:          cfg.FailMode == config.FailOpen,
 		BlockStatus:       cfg.Block.Status,
+		EmptyBlockBody:    cfg.Block.Body == config.BlockBodyEmpty,
 		ErrorStatus:       cfg.Block.ErrorStatus,
 		MetadataNamespace: cfg.Metadata.Namespace,
 		MaxMetadataRules:  cfg.Metadata.MaxRules,
