@@ -70,7 +70,9 @@ func runCoraza(t *testing.T, mode procv3.ProcessingMode_BodySendMode) (passed, t
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	errc := make(chan error, 1)
-	go func() { errc <- corazae2e.Run(corazae2e.Config{ProxiedEntrypoint: front.URL, HttpbinEntrypoint: bin.URL}) }()
+	go func() {
+		errc <- corazae2e.Run(corazae2e.Config{ProxiedEntrypoint: front.URL, HttpbinEntrypoint: bin.URL})
+	}()
 	select {
 	case err = <-errc:
 	case <-ctx.Done():
