@@ -147,3 +147,19 @@ func TestStreamsPastTheCapAreRefused(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// Envoy before 1.34 sends no protocol_config. With BUFFERED_PARTIAL it
+// sends the first buffer-limit bytes and lets the rest through; the assumed
+// STREAMED mode would answer that CONTINUE. Where Envoy honours overrides,
+// Bulwark pins the assumed mode, so the whole body is inspected.
+func TestAssumedModeIsPinnedForOldEnvoys(t *testing.T) {
+	t.Parallel()
+	client, _ := servertest.Serve(t, servertest.Options(t, inspect.Options{}, filter.Options{ModeOverride: true}))
+	f := &envoysim.Filter{Mode: &procv3.ProcessingMode{RequestBodyMode: procv3.ProcessingMode_BUFFERED_PARTIAL}, NoProtocolConfig: true,
+		AllowModeOverride: true, BufferLimit: 1 << 10, MessageTimeout: 5 * time.Second}
+	body := "pad=" + strings.Repeat("a", 2000) + "&q=1%27%20UNION%20SELECT%20password%20FROM%20users--"
+	res := do(t, f, client, post("/comment", "application/x-www-form-urlencoded", body), nil)
+	if !res.Blocked() || res.UpstreamComplete {
+		t.Fatalf("attack at byte 2000 behind a 1 KiB partial buffer: blocked=%v, upstream complete=%v", res.Blocked(), res.UpstreamComplete)
+	}
+}

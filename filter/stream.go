@@ -107,11 +107,14 @@ type stream struct {
 	x   Exchange // nil until the request headers came
 	req *model.Request
 
-	accept        string
-	first         bool
-	noWait        bool // send_body_without_waiting_for_header_response
-	observability bool
-	in, out       half
+	accept string
+	first  bool
+	noWait bool // send_body_without_waiting_for_header_response
+	// sawProtocolConfig: Envoy said its body modes (1.34 and later);
+	// otherwise the modes are the configured assumption.
+	sawProtocolConfig bool
+	observability     bool
+	in, out           half
 
 	// sendEarly sends an answer ahead of the current message's real one
 	// (override_message_timeout).
@@ -141,6 +144,7 @@ func (st *stream) handle(req *extprocv3.ProcessingRequest) ([]*extprocv3.Process
 	if st.first {
 		st.first = false
 		if pc := req.GetProtocolConfig(); pc != nil {
+			st.sawProtocolConfig = true
 			st.in.mode = pc.GetRequestBodyMode()
 			st.out.mode = pc.GetResponseBodyMode()
 			st.noWait = pc.GetSendBodyWithoutWaitingForHeaderResponse()
@@ -255,7 +259,16 @@ func (st *stream) onRequestHeaders(req *extprocv3.ProcessingRequest, h *extprocv
 		d.heldHeaders = strip
 		return nil, nil
 	}
-	return []*extprocv3.ProcessingResponse{requestHeadersAnswer(strip)}, nil
+	ans := requestHeadersAnswer(strip)
+	if st.canOverride(d.mode) && (d.mode == modeStreamed || !st.sawProtocolConfig) {
+		// Pin what the body inspection relies on, where Envoy honours
+		// overrides: the body mode Bulwark assumed when Envoy (before 1.34)
+		// did not say, and request trailers, so that a chunked body whose
+		// trailers would be skipped still ends in a message Bulwark sees.
+		ans.ModeOverride = &procmodev3.ProcessingMode{RequestBodyMode: d.mode, ResponseBodyMode: st.out.mode,
+			RequestTrailerMode: procmodev3.ProcessingMode_SEND}
+	}
+	return []*extprocv3.ProcessingResponse{ans}, nil
 }
 
 func (st *stream) onResponseHeaders(h *extprocv3.HttpHeaders) ([]*extprocv3.ProcessingResponse, error) {
