@@ -1,17 +1,11 @@
 package filter_test
 
 import (
-	"context"
-	"errors"
-	"io"
 	"testing"
-	"time"
 
 	procv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 	"github.com/prometheus/client_golang/prometheus"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/bulwark-waf/bulwark/filter"
 	"github.com/bulwark-waf/bulwark/inspect"
@@ -81,30 +75,7 @@ func FuzzStream(f *testing.F) {
 		if len(msgs) == 0 {
 			return
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		s, err := c.Process(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range msgs {
-			if err := s.Send(m); err != nil {
-				break
-			}
-		}
-		_ = s.CloseSend()
-		for {
-			_, err := s.Recv()
-			if err == nil {
-				continue
-			}
-			if !errors.Is(err, io.EOF) {
-				if code := status.Code(err); code != codes.InvalidArgument && code != codes.FailedPrecondition {
-					t.Fatalf("stream ended with %v", err)
-				}
-			}
-			break
-		}
+		sendSequence(t, c, msgs)
 		if n := counterValue(t, reg, "bulwark_stream_errors_total", "internal"); n > 0 {
 			t.Fatalf("%v internal errors (a panic or a Coraza failure)", n)
 		}

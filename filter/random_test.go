@@ -56,32 +56,11 @@ func TestRandomMessageSequences(t *testing.T) {
 			msgs[j] = gen()
 		}
 		msgs[0].ProtocolConfig = &extprocv3.ProtocolConfiguration{RequestBodyMode: modes[rng.IntN(len(modes))], ResponseBodyMode: modes[rng.IntN(len(modes))]}
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		s, err := c.Process(ctx)
-		if err != nil {
-			t.Fatal(err)
+		n, rej := sendSequence(t, c, msgs)
+		answered += n
+		if rej {
+			rejected++
 		}
-		for _, m := range msgs {
-			if err := s.Send(m); err != nil {
-				break
-			}
-		}
-		_ = s.CloseSend()
-		for {
-			_, err := s.Recv()
-			if err == nil {
-				answered++
-				continue
-			}
-			if !errors.Is(err, io.EOF) {
-				if code := status.Code(err); code != codes.InvalidArgument && code != codes.FailedPrecondition {
-					t.Fatalf("sequence %d: stream ended with %v", i, err)
-				}
-				rejected++
-			}
-			break
-		}
-		cancel()
 	}
 	if answered == 0 || rejected == 0 {
 		t.Fatalf("the generator is too tame: %d answers, %d protocol errors", answered, rejected)
@@ -99,5 +78,39 @@ func TestRandomMessageSequences(t *testing.T) {
 				t.Fatalf("%v internal errors (panics or Coraza failures) on random input", m.GetCounter().GetValue())
 			}
 		}
+	}
+}
+
+// sendSequence sends msgs on one stream and reads every answer. The stream
+// must end cleanly or with a protocol status (InvalidArgument,
+// FailedPrecondition); anything else fails the test. It returns how many
+// answers came and whether the stream was closed on a protocol violation.
+func sendSequence(t *testing.T, c extprocv3.ExternalProcessorClient, msgs []*extprocv3.ProcessingRequest) (answers int, rejected bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := c.Process(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range msgs {
+		if err := s.Send(m); err != nil {
+			break
+		}
+	}
+	_ = s.CloseSend()
+	for {
+		_, err := s.Recv()
+		if err == nil {
+			answers++
+			continue
+		}
+		if errors.Is(err, io.EOF) {
+			return answers, false
+		}
+		if code := status.Code(err); code != codes.InvalidArgument && code != codes.FailedPrecondition {
+			t.Fatalf("stream ended with %v", err)
+		}
+		return answers, true
 	}
 }

@@ -106,10 +106,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	raw := fs.String("raw", "", "read a raw HTTP/1.x or HTTP/2-style request from this file (- for stdin)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	noCRS := fs.Bool("no-crs", false, "skip the CRS verdict")
-	modelPath := fs.String("model", "", "shorthand for --model-path")
-	paranoia := fs.Int("paranoia", 0, "shorthand for --waf-paranoia-level")
-	mode := fs.String("mode", "", "shorthand for --ml-mode: crs, ml, and, or, gated")
-	orPoints := fs.Int("or-points", 0, "shorthand for --ml-or-points")
+	short := addShorthands(fs)
 	settings := config.AddFlags(fs, nil)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, `usage: extproc check [-X METHOD] [-H 'Name: value']... [-d BODY] [-b COOKIES] [server flags] URL
@@ -148,22 +145,9 @@ The server's settings apply: --config FILE, BULWARK_* variables and every server
 		fs.Usage()
 		return errors.New("check: need exactly one URL or --raw")
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	rt, err := toolRuntime(settings, func(c *config.Config) {
 		c.ML.Enabled = true
-		if set["model"] {
-			c.Model.Path = *modelPath
-		}
-		if set["paranoia"] {
-			c.WAF.ParanoiaLevel = *paranoia
-		}
-		if set["mode"] {
-			c.ML.Mode = *mode
-		}
-		if set["or-points"] {
-			c.ML.ORPoints = *orPoints
-		}
+		short.apply(c)
 	})
 	if err != nil {
 		return fmt.Errorf("check: %w", err)

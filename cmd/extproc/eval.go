@@ -22,11 +22,10 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	data := fs.String("data", "", "JSON Lines requests: {id,label,category,method,uri,headers,body} (- for stdin)")
 	preds := fs.String("predictions", "", "write one CSV row per request with every score and the CRS anomaly score")
 	outDir := fs.String("out-dir", "eval-report", "directory for histogram.png, roc.png and report.json")
-	modelPath := fs.String("model", "", "model file (default: the embedded model)")
 	threshold := fs.Int("threshold", 0, "flag requests whose overall score is <= this (default: the model's)")
 	noCRS := fs.Bool("no-crs", false, "skip the CRS comparison")
-	paranoia := fs.Int("paranoia", 1, "shorthand for --waf-paranoia-level, for the CRS comparison")
 	workers := fs.Int("workers", 0, "parallel workers (default: GOMAXPROCS)")
+	short := addShorthands(fs)
 	settings := config.AddFlags(fs, nil)
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	fs.Usage = func() {
@@ -40,18 +39,11 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fs.Usage()
 		return errors.New("eval: --data is required")
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	// The CRS side is the server's config with the model off: its rules,
 	// exclusions and paranoia level, through the same core.
 	crs, err := toolRuntime(settings, func(c *config.Config) {
+		short.apply(c)
 		c.ML.Enabled = false
-		if set["paranoia"] {
-			c.WAF.ParanoiaLevel = *paranoia
-		}
-		if set["model"] {
-			c.Model.Path = *modelPath
-		}
 	})
 	if err != nil {
 		return fmt.Errorf("eval: %w", err)
