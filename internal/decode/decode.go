@@ -435,4 +435,3 @@ func (d *Decoder) wrap(e Encoding, r io.Reader) (io.Reader, error) {
 	}
 	return nil, fmt.Errorf("%w: %s", ErrUnknownEncoding, e)
 }
-
