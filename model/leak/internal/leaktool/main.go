@@ -14,7 +14,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"strconv"
 
@@ -112,5 +111,3 @@ func features(args []string) error {
 	}
 	return err
 }
-
-var _ = io.Discard
