@@ -74,7 +74,7 @@ var literals = []struct {
 	{[]string{"Password=", "password=", "Pwd=", "PWD=", "pwd="}, adoPassword},
 	{[]string{"password", "Password", "PASSWORD", "passwd", "PASSWD", "secret", "Secret", "SECRET",
 		"api_key", "apiKey", "ApiKey", "API_KEY", "apikey", "access_token", "accessToken", "auth_token", "authToken",
-		"client_secret", "clientSecret", "private_key", "privateKey", "secret_key", "secretKey", "x-api-key", "X-Api-Key"}, secretAssign},
+		"session_token", "sessionToken", "client_secret", "clientSecret", "private_key", "privateKey", "secret_key", "secretKey", "x-api-key", "X-Api-Key"}, secretAssign},
 	{[]string{"token_type", "expires_in", "refresh_token", "tokenType", "expiresIn"}, count(FOAuthContext)},
 	// pii
 	{[]string{"ssn\"", "SSN\"", "ssn'", "social_security", "socialSecurity", "date_of_birth", "dateOfBirth", "birthdate",
@@ -85,8 +85,10 @@ var literals = []struct {
 	{[]string{".java:"}, javaFrame},
 	{[]string{"(Native Method)", "(Unknown Source)", "Caused by: ", "\tat java.", "\tat org.", "\tat com."}, count(FJavaFrame)},
 	{[]string{"Exception"}, count(FExceptionWord)},
-	{[]string{"Traceback (most recent call last)"}, count(FPythonTrace)},
-	{[]string{"File \""}, pyFrame},
+	{[]string{"File \"", "File &quot;", "File &#34;"}, pyFrame},
+	{[]string{"Traceback <em>(most recent call last)</em>", "Traceback (most recent call last)", "Werkzeug Debugger",
+		"The debugger caught an exception"}, count(FPythonTrace)},
+	{[]string{"Basic "}, token(FOtherToken, 16, 0, b64Set)},
 	{[]string{"goroutine "}, goroutine},
 	{[]string{"panic: ", "runtime error: ", "[recovered]"}, count(FGoPanic)},
 	{[]string{".go:"}, frameDigits(FGoFrame, "")},
@@ -463,11 +465,39 @@ func secretAssign(s *Scanner, b []byte, i int) {
 	if len(v) == 0 {
 		return
 	}
-	if len(v) < 6 || placeholder(v) || bytes.Equal(v, []byte("true")) || bytes.Equal(v, []byte("false")) || v[0] == '[' || v[0] == '{' {
+	if len(v) < 6 || placeholder(v) || v[0] == '[' || v[0] == '{' || !secretShaped(v) {
 		s.hit(FSecretMasked, j, end, false)
 		return
 	}
+	// Issuing a token is what a login or OAuth endpoint is for; the
+	// model weighs token keys apart from passwords and keys.
+	if bytes.Contains(bytes.ToLower([]byte(s.cur.lit)), []byte("token")) {
+		s.hit(FTokenAssign, j, end, true)
+		return
+	}
 	s.hit(FSecretAssign, j, end, true)
+}
+
+// secretShaped: a value that could be a password or key rather than a
+// word: two character classes (lower, upper, digit, symbol) or 16+ bytes.
+func secretShaped(v []byte) bool {
+	if len(v) >= 16 {
+		return true
+	}
+	var lo, up, di, sy int
+	for _, c := range v {
+		switch {
+		case isLower(c):
+			lo = 1
+		case isUpper(c):
+			up = 1
+		case isDigit(c):
+			di = 1
+		default:
+			sy = 1
+		}
+	}
+	return lo+up+di+sy >= 2
 }
 
 var (
@@ -758,13 +788,18 @@ func frameDigits(f int, after string) handler {
 	}
 }
 
+// pyFrame: File "path", line N — also HTML-escaped, as debug pages and
+// <pre> blocks render it.
 func pyFrame(s *Scanner, b []byte, i int) {
-	w := b[i+6 : min(len(b), i+300)]
-	k := bytes.Index(w, []byte(`", line `))
+	q := s.cur.lit[5:]
+	st := i + len(s.cur.lit)
+	w := b[st:min(len(b), st+300)]
+	tail := append([]byte(q), ", line "...)
+	k := bytes.Index(w, tail)
 	if k < 0 || bytes.IndexByte(w[:k], '\n') >= 0 {
 		return
 	}
-	if j := i + 6 + k + 8; j < len(b) && isDigit(b[j]) {
+	if j := st + k + len(tail); j < len(b) && isDigit(b[j]) {
 		s.hit(FPythonFrame, i, j, false)
 	}
 }

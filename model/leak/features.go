@@ -26,6 +26,7 @@ const (
 	FConnString
 	FSecretAssign
 	FSecretMasked
+	FTokenAssign
 	FOAuthContext
 	// pii
 	FEmail
@@ -78,6 +79,7 @@ const (
 	FGitMeta
 	FDirListing
 	FConfigKey
+	FDirectiveLine
 	FShebang
 	// shape
 	FLogBytes
@@ -98,14 +100,14 @@ const (
 var FeatureNames = [NumFeatures]string{
 	"aws_key_id", "aws_key_id_example", "aws_secret", "private_key", "private_key_body", "jwt", "jwt_example",
 	"stripe_live", "stripe_test", "github_token", "slack_token", "google_key", "other_token", "password_hash",
-	"conn_string", "secret_assign", "secret_masked", "oauth_context",
+	"conn_string", "secret_assign", "secret_masked", "token_assign", "oauth_context",
 	"email", "email_distinct", "email_example", "email_per_kb", "phone", "phone_per_kb", "card", "card_test",
 	"iban", "iban_example", "ssn", "national_id", "pii_key", "pii_key_per_kb",
 	"java_frame", "python_trace", "python_frame", "go_panic", "go_frame", "node_frame", "php_error",
 	"dotnet_error", "dotnet_frame", "django_debug", "rails_error", "ruby_frame", "spring_error", "express_error",
 	"sql_mysql", "sql_postgres", "sql_mssql", "sql_oracle", "sql_sqlite", "sql_generic", "exception_word", "frames_per_kb",
 	"php_open", "php_escaped", "env_line", "env_secret_key", "env_line_frac", "code_line", "code_line_frac",
-	"ini_section", "passwd_line", "git_meta", "dir_listing", "config_key", "shebang",
+	"ini_section", "passwd_line", "git_meta", "dir_listing", "config_key", "directive_line", "shebang",
 	"log_bytes", "lines", "tags_per_kb", "braces_per_kb", "quotes_per_kb", "prose_per_kb",
 	"kind_json", "kind_html", "kind_xml", "kind_text",
 }

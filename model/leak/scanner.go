@@ -376,12 +376,47 @@ func (s *Scanner) line(b []byte, i int) {
 			s.hit(FPasswdLine, j, j, false)
 		}
 	}
+	if directive(x) {
+		s.hit(FDirectiveLine, j, j, false)
+	}
 	for _, p := range codeStarts {
 		if bytes.HasPrefix(x, p) {
 			s.cnt[FCodeLine]++
 			break
 		}
 	}
+}
+
+// directive: a web-server or daemon configuration line — nginx style
+// (lower_case_name value;) or Apache style (CamelCaseName value, or a
+// <CamelCase ...> section).
+func directive(x []byte) bool {
+	end := bytes.IndexByte(x, '\n')
+	if end < 0 {
+		end = len(x)
+	}
+	ln := bytes.TrimRight(x[:end], " \t\r")
+	if len(ln) < 4 {
+		return false
+	}
+	if ln[0] == '<' {
+		ln = ln[1:]
+	}
+	k := 0
+	caps := 0
+	for k < len(ln) && (isAlpha(ln[k]) || ln[k] == '_') {
+		if isUpper(ln[k]) {
+			caps++
+		}
+		k++
+	}
+	if k < 3 || k >= len(ln) || ln[k] != ' ' {
+		return false
+	}
+	if isLower(ln[0]) && caps == 0 {
+		return ln[len(ln)-1] == ';' || ln[len(ln)-1] == '{'
+	}
+	return isUpper(ln[0]) && caps >= 2 && isLower(ln[1])
 }
 
 // Result scores what has been scanned so far. After Close it covers the

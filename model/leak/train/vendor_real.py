@@ -81,6 +81,18 @@ def walk_examples(node, path, out):
             walk_examples(v, path + [str(i)], out)
 
 
+# Spec licences whose examples may be redistributed here; specs under a
+# vendor's terms, EULA or documentation licence are left out. Specs with no
+# stated licence are public API descriptions collected by APIs.guru and are
+# kept, named per record.
+OPEN_LICENCES = ("mit", "apache", "bsd", "cc0", "cc-by", "creative commons", "gpl", "mpl", "isc", "unlicense", "public domain", "unstated")
+
+
+def open_licence(name):
+    n = name.lower()
+    return any(k in n for k in OPEN_LICENCES) and not any(k in n for k in ("terms", "eula", "proprietary", "documentation license"))
+
+
 def sample_openapi(rng, api_dir, max_examples, per_provider):
     recs = []
     specs = []
@@ -97,6 +109,8 @@ def sample_openapi(rng, api_dir, max_examples, per_provider):
         with open(sp, encoding="utf-8") as f:
             doc = json.load(f)
         lic = ((doc.get("info") or {}).get("license") or {}).get("name", "unstated")
+        if not open_licence(lic):
+            continue
         found = []
         walk_examples(doc.get("paths") or {}, [], found)
         rng.shuffle(found)

@@ -94,10 +94,47 @@ def inject(rng, fake, base, kind):
     raise ValueError(kind)
 
 
+def one_credential(rng, fake):
+    """An ordinary page or payload carrying exactly one credential: the
+    common real leak (one key in a config echo, a debug field, an inline
+    script), which the multi-secret families alone would under-teach."""
+    fam = rng.choice(sorted(set(gen.BENIGN) - HELDOUT_BENIGN - HARD))
+    ct, st, body = gen.BENIGN[fam](rng, fake)
+    kind, key, val = T.any_secret(rng, fake)
+    if kind == "pw":
+        val = T.password(rng) + T.rand(rng, T.ALNUM, 4)
+    if "json" in ct:
+        try:
+            obj = json.loads(body)
+        except ValueError:
+            obj = None
+        if isinstance(obj, dict):
+            obj[key] = val
+            return ct, st, json.dumps(obj), ["secret"]
+        return ct, st, json.dumps({"data": obj, key: val}), ["secret"]
+    spot = rng.randrange(3)
+    if spot == 0:
+        ins = f'<input type="hidden" name="{key}" value="{val}">'
+    elif spot == 1:
+        ins = f"<!-- {key.upper()}={val} -->"
+    else:
+        ins = f'<script>window.__CONFIG__={{"{key}":"{val}"}};</script>'
+    i = body.rfind("</body>")
+    if i < 0:
+        return ct, st, body + "\n" + f"{key.upper()}={val}\n", ["secret"]
+    return ct, st, body[:i] + ins + body[i:], ["secret"]
+
+
 def build(data_dir, seed, n_benign, n_leaky):
     rng = random.Random(seed)
-    fake = Faker(["en_US", "en_GB", "de_DE", "fr_FR"])
-    fake.seed_instance(seed)
+    # One single-locale Faker per locale, each seeded: a multi-locale Faker
+    # picks its locale with the module-global RNG, which no seed reaches.
+    fakers = []
+    for i, loc in enumerate(["en_US", "en_US", "en_GB", "de_DE", "fr_FR"]):
+        f = Faker(loc)
+        f.seed_instance(seed + i)
+        fakers.append(f)
+    fake = fakers[0]
     out = []
 
     def add(split, source, family, ct, status, body, labels, real=False):
@@ -114,15 +151,18 @@ def build(data_dir, seed, n_benign, n_leaky):
 
     for fam, fn in gen.BENIGN.items():
         for _ in range(n_benign):
-            ct, st, body = fn(rng, fake)
+            ct, st, body = fn(rng, rng.choice(fakers))
             sp = "test" if fam in HELDOUT_BENIGN else rng.choices(["train", "valid", "test"], [0.65, 0.2, 0.15])[0]
             add(sp, "generated", fam, ct, st, body, [])
     for fam, fn in leaky.LEAKY.items():
         n = n_leaky if fam not in HELDOUT_LEAKY else n_leaky // 2
         for _ in range(n):
-            ct, st, body, labels = fn(rng, fake)
+            ct, st, body, labels = fn(rng, rng.choice(fakers))
             sp = "test" if fam in HELDOUT_LEAKY else rng.choices(["train", "valid", "test"], [0.65, 0.2, 0.15])[0]
             add(sp, "generated", fam, ct, st, body, labels)
+    for _ in range(2 * n_leaky):
+        ct, st, body, labels = one_credential(rng, rng.choice(fakers))
+        add(rng.choices(["train", "valid", "test"], [0.65, 0.2, 0.15])[0], "generated", "s_one_credential", ct, st, body, labels)
     for kind, pool_filter in (("inj_php_warning", lambda r: r["content_type"].startswith("text/html")),
                               ("inj_secret_json", lambda r: "json" in r["content_type"]),
                               ("inj_pii_bulk", lambda r: "json" in r["content_type"])):

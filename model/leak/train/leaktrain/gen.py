@@ -5,7 +5,7 @@ import html
 import json
 
 from . import tokens as T
-from .pages import dumps, html_page, masked_card, paragraphs, product
+from .pages import day, dt, dumps, html_page, iso, masked_card, paragraphs, product
 
 
 def E(s):
@@ -18,7 +18,7 @@ def b_profile(rng, fake):
     name = fake.name()
     user = {"id": rng.randrange(10**7), "name": name, "email": fake.free_email(), "phone": T.phone(rng) if rng.random() < 0.6 else None,
             "address": {"street": fake.street_address(), "city": fake.city(), "zip": fake.postcode(), "country": fake.country_code()},
-            "member_since": fake.date(), "newsletter": rng.random() < 0.5}
+            "member_since": day(rng), "newsletter": rng.random() < 0.5}
     if rng.random() < 0.3:
         user["payout_iban"] = T.iban(rng)
     if rng.random() < 0.5:
@@ -32,7 +32,7 @@ def b_profile(rng, fake):
 def b_orders(rng, fake):
     orders = []
     for _ in range(rng.randint(1, 40)):
-        orders.append({"order_id": f"{rng.randrange(10**9):09d}", "placed": fake.iso8601(),
+        orders.append({"order_id": f"{rng.randrange(10**9):09d}", "placed": iso(rng),
                        "total": round(rng.uniform(5, 900), 2), "status": rng.choice(["shipped", "delivered", "processing", "refunded"]),
                        "tracking": rng.choice([f"1Z{T.rand(rng, T.UPPER + '0123456789', 16)}", T.rand(rng, "0123456789", 12),
                                                T.rand(rng, "0123456789", 22), T.rand(rng, "0123456789", 20)]),
@@ -64,7 +64,7 @@ def b_logs_page(rng, fake):
     lines = []
     for _ in range(rng.randint(20, 300)):
         lvl = rng.choice(["INFO", "INFO", "INFO", "DEBUG", "WARN"])
-        lines.append(f"{fake.iso8601()} {lvl} [{rng.choice(['http', 'worker', 'scheduler', 'cache'])}] "
+        lines.append(f"{iso(rng)} {lvl} [{rng.choice(['http', 'worker', 'scheduler', 'cache'])}] "
                      f"{rng.choice(['GET', 'POST', 'PUT'])} /{fake.uri_path()} {rng.choice([200, 201, 204, 301, 304, 404])} "
                      f"{rng.randint(1, 900)}ms req_id={T.rand(rng, T.HEX, 16)} ip={fake.ipv4()}")
     txt = "\n".join(lines) + "\n"
@@ -147,7 +147,7 @@ def b_oauth_token(rng, fake):
 
 def b_masked_keys(rng, fake):
     keys = [{"id": f"key_{T.rand(rng, T.ALNUM, 14)}", "name": fake.word(), "prefix": rng.choice(["sk_live_", "pk_live_", "ghp_", "AKIA"]) + "…" + T.rand(rng, T.ALNUM, 4),
-             "created": fake.iso8601(), "last_used": fake.iso8601(), "secret": "********"} for _ in range(rng.randint(1, 8))]
+             "created": iso(rng), "last_used": iso(rng), "secret": "********"} for _ in range(rng.randint(1, 8))]
     return "application/json", 200, dumps(rng, {"data": keys})
 
 
@@ -165,7 +165,7 @@ def b_error_generic(rng, fake):
 
 
 def b_article(rng, fake):
-    body = f"<article><p class='byline'>By {E(fake.name())} · {fake.date()}</p>" + paragraphs(rng, fake, rng.randint(4, 14)) + "</article>"
+    body = f"<article><p class='byline'>By {E(fake.name())} · {day(rng)}</p>" + paragraphs(rng, fake, rng.randint(4, 14)) + "</article>"
     return "text/html", 200, html_page(rng, fake.sentence(), body, fake)
 
 

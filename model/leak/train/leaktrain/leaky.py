@@ -5,7 +5,7 @@ import html
 import json
 
 from . import tokens as T
-from .pages import dumps, html_page, paragraphs
+from .pages import day, dob, dt, dumps, html_page, iso, paragraphs
 
 E = html.escape
 
@@ -68,18 +68,18 @@ def s_private_key(rng, fake):
     if k == 0:
         return rng.choice(["application/x-pem-file", "text/plain", "application/octet-stream", ""]), 200, key, ["secret"]
     if k == 1:
-        return "application/json", 200, json.dumps({"id": rng.randrange(999), "name": fake.domain_word(), "private_key": key, "created_at": fake.iso8601()}), ["secret"]
+        return "application/json", 200, json.dumps({"id": rng.randrange(999), "name": fake.domain_word(), "private_key": key, "created_at": iso(rng)}), ["secret"]
     return "text/html", 200, html_page(rng, "Certificate", f"<pre>{E(key)}</pre>", fake), ["secret"]
 
 
 def s_log_tokens(rng, fake):
     lines = []
     for _ in range(rng.randint(10, 80)):
-        ln = f"{fake.iso8601()} INFO {rng.choice(['GET', 'POST'])} /{fake.uri_path()} {rng.choice([200, 201, 401])}"
+        ln = f"{iso(rng)} INFO {rng.choice(['GET', 'POST'])} /{fake.uri_path()} {rng.choice([200, 201, 401])}"
         if rng.random() < 0.3:
             ln += " headers={Authorization: Bearer " + rng.choice([T.jwt(rng, fake), T.github_token(rng), T.slack_token(rng), T.stripe_live(rng)]) + "}"
         lines.append(ln)
-    lines.insert(rng.randrange(len(lines)), f"{fake.iso8601()} DEBUG connecting to {T.conn_string(rng, fake)}")
+    lines.insert(rng.randrange(len(lines)), f"{iso(rng)} DEBUG connecting to {T.conn_string(rng, fake)}")
     return rng.choice(["text/plain", ""]), 200, "\n".join(lines) + "\n", ["secret"]
 
 
@@ -118,7 +118,7 @@ def _person(rng, fake, fields):
     if "address" in fields:
         p["address"] = fake.address().replace("\n", ", ")
     if "dob" in fields:
-        p["date_of_birth"] = fake.date_of_birth().isoformat()
+        p["date_of_birth"] = dob(rng).isoformat()
     if "ssn" in fields:
         p["ssn"] = T.national_id(rng)
     if "card" in fields:
@@ -167,7 +167,7 @@ def p_national_ids(rng, fake):
 
 
 def p_ndjson(rng, fake):
-    lines = [json.dumps({"ts": fake.iso8601(), "event": rng.choice(["signup", "login", "purchase"]), "email": fake.free_email(), "ip": fake.ipv4(), "phone": T.phone(rng)}) for _ in range(rng.randint(25, 300))]
+    lines = [json.dumps({"ts": iso(rng), "event": rng.choice(["signup", "login", "purchase"]), "email": fake.free_email(), "ip": fake.ipv4(), "phone": T.phone(rng)}) for _ in range(rng.randint(25, 300))]
     return "application/x-ndjson", 200, "\n".join(lines) + "\n", ["pii"]
 
 
@@ -207,10 +207,10 @@ def e_spring(rng, fake):
     trace = _java_exc(rng) + "\n" + _java_frames(rng, fake, rng.randint(3, 9))
     if rng.random() < 0.5:
         body = (f"<html><body><h1>Whitelabel Error Page</h1><p>This application has no explicit mapping for /error, so you are seeing this as a fallback.</p>"
-                f"<div id='created'>{fake.date_time().strftime('%a %b %d %H:%M:%S UTC %Y')}</div><div>There was an unexpected error (type=Internal Server Error, status=500).</div>"
+                f"<div id='created'>{dt(rng).strftime('%a %b %d %H:%M:%S UTC %Y')}</div><div>There was an unexpected error (type=Internal Server Error, status=500).</div>"
                 f"<div style='white-space:pre-wrap;'>{E(trace)}</div></body></html>")
         return "text/html;charset=UTF-8", 500, body, ["error"]
-    body = {"timestamp": fake.iso8601(), "status": 500, "error": "Internal Server Error", "trace": trace, "message": _java_exc(rng), "path": "/" + fake.uri_path()}
+    body = {"timestamp": iso(rng), "status": 500, "error": "Internal Server Error", "trace": trace, "message": _java_exc(rng), "path": "/" + fake.uri_path()}
     return "application/json", 500, json.dumps(body), ["error"]
 
 
@@ -243,7 +243,7 @@ def e_django(rng, fake):
     meta = "".join(f"<tr><td>{k}</td><td class='code'><pre>{E(v)}</pre></td></tr>" for k, v in [
         ("Request Method:", "GET"), ("Request URL:", f"http://{fake.domain_name()}/{fake.uri_path()}"), ("Django Version:", rng.choice(["4.2.7", "3.2.23", "5.0.1"])),
         ("Exception Type:", exc.split(":")[0]), ("Exception Value:", exc.split(":", 1)[-1]), ("Exception Location:", f"/app/{fake.word()}/views.py, line {rng.randint(10, 300)}, in {fake.word()}"),
-        ("Python Executable:", "/usr/local/bin/python"), ("Python Version:", "3.11.6"), ("Server time:", fake.date_time().isoformat())])
+        ("Python Executable:", "/usr/local/bin/python"), ("Python Version:", "3.11.6"), ("Server time:", dt(rng).isoformat())])
     body = (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n  <meta http-equiv="content-type" content="text/html; charset=utf-8">\n  <meta name="robots" content="NONE,NOARCHIVE">\n'
             f'  <title>{E(exc.split(":")[0])} at /{fake.uri_path()}</title>\n</head>\n<body>\n<div id="summary">\n  <h1>{E(exc.split(":")[0])} at /{fake.uri_path()}</h1>\n  <pre class="exception_value">{E(exc)}</pre>\n'
             f'  <table class="meta">{meta}</table>\n</div>\n<div id="traceback">\n  <h2>Traceback</h2>\n<textarea id="traceback_area" cols="140" rows="25">\nEnvironment:\n\n{E(tb)}\n</textarea>\n</div>\n'
@@ -407,16 +407,16 @@ def c_dirlist(rng, fake):
     files = [f"{fake.word()}{rng.choice(['.sql', '.zip', '.tar.gz', '.bak', '.php', '.log', '/', '.conf'])}" for _ in range(rng.randint(3, 40))]
     k = rng.randrange(4)
     if k == 0:
-        rows = "".join(f'<tr><td valign="top"><img src="/icons/unknown.gif" alt="[   ]"></td><td><a href="{E(f)}">{E(f)}</a></td><td align="right">{fake.date()} 12:{rng.randint(10, 59)}  </td><td align="right">{rng.randint(1, 900)}K</td><td>&nbsp;</td></tr>\n' for f in files)
+        rows = "".join(f'<tr><td valign="top"><img src="/icons/unknown.gif" alt="[   ]"></td><td><a href="{E(f)}">{E(f)}</a></td><td align="right">{day(rng)} 12:{rng.randint(10, 59)}  </td><td align="right">{rng.randint(1, 900)}K</td><td>&nbsp;</td></tr>\n' for f in files)
         body = f'<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 3.2 Final//EN">\n<html>\n <head>\n  <title>Index of /{fake.word()}</title>\n </head>\n <body>\n<h1>Index of /{fake.word()}</h1>\n  <table>\n   <tr><th valign="top"><img src="/icons/blank.gif" alt="[ICO]"></th><th><a href="?C=N;O=D">Name</a></th><th><a href="?C=M;O=A">Last modified</a></th><th><a href="?C=S;O=A">Size</a></th></tr>\n<tr><td valign="top"><img src="/icons/back.gif" alt="[PARENTDIR]"></td><td><a href="/">Parent Directory</a></td></tr>\n{rows}</table>\n<address>Apache/2.4.57 (Debian) Server at {fake.domain_name()} Port 80</address>\n</body></html>\n'
     elif k == 1:
-        rows = "".join(f'<a href="{E(f)}">{E(f)}</a>{" " * rng.randint(5, 40)}{fake.date()} 10:{rng.randint(10, 59)}    {rng.randint(100, 99999)}\n' for f in files)
+        rows = "".join(f'<a href="{E(f)}">{E(f)}</a>{" " * rng.randint(5, 40)}{day(rng)} 10:{rng.randint(10, 59)}    {rng.randint(100, 99999)}\n' for f in files)
         body = f'<html>\n<head><title>Index of /{fake.word()}/</title></head>\n<body>\n<h1>Index of /{fake.word()}/</h1><hr><pre><a href="../">../</a>\n{rows}</pre><hr></body>\n</html>\n'
     elif k == 2:
         rows = "".join(f'<li><a href="{E(f)}">{E(f)}</a></li>\n' for f in files)
         body = f'<!DOCTYPE HTML>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>Directory listing for /</title>\n</head>\n<body>\n<h1>Directory listing for /</h1>\n<hr>\n<ul>\n{rows}</ul>\n<hr>\n</body>\n</html>\n'
     else:
-        rows = "".join(f'{fake.date()}  {rng.randint(1, 12)}:{rng.randint(10, 59)} PM        {rng.randint(100, 99999)} <A HREF="/{E(f)}">{E(f)}</A><br>' for f in files)
+        rows = "".join(f'{day(rng)}  {rng.randint(1, 12)}:{rng.randint(10, 59)} PM        {rng.randint(100, 99999)} <A HREF="/{E(f)}">{E(f)}</A><br>' for f in files)
         body = f'<html><head><title>{fake.domain_name()} - /</title></head><body><H1>{fake.domain_name()} - /</H1><hr>\n\n<pre><A HREF="/">[To Parent Directory]</A><br><br>{rows}</pre><hr></body></html>'
     return "text/html", 200, body, ["source"]
 
@@ -476,6 +476,26 @@ def c_nginx_conf(rng, fake):
     return rng.choice(["text/plain", "application/octet-stream", ""]), 200, body, ["source"]
 
 
+def s_error_conn(rng, fake):
+    err = rng.choice(["SequelizeConnectionError", "MongoNetworkError", "OperationalError", "ConnectionRefusedError", "PoolTimeoutError"])
+    body = {"error": err, "message": f"{err}: failed to connect", "config": {"url": T.conn_string(rng, fake), "pool": {"max": rng.randint(5, 50)}}}
+    if rng.random() < 0.5:
+        body = {"status": "error", "detail": f"could not open {T.conn_string(rng, fake)}: timeout"}
+    return "application/json", rng.choice([500, 502, 503]), json.dumps(body), ["secret"]
+
+
+def c_httpd_conf(rng, fake):
+    dom = fake.domain_name()
+    body = (f"ServerRoot \"/etc/httpd\"\nListen 80\nLoadModule rewrite_module modules/mod_rewrite.so\nServerAdmin webmaster@{dom}\n\n"
+            f"<VirtualHost *:443>\n    ServerName {dom}\n    DocumentRoot /var/www/{fake.word()}\n    SSLEngine on\n    SSLCertificateKeyFile /etc/pki/tls/private/{fake.word()}.key\n"
+            f"    <Directory /var/www/{fake.word()}>\n        AllowOverride All\n        Require all granted\n    </Directory>\n"
+            f"    SetEnv DB_PASS {T.password(rng)}\n</VirtualHost>\n")
+    if rng.random() < 0.4:
+        body = (f"AuthType Basic\nAuthName \"Restricted\"\nAuthUserFile /var/www/.htpasswd\nRequire valid-user\nRewriteEngine On\n"
+                f"RewriteCond %{{HTTPS}} off\nRewriteRule ^(.*)$ https://%{{HTTP_HOST}}%{{REQUEST_URI}} [L,R=301]\n")
+    return rng.choice(["text/plain", "application/octet-stream", ""]), 200, body, ["source"]
+
+
 LEAKY = {
     # secret
     "s_config_json": s_config_json, "s_env_html": s_env_html, "s_js_bundle": s_js_bundle, "s_user_hashes": s_user_hashes,
@@ -492,5 +512,5 @@ LEAKY = {
     # source
     "c_dotenv": c_dotenv, "c_git": c_git, "c_dirlist": c_dirlist, "c_php_source": c_php_source, "c_settings_py": c_settings_py,
     "c_app_properties": c_app_properties, "c_passwd": c_passwd, "c_node_source": c_node_source, "c_docker_compose": c_docker_compose,
-    "c_nginx_conf": c_nginx_conf,
+    "c_nginx_conf": c_nginx_conf, "c_httpd_conf": c_httpd_conf, "s_error_conn": s_error_conn,
 }

@@ -1,5 +1,6 @@
 """Page shells and benign content: the HTML, JSON and text around what a
 response carries, in the variety real sites have."""
+import datetime
 import html
 import json
 
@@ -41,3 +42,25 @@ def product(rng, fake):
 def masked_card(rng):
     last4 = f"{rng.randrange(10000):04d}"
     return rng.choice([f"**** **** **** {last4}", f"•••• {last4}", f"XXXX-XXXX-XXXX-{last4}", f"ending in {last4}"])
+
+
+# Dates come from the passed RNG, never from Faker's date providers, which
+# are relative to today and would make the corpus depend on the day it is
+# built.
+_EPOCH = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+
+
+def dt(rng):
+    return _EPOCH - datetime.timedelta(seconds=rng.randrange(6 * 365 * 86400))
+
+
+def iso(rng):
+    return dt(rng).isoformat()
+
+
+def day(rng):
+    return dt(rng).date().isoformat()
+
+
+def dob(rng):
+    return (_EPOCH - datetime.timedelta(days=rng.randrange(18 * 365, 90 * 365))).date()
