@@ -105,3 +105,4 @@ SOAK_TIME ?= 10m
 soak:
 	mkdir -p build
 	$(GO) run ./bench/soak -duration $(SOAK_TIME) -streams 1000 -out build/soak.md
+include model/leak/leak.mk

@@ -1,0 +1,48 @@
+# Response-leakage model (issue 11). Included from the top-level Makefile.
+#
+#   make train-leak   vendored real responses + generated families (fixed
+#                     seed) -> Go features -> LightGBM -> model/leak/leak.model.gz,
+#                     then the held-out evaluation beside CRS outbound
+#   make leak-eval    the evaluation alone (docs/LEAKAGE.md's tables)
+#   make leak-bench   the leakage benchmarks
+#
+# The corpus and features are generated under build/leak and never committed.
+
+LEAK_SEED     ?= 20261201
+LEAK_BENIGN   ?= 250
+LEAK_LEAKY    ?= 150
+LEAK_DIR      ?= build/leak
+LEAK_TOOL     ?= build/leaktool
+LEAK_MODEL    ?= model/leak/leak.model.gz
+LEAK_PY       := $(abspath $(MODEL_VENV))/bin/python
+
+.PHONY: train-leak leak-corpus leak-eval leak-bench leak-pytest FORCE_LEAK_TOOL
+
+FORCE_LEAK_TOOL:
+$(LEAK_TOOL): FORCE_LEAK_TOOL
+	go build -o $@ ./model/leak/internal/leaktool
+
+leak-corpus: $(MODEL_DEPS_STAMP)
+	cd model/leak/train && PYTHONHASHSEED=0 $(LEAK_PY) -m leaktrain corpus --seed $(LEAK_SEED) \
+		--benign $(LEAK_BENIGN) --leaky $(LEAK_LEAKY) --data $(abspath data/responses) --out $(abspath $(LEAK_DIR))/corpus
+
+train-leak: leak-corpus $(LEAK_TOOL)
+	mkdir -p $(LEAK_DIR)/features
+	for s in train valid test; do \
+		$(LEAK_TOOL) features --data $(LEAK_DIR)/corpus/$$s.jsonl --out $(LEAK_DIR)/features/$$s.csv || exit 1; \
+	done
+	cd model/leak/train && PYTHONHASHSEED=0 $(LEAK_PY) -m leaktrain train --seed $(LEAK_SEED) \
+		--corpus $(abspath $(LEAK_DIR))/corpus --features $(abspath $(LEAK_DIR))/features \
+		--out $(abspath $(LEAK_MODEL)) --metrics $(abspath $(LEAK_DIR))/metrics.json
+	$(MAKE) -f $(firstword $(MAKEFILE_LIST)) leak-eval
+
+leak-eval: $(LEAK_TOOL)
+	@test -f $(LEAK_DIR)/corpus/test.jsonl || { echo "no leak corpus: run 'make leak-corpus' first"; exit 1; }
+	$(LEAK_TOOL) eval --model $(LEAK_MODEL) --data $(LEAK_DIR)/corpus/test.jsonl --misses $(LEAK_DIR)/misses.txt | tee $(LEAK_DIR)/eval.md
+
+leak-pytest: $(MODEL_DEPS_STAMP)
+	$(LEAK_PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r model/leak/train/requirements-test.txt
+	cd model/leak/train && $(LEAK_PY) -m pytest -q tests
+
+leak-bench:
+	go test -run '^$$' -bench . -benchmem -benchtime 2s -timeout 30m ./model/leak/ ./internal/decode/ | tee $(LEAK_DIR)-bench.txt

@@ -1,0 +1,420 @@
+package leak
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/bulwark-waf/bulwark/internal/decode"
+	"github.com/bulwark-waf/bulwark/model"
+	"github.com/klauspost/compress/gzip"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+var (
+	defaultOnce  sync.Once
+	defaultModel *Model
+	defaultErr   error
+)
+
+func testModel(t testing.TB) *Model {
+	t.Helper()
+	defaultOnce.Do(func() { defaultModel, defaultErr = Default() })
+	if defaultErr != nil {
+		t.Fatalf("embedded model: %v", defaultErr)
+	}
+	return defaultModel
+}
+
+func readTestdata(t testing.TB, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "bodies", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func users(n int, withCards bool) string {
+	var b strings.Builder
+	b.WriteString(`{"users":[`)
+	r := rand.New(rand.NewPCG(7, 7))
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"id":%d,"name":"User %d","email":"user%d.%s@gmail.com","phone":"+1 415 555 %04d"`, i, i, i, []string{"smith", "jones", "lee"}[i%3], r.IntN(10000))
+		if withCards {
+			fmt.Fprintf(&b, `,"card_number":"%s"`, luhnCard(r))
+		}
+		b.WriteByte('}')
+	}
+	b.WriteString(`]}`)
+	return b.String()
+}
+
+func luhnCard(r *rand.Rand) string {
+	d := []byte("45320")
+	for len(d) < 15 {
+		d = append(d, byte('0'+r.IntN(10)))
+	}
+	for c := byte('0'); c <= '9'; c++ {
+		if luhn(append(append([]byte(nil), d...), c)) {
+			return string(append(d, c))
+		}
+	}
+	panic("unreachable")
+}
+
+type bodyCase struct {
+	name, ct, body string
+	class          string // "" = clean
+}
+
+func leakCases(t testing.TB) []bodyCase {
+	return []bodyCase{
+		{"aws-keys-json", "application/json", `{"region":"us-east-1","aws_access_key_id":"AKIAZ3MSJV2KQWERTYUI","aws_secret_access_key":"q9Fz1uB0+7kLmN3oPqRsTuVwXyZaBcDeFgHiJkL2"}`, "secret"},
+		{"private-key-no-content-type", "", readTestdata(t, "private_key.pem"), "secret"},
+		{"stripe-and-db-url", "application/json", `{"stripe":{"secret_key":"sk_live_51HqLyjWDarjtT1zdp7dcXyZaBcDeFgHiJkLmNoPq"},"database_url":"postgres://orders:Zx9!vQ2mK7pL@db-prod.internal:5432/orders"}`, "secret"},
+		{"env-file", "application/octet-stream", "APP_ENV=production\nDB_HOST=10.0.3.7\nDB_PASSWORD=Tr0ub4dor&3xyz\nAWS_SECRET_ACCESS_KEY=q9Fz1uB0+7kLmN3oPqRsTuVwXyZaBcDeFgHiJkL2\n", "source"},
+		{"bulk-emails", "application/json", users(300, false), "pii"},
+		{"cards-dump", "application/json", users(40, true), "pii"},
+		{"django-debug", "text/html; charset=utf-8", readTestdata(t, "django_debug.html"), "error"},
+		{"spring-problem-json", "application/problem+json", `{"type":"about:blank","title":"Internal Server Error","status":500,"trace":"java.lang.NullPointerException: null\n\tat com.acme.orders.OrderService.total(OrderService.java:88)\n\tat com.acme.orders.OrderController.get(OrderController.java:41)\n\tat org.springframework.web.servlet.FrameworkServlet.service(FrameworkServlet.java:885)\n\tat org.apache.catalina.core.ApplicationFilterChain.internalDoFilter(ApplicationFilterChain.java:206)"}`, "error"},
+		{"go-panic", "text/plain", "panic: runtime error: invalid memory address or nil pointer dereference\n[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x6d1f2a]\n\ngoroutine 57 [running]:\nmain.(*Server).handle(0xc0001a2000)\n\t/src/server.go:142 +0x2a\nnet/http.HandlerFunc.ServeHTTP(...)\n\t/usr/local/go/src/net/http/server.go:2136\n", "error"},
+		{"mysql-error", "text/html", "<html><body><b>Warning</b>: mysqli_query(): You have an error in your SQL syntax; check the manual that corresponds to your MySQL server version for the right syntax to use near '''' at line 1 in <b>/var/www/html/item.php</b> on line <b>23</b></body></html>", "error"},
+		{"git-config", "", "[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = false\n\tlogallrefupdates = true\n[remote \"origin\"]\n\turl = git@github.com:acme/billing.git\n\tfetch = +refs/heads/*:refs/remotes/origin/*\n", "source"},
+		{"directory-listing", "text/html", readTestdata(t, "dirlist.html"), "source"},
+	}
+}
+
+func cleanCases(t testing.TB) []bodyCase {
+	return []bodyCase{
+		{"profile-one-email", "application/json", `{"id":42,"name":"Ada Lovelace","email":"ada.lovelace@gmail.com","phone":"+44 20 7946 0958","plan":"pro","card":"**** **** **** 4242"}`, ""},
+		{"docs-example-keys", "text/html", readTestdata(t, "docs_example_keys.html"), ""},
+		{"payment-docs-test-cards", "text/html", readTestdata(t, "test_cards.html"), ""},
+		{"oauth-token", "application/json", `{"access_token":"eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI4NzYzNDUiLCJpYXQiOjE3MDAwMDAwMDAsImV4cCI6MTcwMDAwMzYwMH0.c2lnbmF0dXJlLWJ5dGVzLWhlcmUtZm9yLXRlc3Q","token_type":"Bearer","expires_in":3600,"refresh_token":"8xLOxBtZp8"}`, ""},
+		{"security-blog-trace", "text/html", readTestdata(t, "blog_trace.html"), ""},
+		{"plain-article", "text/html", "<html><head><title>Release notes</title></head><body><h1>Version 2.4</h1><p>This release improves the scheduler. Thanks to all contributors.</p></body></html>", ""},
+		{"order-history", "application/json", `{"orders":[{"id":"000123456","total":41.5,"tracking":"1Z999AA10123456784","payment":"visa ending in 4242"},{"id":"000123457","total":9.99,"tracking":"9400111899223817543210","payment":"mastercard ending in 0005"}]}`, ""},
+		{"not-found", "text/html", "<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n<center><h1>404 Not Found</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n", ""},
+	}
+}
+
+func TestLeaksFound(t *testing.T) {
+	t.Parallel()
+	m := testModel(t)
+	th := m.DefaultThreshold()
+	for _, tc := range leakCases(t) {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := m.ScoreBody(tc.ct, []byte(tc.body))
+			if s.Class[tc.class] > th {
+				t.Errorf("%s scored %d (> threshold %d); all: %v", tc.class, s.Class[tc.class], th, s.Class)
+			}
+			if s.Overall > th || !s.Complete {
+				t.Errorf("overall %d, complete %v", s.Overall, s.Complete)
+			}
+			found := false
+			for _, l := range s.Locations {
+				found = found || l.Class == tc.class
+			}
+			if !found {
+				t.Errorf("no location for %s: %+v", tc.class, s.Locations)
+			}
+		})
+	}
+}
+
+func TestCleanNotFlagged(t *testing.T) {
+	t.Parallel()
+	m := testModel(t)
+	th := m.DefaultThreshold()
+	for _, tc := range cleanCases(t) {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := m.ScoreBody(tc.ct, []byte(tc.body))
+			if s.Overall <= th {
+				t.Errorf("clean body flagged: %v %+v", s.Class, s.Locations)
+			}
+		})
+	}
+}
+
+// Every way of cutting a body into two chunks gives the same features as
+// scanning it whole: the overlap window sees a secret split anywhere.
+func TestSplitAcrossChunks(t *testing.T) {
+	t.Parallel()
+	m := testModel(t)
+	for _, tc := range leakCases(t)[:6] {
+		body := []byte(tc.body)
+		want := BodyFeatures(tc.ct, body)
+		for cut := 0; cut <= len(body); cut++ {
+			s := m.NewScanner(context.Background(), tc.ct)
+			_, _ = s.Write(body[:cut])
+			_, _ = s.Write(body[cut:])
+			_ = s.Close()
+			if got := s.Features(); got != want {
+				t.Fatalf("%s cut at %d: features differ\n got %v\nwant %v", tc.name, cut, got, want)
+			}
+		}
+	}
+}
+
+func TestSecretSplitInLongStream(t *testing.T) {
+	t.Parallel()
+	m := testModel(t)
+	pad := strings.Repeat("<p>Lorem ipsum dolor sit amet, consectetur adipiscing elit.</p>\n", 5000)
+	body := []byte("<html><body>" + pad + `<script>var cfg={key:"sk_live_51HqLyjWDarjtT1zdp7dcXyZaBcDeFgHiJkLmNoPq"};</script>` + pad + "</body></html>")
+	at := bytes.Index(body, []byte("sk_live_")) + 10
+	s := m.NewScanner(context.Background(), "text/html")
+	for _, part := range [][]byte{body[:at], body[at:]} {
+		for len(part) > 0 {
+			n := min(len(part), 16<<10)
+			_, _ = s.Write(part[:n])
+			part = part[n:]
+		}
+	}
+	_ = s.Close()
+	r := s.Result()
+	if r.Class["secret"] > m.DefaultThreshold() {
+		t.Fatalf("split stripe key not found: %v", r.Class)
+	}
+	if len(r.Spans) != 1 || string(body[r.Spans[0].Start:r.Spans[0].End])[:8] != "sk_live_" {
+		t.Fatalf("spans %+v", r.Spans)
+	}
+}
+
+func TestGzipEncodedLeak(t *testing.T) {
+	t.Parallel()
+	m := testModel(t)
+	var z bytes.Buffer
+	zw := gzip.NewWriter(&z)
+	_, _ = zw.Write([]byte(users(500, false)))
+	_ = zw.Close()
+	s := m.NewScanner(context.Background(), "application/json")
+	d, err := decode.New("gzip", decode.Limits{}, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gz := z.Bytes()
+	for len(gz) > 0 {
+		n := min(len(gz), 1000)
+		if _, err := d.Write(gz[:n]); err != nil {
+			t.Fatal(err)
+		}
+		gz = gz[n:]
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_ = s.Close()
+	if r := s.Result(); r.Class["pii"] > m.DefaultThreshold() {
+		t.Fatalf("gzip-encoded e-mail dump not flagged: %v", r.Class)
+	}
+}
+
+func TestJSONPathLocation(t *testing.T) {
+	t.Parallel()
+	m := testModel(t)
+	body := `{"meta":{"page":1},"data":{"items":[{"id":1},{"id":2,"config":{"aws_secret_access_key":"q9Fz1uB0+7kLmN3oPqRsTuVwXyZaBcDeFgHiJkL2","region":"eu-west-1","key":"AKIAZ3MSJV2KQWERTYUI"}}]}}`
+	r := m.ScoreBody("application/json", []byte(body))
+	var where string
+	for _, l := range r.Locations {
+		if l.Class == "secret" {
+			where = l.Where
+		}
+	}
+	if where != "$.data.items[1].config.aws_secret_access_key" {
+		t.Fatalf("secret location %q (%+v), scores %v", where, r.Locations, r.Class)
+	}
+	r = m.ScoreBody("text/plain", []byte("x\nAKIAZ3MSJV2KQWERTYUI\n"))
+	if len(r.Locations) == 0 || r.Locations[0].Where != "offset:2" {
+		t.Fatalf("text location: %+v", r.Locations)
+	}
+}
+
+func TestMask(t *testing.T) {
+	t.Parallel()
+	m := testModel(t)
+	body := []byte(`{"users":[{"email":"jane.doe@gmail.com","card":"4532 0151 1283 0366"}],"key":"AKIAZ3MSJV2KQWERTYUI","db":"mysql://app:Zx9vQ2mK7pL@10.0.0.5/app"}`)
+	r := m.ScoreBody("application/json", body)
+	out := Mask(body, r.Spans)
+	if len(out) != len(body) {
+		t.Fatalf("masked length %d, want %d", len(out), len(body))
+	}
+	for _, secret := range []string{"jane.doe@gmail.com", "4532 0151 1283 0366", "AKIAZ3MSJV2KQWERTYUI", "Zx9vQ2mK7pL"} {
+		if bytes.Contains(out, []byte(secret)) {
+			t.Errorf("%q not masked: %s", secret, out)
+		}
+	}
+	if !bytes.Contains(out, []byte(`"db":"mysql://app:`)) || !bytes.Contains(out, []byte("@10.0.0.5/app")) {
+		t.Errorf("masking took more than the password: %s", out)
+	}
+	only := Mask(body, r.Spans, "secret")
+	if !bytes.Contains(only, []byte("jane.doe@gmail.com")) || bytes.Contains(only, []byte("AKIAZ3MSJV2KQWERTYUI")) {
+		t.Errorf("class filter: %s", only)
+	}
+	if got := Mask(body[:10], r.Spans); len(got) != 10 {
+		t.Errorf("spans past the end are clipped")
+	}
+}
+
+func TestValidators(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name string
+		ok   bool
+	}{
+		{"4532015112830366", true}, {"4532015112830367", false}, {"1700000000000", false},
+	}
+	for _, c := range cases {
+		d := []byte(c.name)
+		if got := luhn(d) && cardIIN(d); got != c.ok {
+			t.Errorf("card %s: %v", c.name, got)
+		}
+	}
+	for _, s := range []string{"DE89370400440532013000", "GB82WEST12345698765432", "NL91ABNA0417164300"} {
+		if !ibanValid([]byte(s)) {
+			t.Errorf("IBAN %s should be valid", s)
+		}
+	}
+	if ibanValid([]byte("DE89370400440532013001")) || ibanValid([]byte("XX89370400440532013000")) {
+		t.Error("bad IBAN passed")
+	}
+	if !ssnValid([]byte("536"), []byte("22"), []byte("1234")) || ssnValid([]byte("666"), []byte("22"), []byte("1234")) || ssnValid([]byte("078"), []byte("05"), []byte("1120")) {
+		t.Error("SSN rules")
+	}
+	if !dniValid([]byte("12345678"), 'Z') || dniValid([]byte("12345678"), 'A') {
+		t.Error("DNI check letter")
+	}
+	if !ninoValid([]byte("AB123456C")) || ninoValid([]byte("QQ123456C")) {
+		t.Error("NINO prefixes")
+	}
+}
+
+func TestScoreScaleMatchesRequestModel(t *testing.T) {
+	t.Parallel()
+	for p := 0.0; p <= 1.0; p += 0.001 {
+		if ScoreFromProb(p) != model.ScoreFromProb(p) {
+			t.Fatalf("p=%v: leak %d, request %d", p, ScoreFromProb(p), model.ScoreFromProb(p))
+		}
+	}
+}
+
+func TestSkippedAndSniffed(t *testing.T) {
+	t.Parallel()
+	m := testModel(t)
+	secret := []byte("AWS_SECRET_ACCESS_KEY=q9Fz1uB0+7kLmN3oPqRsTuVwXyZaBcDeFgHiJkL2\nDB_PASSWORD=Tr0ub4dor&3xyz\n")
+	if r := m.ScoreBody("image/png", secret); !r.Skipped || r.Overall != 99 {
+		t.Errorf("image/png is skipped: %+v", r)
+	}
+	png := append([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), secret...)
+	if r := m.ScoreBody("", png); !r.Skipped {
+		t.Errorf("a body sniffed as PNG is skipped: %+v", r)
+	}
+	if r := m.ScoreBody("", secret); r.Skipped || r.Overall > m.DefaultThreshold() {
+		t.Errorf("no content type is sniffed and inspected: %+v", r)
+	}
+	if r := m.ScoreBody("text/html", []byte("<p>hello</p>")); !r.Prefiltered || r.Overall != 99 {
+		t.Errorf("no evidence: prefiltered clean: %+v", r)
+	}
+}
+
+func TestContextStopsScan(t *testing.T) {
+	t.Parallel()
+	m := testModel(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	s := m.NewScanner(ctx, "text/plain")
+	cancel()
+	_, _ = s.Write([]byte("AKIAZ3MSJV2KQWERTYUI"))
+	_ = s.Close()
+	if r := s.Result(); r.Complete {
+		t.Fatal("a cancelled scan is not complete")
+	}
+}
+
+func TestSpanLimit(t *testing.T) {
+	t.Parallel()
+	m := testModel(t)
+	s := m.NewScannerOptions(context.Background(), "application/json", Options{MaxSpans: 10})
+	_, _ = s.Write([]byte(users(50, false)))
+	_ = s.Close()
+	r := s.Result()
+	if len(r.Spans) != 10 || !r.SpansTruncated {
+		t.Fatalf("%d spans, truncated %v", len(r.Spans), r.SpansTruncated)
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	write := func(name, s string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	if _, err := Load(filepath.Join(dir, "missing")); err == nil {
+		t.Error("missing file")
+	}
+	if _, err := Load(write("junk", "not json")); err == nil {
+		t.Error("junk")
+	}
+	if _, err := Load(write("fmt", `{"format":"other"}`)); err == nil {
+		t.Error("format")
+	}
+	_, err := Load(write("schema", `{"format":"`+FileFormat+`","schema_version":"leak-features/0","feature_names":["a"]}`))
+	if !errors.Is(err, ErrSchemaMismatch) {
+		t.Errorf("schema: %v", err)
+	}
+	if _, err := Load(write("gz", "\x1f\x8b\x08\x00junk")); err == nil {
+		t.Error("bad gzip")
+	}
+	m, err := Open("")
+	if err != nil || m.DefaultThreshold() <= 0 || len(m.Info().FeatureNames) != NumFeatures {
+		t.Errorf("Open(\"\") is the embedded model: %v", err)
+	}
+}
+
+func FuzzScanner(f *testing.F) {
+	m := testModel(f)
+	for _, tc := range leakCases(f) {
+		f.Add(tc.ct, []byte(tc.body), uint16(100))
+	}
+	f.Add("application/json", []byte(`{"a":["\"",{"b\\":1}]`), uint16(3))
+	f.Add("", []byte("\xff\xfe\x00AKIA"), uint16(1))
+	f.Fuzz(func(t *testing.T, ct string, body []byte, chunk uint16) {
+		c := int(chunk)%5000 + 1
+		s := m.NewScanner(context.Background(), ct)
+		for p := body; len(p) > 0; {
+			n := min(c, len(p))
+			_, _ = s.Write(p[:n])
+			p = p[n:]
+		}
+		_ = s.Close()
+		r := s.Result()
+		if got, want := s.Features(), BodyFeatures(ct, body); got != want {
+			t.Fatalf("chunked features differ from whole-body features")
+		}
+		for _, sp := range r.Spans {
+			if sp.Start < 0 || sp.End > int64(len(body)) || sp.Start > sp.End {
+				t.Fatalf("span %+v outside a %d-byte body", sp, len(body))
+			}
+		}
+		if r.Overall < 1 || r.Overall > 99 {
+			t.Fatalf("overall %d", r.Overall)
+		}
+		_ = Mask(body, r.Spans)
+	})
+}

@@ -1,0 +1,210 @@
+package leak
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/dmitryikh/leaves"
+)
+
+// FileFormat identifies leakage model files.
+const FileFormat = "bulwark-leak-model/1"
+
+// ErrSchemaMismatch is wrapped by Load when the model was trained on
+// another feature layout than this binary computes.
+var ErrSchemaMismatch = errors.New("leak model feature schema does not match this binary")
+
+//go:embed leak.model.gz
+var embedded []byte
+
+// Calibration maps a raw probability to a calibrated one by linear
+// interpolation between isotonic-regression knots (as the request model).
+type Calibration struct {
+	X []float64 `json:"x"`
+	Y []float64 `json:"y"`
+}
+
+func (c Calibration) apply(p float64) float64 {
+	n := len(c.X)
+	if n == 0 || len(c.Y) != n {
+		return p
+	}
+	if p <= c.X[0] {
+		return c.Y[0]
+	}
+	if p >= c.X[n-1] {
+		return c.Y[n-1]
+	}
+	i := sort.SearchFloat64s(c.X, p)
+	x0, x1, y0, y1 := c.X[i-1], c.X[i], c.Y[i-1], c.Y[i]
+	if x1 == x0 {
+		return y1
+	}
+	return y0 + (y1-y0)*(p-x0)/(x1-x0)
+}
+
+// ClassModel is one class's binary LightGBM ensemble and calibration.
+type ClassModel struct {
+	LightGBM    string      `json:"lightgbm_model"`
+	Calibration Calibration `json:"calibration"`
+}
+
+// Metadata describes a model file.
+type Metadata struct {
+	Format           string                `json:"format"`
+	SchemaVersion    string                `json:"schema_version"`
+	FeatureNames     []string              `json:"feature_names"`
+	Classes          []string              `json:"classes"`
+	DefaultThreshold int                   `json:"default_threshold"`
+	TrainingDataHash string                `json:"training_data_sha256"`
+	Trainer          string                `json:"trainer"`
+	Created          string                `json:"created"`
+	Models           map[string]ClassModel `json:"models"`
+	Metrics          map[string]any        `json:"metrics"`
+}
+
+// Model scores response bodies for leakage. Immutable after load, safe for
+// concurrent use (each body gets its own Scanner).
+type Model struct {
+	meta Metadata
+	ens  [numClasses]*leaves.Ensemble
+	cal  [numClasses]Calibration
+}
+
+// Default returns the embedded model.
+func Default() (*Model, error) { return Parse(embedded) }
+
+// Open returns the model at path, or the embedded one when path is empty.
+func Open(path string) (*Model, error) {
+	if path == "" {
+		return Default()
+	}
+	return Load(path)
+}
+
+// Load reads a model file (gzip or plain JSON).
+func Load(path string) (*Model, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read leak model: %w", err)
+	}
+	m, err := Parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("leak model %s: %w", path, err)
+	}
+	return m, nil
+}
+
+// Parse decodes a model file's bytes.
+func Parse(b []byte) (*Model, error) {
+	if len(b) > 2 && b[0] == 0x1f && b[1] == 0x8b {
+		zr, err := gzip.NewReader(bytes.NewReader(b))
+		if err != nil {
+			return nil, fmt.Errorf("gunzip: %w", err)
+		}
+		if b, err = io.ReadAll(io.LimitReader(zr, 256<<20)); err != nil {
+			return nil, fmt.Errorf("gunzip: %w", err)
+		}
+	}
+	var meta Metadata
+	if err := json.Unmarshal(b, &meta); err != nil {
+		return nil, fmt.Errorf("decode: %w", err)
+	}
+	if meta.Format != FileFormat {
+		return nil, fmt.Errorf("unknown leak model format %q, want %q", meta.Format, FileFormat)
+	}
+	if meta.SchemaVersion != SchemaVersion || len(meta.FeatureNames) != NumFeatures {
+		return nil, fmt.Errorf("%w: model has %q with %d features, binary computes %q with %d",
+			ErrSchemaMismatch, meta.SchemaVersion, len(meta.FeatureNames), SchemaVersion, NumFeatures)
+	}
+	for i, n := range meta.FeatureNames {
+		if n != FeatureNames[i] {
+			return nil, fmt.Errorf("%w: feature %d is %q in the model, %q in the binary", ErrSchemaMismatch, i, n, FeatureNames[i])
+		}
+	}
+	m := &Model{meta: meta}
+	for c, name := range Classes {
+		cm, ok := meta.Models[name]
+		if !ok {
+			return nil, fmt.Errorf("leak model has no %q class", name)
+		}
+		ens, err := leaves.LGEnsembleFromReader(bufio.NewReader(strings.NewReader(cm.LightGBM)), false)
+		if err != nil {
+			return nil, fmt.Errorf("%s lightgbm model: %w", name, err)
+		}
+		if ens.NRawOutputGroups() != 1 || ens.NFeatures() > NumFeatures {
+			return nil, fmt.Errorf("%s model has %d outputs and %d features, want 1 and <= %d", name, ens.NRawOutputGroups(), ens.NFeatures(), NumFeatures)
+		}
+		if len(cm.Calibration.X) != len(cm.Calibration.Y) || !sort.Float64sAreSorted(cm.Calibration.X) {
+			return nil, fmt.Errorf("%s calibration knots are malformed", name)
+		}
+		m.ens[c] = ens
+		m.cal[c] = cm.Calibration
+	}
+	if m.meta.DefaultThreshold <= 0 {
+		m.meta.DefaultThreshold = 20
+	}
+	m.meta.Models = nil // the tree text is not needed after load
+	return m, nil
+}
+
+// Info returns the model's metadata (without the trees).
+func (m *Model) Info() Metadata { return m.meta }
+
+// DefaultThreshold is the score at or below which a class is a leak.
+func (m *Model) DefaultThreshold() int { return m.meta.DefaultThreshold }
+
+// ScoreFromProb maps a calibrated leak probability to 1–99, exactly as
+// model.ScoreFromProb does for requests (a test holds them equal).
+func ScoreFromProb(p float64) int {
+	s := int(math.Round(99 - 98*p))
+	return max(1, min(99, s))
+}
+
+// RawPredict returns each class ensemble's raw score (before the
+// sigmoid) for a feature vector; the parity test compares it with Python
+// LightGBM.
+func (m *Model) RawPredict(fv []float64) [numClasses]float64 {
+	var out [numClasses]float64
+	for c := range m.ens {
+		out[c] = m.ens[c].PredictSingle(fv, 0)
+	}
+	return out
+}
+
+// Probabilities returns the calibrated leak probability per class.
+func (m *Model) Probabilities(fv []float64) [numClasses]float64 {
+	raw := m.RawPredict(fv)
+	var p [numClasses]float64
+	for c, r := range raw {
+		p[c] = m.cal[c].apply(1 / (1 + math.Exp(-r)))
+	}
+	return p
+}
+
+func (m *Model) scoreVector(fv []float64) [numClasses]int {
+	var s [numClasses]int
+	for c, p := range m.Probabilities(fv) {
+		s[c] = ScoreFromProb(p)
+	}
+	return s
+}
+
+// ScoreBody scans a whole decoded body at once.
+func (m *Model) ScoreBody(contentType string, body []byte) Scores {
+	s := m.NewScanner(context.Background(), contentType)
+	_, _ = s.Write(body)
+	_ = s.Close()
+	return s.Result()
+}

@@ -1,0 +1,527 @@
+package leak
+
+import (
+	"bytes"
+	"context"
+	"hash/fnv"
+	"math"
+	"strconv"
+
+	"github.com/bulwark-waf/bulwark/internal/decode"
+)
+
+const (
+	// lookahead is the overlap window: every position is scanned with at
+	// least this many following bytes in view (or the body's end), so a
+	// token up to this long that a chunk boundary splits is still whole.
+	lookahead = 4096
+	// lookbehind is how much already-scanned text stays in view before a
+	// position (an e-mail's local part before its '@').
+	lookbehind = 128
+	// chunkCap bounds the bytes scanned per step; with the two windows it
+	// is all the memory a Scanner's buffer ever takes.
+	chunkCap = 64 << 10
+	// maxDistinct bounds the set of distinct e-mail addresses kept.
+	maxDistinct = 4096
+)
+
+// Options tune a Scanner; the zero value is the defaults.
+type Options struct {
+	// Types is the content-type skip list (decode.DefaultSkip if empty).
+	Types decode.Types
+	// MaxSpans is the most match spans kept for masking (default 4096).
+	// Past it Scores.SpansTruncated is set: a mask action must then block
+	// instead, since it could not redact everything.
+	MaxSpans int
+}
+
+// Span is a matched secret or personal datum in the decoded body,
+// [Start, End) in bytes from the start of the body.
+type Span struct {
+	Class   string `json:"class"`
+	Feature string `json:"feature"`
+	Start   int64  `json:"start"`
+	End     int64  `json:"end"`
+}
+
+// Location says where in the body a class's evidence is: a JSON path
+// ($.users[3].email) for JSON bodies, the byte offset otherwise.
+type Location struct {
+	Class   string `json:"class"`
+	Where   string `json:"where"`
+	Offset  int64  `json:"offset"`
+	Feature string `json:"feature"`
+	Score   int    `json:"score"`
+}
+
+// Scores are 1 (certainly a leak) to 99 (clean), on the request model's
+// scale (model.ScoreFromProb).
+type Scores struct {
+	Overall int            `json:"overall"`
+	Class   map[string]int `json:"class"`
+	// Locations lists, for each class scoring 50 or less, where its first
+	// evidence is.
+	Locations []Location `json:"locations,omitempty"`
+	// Spans are the matched secrets and personal data, for Mask.
+	Spans          []Span `json:"spans,omitempty"`
+	SpansTruncated bool   `json:"spans_truncated,omitempty"`
+	// Complete is false while the body has not ended (Close not called)
+	// or when the scan stopped early (context done).
+	Complete bool `json:"complete"`
+	// Skipped is true when the content type cannot carry text.
+	Skipped bool `json:"skipped,omitempty"`
+	// Prefiltered is true when no detector fired, so the trees were not
+	// consulted.
+	Prefiltered bool `json:"prefiltered,omitempty"`
+	// Bytes is the number of decoded bytes seen.
+	Bytes int64 `json:"bytes"`
+}
+
+// Scanner scores one streamed, decoded response body. Write the body in
+// the chunks it arrives in, Close at its end, then read Result. It is not
+// safe for concurrent use; memory is bounded by chunkCap + the windows
+// and the MaxSpans spans, whatever the body's length.
+type Scanner struct {
+	m    *Model
+	ctx  context.Context
+	opts Options
+	kind decode.Kind
+
+	buf   []byte
+	start int   // buf[start:] is not scanned yet
+	base  int64 // offset of buf[0] in the body
+	total int64
+
+	cnt     [NumFeatures]float64
+	shape   struct{ lines, tags, braces, quotes, prose float64 }
+	emails  map[uint64]struct{}
+	spans   []Span
+	spanCut bool
+	first   [numClasses]int64 // first evidence offset per class, -1 none
+	firstF  [numClasses]int
+	json    *jsonPath
+	pathAt  [numClasses]string
+	closed  bool
+	stopped bool
+	cur     anchor
+}
+
+// newScanner is the scanner without a model: it computes features only.
+func newScanner(ctx context.Context, m *Model, contentType string, opts Options) *Scanner {
+	if opts.MaxSpans <= 0 {
+		opts.MaxSpans = 4096
+	}
+	s := &Scanner{m: m, ctx: ctx, opts: opts, kind: opts.Types.Classify(contentType)}
+	for c := range s.first {
+		s.first[c] = -1
+	}
+	return s
+}
+
+// BodyFeatures returns the feature vector of a whole decoded body; the
+// training tool calls it, so training and serving share one feature code.
+func BodyFeatures(contentType string, body []byte) [NumFeatures]float64 {
+	s := newScanner(context.Background(), nil, contentType, Options{})
+	_, _ = s.Write(body)
+	_ = s.Close()
+	return s.Features()
+}
+
+// NewScanner starts scanning a body with the given Content-Type header
+// value (empty if the response has none).
+func (m *Model) NewScanner(ctx context.Context, contentType string) *Scanner {
+	return m.NewScannerOptions(ctx, contentType, Options{})
+}
+
+// NewScannerOptions is NewScanner with options.
+func (m *Model) NewScannerOptions(ctx context.Context, contentType string, opts Options) *Scanner {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	return newScanner(ctx, m, contentType, opts)
+}
+
+// Kind is how the body is read (decode.Sniff until enough bytes arrived).
+func (s *Scanner) Kind() decode.Kind { return s.kind }
+
+// Write scans the next decoded chunk. It never fails; the error is for
+// io.Writer (a Scanner is the sink of a decode.Decoder).
+func (s *Scanner) Write(p []byte) (int, error) {
+	n := len(p)
+	if s.closed || s.stopped {
+		return n, nil
+	}
+	s.total += int64(n)
+	if s.kind == decode.Skip {
+		return n, nil
+	}
+	if s.ctx.Err() != nil {
+		s.stopped = true
+		return n, nil
+	}
+	for len(p) > 0 {
+		if s.buf == nil {
+			s.buf = make([]byte, 0, chunkCap+lookahead+lookbehind)
+		}
+		k := min(cap(s.buf)-len(s.buf), len(p))
+		s.buf = append(s.buf, p[:k]...)
+		p = p[k:]
+		if s.kind == decode.Sniff {
+			if len(s.buf) < decode.SniffLen {
+				continue
+			}
+			s.setKind(decode.SniffKind(s.buf))
+			if s.kind == decode.Skip {
+				s.buf = nil
+				return n, nil
+			}
+		}
+		if len(s.buf)-s.start > lookahead {
+			s.process(len(s.buf) - lookahead)
+		}
+	}
+	return n, nil
+}
+
+func (s *Scanner) setKind(k decode.Kind) {
+	s.kind = k
+	if k == decode.JSON {
+		s.json = &jsonPath{}
+	}
+}
+
+// Close marks the end of the body and scans what is left.
+func (s *Scanner) Close() error {
+	if s.closed {
+		return nil
+	}
+	if s.kind == decode.Sniff {
+		s.setKind(decode.SniffKind(s.buf))
+	}
+	if s.kind != decode.Skip && !s.stopped {
+		s.process(len(s.buf))
+	}
+	s.closed = true
+	s.buf = nil
+	return nil
+}
+
+// process scans positions [s.start, end) of buf, then keeps only the
+// lookbehind window before end.
+func (s *Scanner) process(end int) {
+	b := s.buf
+	from := s.start
+	last := min(end, len(b)-1)
+	for i := from; i < last; i++ {
+		k := uint16(b[i])<<8 | uint16(b[i+1])
+		if pf.bits[k>>6]&(1<<(k&63)) == 0 {
+			continue
+		}
+		for _, a := range pf.lookup(k) {
+			if a.lit != "" && !bytes.HasPrefix(b[i:], []byte(a.lit)) {
+				continue
+			}
+			s.cur = a
+			a.h(s, b, i)
+		}
+	}
+	s.lines(b, from, end)
+	seg := b[from:end]
+	s.shape.lines += float64(bytes.Count(seg, []byte{'\n'}))
+	s.shape.tags += float64(bytes.Count(seg, []byte{'<'}))
+	s.shape.braces += float64(bytes.Count(seg, []byte{'{'}))
+	s.shape.quotes += float64(bytes.Count(seg, []byte{'"'}))
+	s.shape.prose += float64(bytes.Count(seg, []byte(". ")) + bytes.Count(seg, []byte(" the ")))
+	if s.json != nil {
+		s.trackJSON(from, end)
+	}
+	s.start = end
+	keep := max(0, end-lookbehind)
+	if keep > 0 {
+		n := copy(s.buf, s.buf[keep:])
+		s.buf = s.buf[:n]
+		s.base += int64(keep)
+		s.start -= keep
+	}
+}
+
+// hit records one detection of feature f at buf[start:end].
+func (s *Scanner) hit(f, start, end int, span bool) {
+	s.cnt[f]++
+	c := featureClass[f]
+	off := s.base + int64(start)
+	if evidence[f] && f != FSecretMasked && f != FOAuthContext && f != FExceptionWord && (s.first[c] < 0 || off < s.first[c]) && !exampleFeature(f) {
+		s.first[c] = off
+		s.firstF[c] = f
+		if s.json != nil {
+			s.pathAt[c] = ""
+		}
+	}
+	if span && end > start {
+		if len(s.spans) >= s.opts.MaxSpans {
+			s.spanCut = true
+			return
+		}
+		s.spans = append(s.spans, Span{Class: Classes[c], Feature: FeatureNames[f], Start: off, End: s.base + int64(end)})
+	}
+}
+
+func exampleFeature(f int) bool {
+	switch f {
+	case FAWSKeyIDExample, FJWTExample, FStripeTest, FEmailExample, FCardTest, FIBANExample, FPHPEscaped:
+		return true
+	}
+	return false
+}
+
+func (s *Scanner) distinct(e []byte) {
+	if s.emails == nil {
+		s.emails = map[uint64]struct{}{}
+	}
+	if len(s.emails) >= maxDistinct {
+		return
+	}
+	h := fnv.New64a()
+	_, _ = h.Write(bytes.ToLower(e))
+	s.emails[h.Sum64()] = struct{}{}
+}
+
+// lines runs the line-shaped detectors on every line that starts in
+// [from, end).
+func (s *Scanner) lines(b []byte, from, end int) {
+	i := from
+	if !(from == 0 && s.base == 0) && (from == 0 || b[from-1] != '\n') {
+		nl := bytes.IndexByte(b[from:end], '\n')
+		if nl < 0 {
+			return
+		}
+		i = from + nl + 1
+	}
+	for i < end {
+		s.line(b, i)
+		nl := bytes.IndexByte(b[i:end], '\n')
+		if nl < 0 {
+			return
+		}
+		i += nl + 1
+	}
+}
+
+var codeStarts = [][]byte{
+	[]byte("import "), []byte("from "), []byte("package "), []byte("def "), []byte("class "), []byte("func "),
+	[]byte("function "), []byte("return "), []byte("require("), []byte("require '"), []byte("module.exports"),
+	[]byte("#include"), []byte("using "), []byte("namespace "), []byte("public "), []byte("private "),
+	[]byte("protected "), []byte("static "), []byte("const "), []byte("var "), []byte("let "), []byte("if ("),
+	[]byte("if "), []byte("elif "), []byte("else:"), []byte("} else"), []byte("for ("), []byte("foreach "),
+	[]byte("while "), []byte("try:"), []byte("try {"), []byte("except "), []byte("catch ("), []byte("raise "),
+	[]byte("throw "), []byte("echo "), []byte("@app."), []byte("@Override"), []byte("end\n"), []byte("async "),
+	[]byte("export "), []byte("self."), []byte("$this->"), []byte("fn "), []byte("impl "), []byte("defer "),
+}
+
+var secretWords = [][]byte{[]byte("PASS"), []byte("SECRET"), []byte("TOKEN"), []byte("KEY"), []byte("PWD"), []byte("CREDENTIAL")}
+
+func (s *Scanner) line(b []byte, i int) {
+	if s.base+int64(i) == 0 && bytes.HasPrefix(b, []byte("DIRC")) {
+		s.hit(FGitMeta, 0, 4, false)
+	}
+	j := i
+	for j < len(b) && (b[j] == ' ' || b[j] == '\t') && j-i < 40 {
+		j++
+	}
+	if j >= len(b) {
+		return
+	}
+	x := b[j:min(len(b), j+256)]
+	c := x[0]
+	switch {
+	case bytes.HasPrefix(x, []byte("#!/")) && j == i:
+		s.hit(FShebang, j, j, false)
+	case c == '[' && j == i:
+		e := bytes.IndexByte(x, ']')
+		if e > 1 && e < 64 && (e+1 == len(x) || x[e+1] == '\n' || x[e+1] == '\r') {
+			s.hit(FIniSection, j, j, false)
+		}
+	case isUpper(c) && j == i:
+		if bytes.HasPrefix(x, []byte("export ")) {
+			break
+		}
+		k := 1
+		for k < len(x) && (isUpper(x[k]) || isDigit(x[k]) || x[k] == '_') {
+			k++
+		}
+		if k >= 2 && k < len(x) && x[k] == '=' && k+1 < len(x) && x[k+1] != '=' && x[k+1] != ' ' {
+			s.hit(FEnvLine, j, j, false)
+			key := x[:k]
+			for _, w := range secretWords {
+				if bytes.Contains(key, w) {
+					e := k + 1
+					for e < len(x) && x[e] != '\n' && x[e] != '\r' {
+						e++
+					}
+					v := bytes.Trim(x[k+1:e], `"' `)
+					if len(v) >= 4 && !placeholder(v) {
+						s.hit(FEnvSecretKey, j+k+1, j+e, true)
+					}
+					break
+				}
+			}
+		}
+	case isLower(c) && j == i:
+		// /etc/passwd: name:x:uid:gid:
+		k := 1
+		for k < len(x) && k < 33 && (isLower(x[k]) || isDigit(x[k]) || x[k] == '_' || x[k] == '-') {
+			k++
+		}
+		if k+4 < len(x) && x[k] == ':' && (x[k+1] == 'x' || x[k+1] == '*' || x[k+1] == '!') && x[k+2] == ':' && isDigit(x[k+3]) {
+			s.hit(FPasswdLine, j, j, false)
+		}
+	}
+	if directive(x) {
+		s.hit(FDirectiveLine, j, j, false)
+	}
+	for _, p := range codeStarts {
+		if bytes.HasPrefix(x, p) {
+			s.cnt[FCodeLine]++
+			break
+		}
+	}
+}
+
+// directive: a web-server or daemon configuration line — nginx style
+// (lower_case_name value;) or Apache style (CamelCaseName value, or a
+// <CamelCase ...> section).
+func directive(x []byte) bool {
+	end := bytes.IndexByte(x, '\n')
+	if end < 0 {
+		end = len(x)
+	}
+	ln := bytes.TrimRight(x[:end], " \t\r")
+	if len(ln) < 4 {
+		return false
+	}
+	if ln[0] == '<' {
+		ln = ln[1:]
+	}
+	k := 0
+	caps := 0
+	for k < len(ln) && (isAlpha(ln[k]) || ln[k] == '_') {
+		if isUpper(ln[k]) {
+			caps++
+		}
+		k++
+	}
+	if k < 3 || k >= len(ln) || ln[k] != ' ' {
+		return false
+	}
+	if isLower(ln[0]) && caps == 0 {
+		return ln[len(ln)-1] == ';' || ln[len(ln)-1] == '{'
+	}
+	return isUpper(ln[0]) && caps >= 2 && isLower(ln[1])
+}
+
+// Result scores what has been scanned so far. After Close it covers the
+// whole body (Complete).
+func (s *Scanner) Result() Scores {
+	res := Scores{Overall: 99, Class: make(map[string]int, numClasses), Complete: s.closed && !s.stopped,
+		Skipped: s.kind == decode.Skip, Bytes: s.total, SpansTruncated: s.spanCut}
+	for _, c := range Classes {
+		res.Class[c] = 99
+	}
+	fv := s.Features()
+	any := false
+	for f, v := range fv {
+		if evidence[f] && v > 0 {
+			any = true
+			break
+		}
+	}
+	if !any {
+		res.Prefiltered = true
+		return res
+	}
+	scores := s.m.scoreVector(fv[:])
+	for c, name := range Classes {
+		res.Class[name] = scores[c]
+		res.Overall = min(res.Overall, scores[c])
+		if scores[c] <= locationCutoff && s.first[c] >= 0 {
+			where := "offset:" + strconv.FormatInt(s.first[c], 10)
+			if s.pathAt[c] != "" {
+				where = s.pathAt[c]
+			}
+			res.Locations = append(res.Locations, Location{Class: name, Where: where, Offset: s.first[c],
+				Feature: FeatureNames[s.firstF[c]], Score: scores[c]})
+		}
+	}
+	res.Spans = append([]Span(nil), s.spans...)
+	return res
+}
+
+// locationCutoff: classes scoring above it get no location, as in the
+// request model.
+const locationCutoff = 50
+
+// Features returns the feature vector of what has been scanned so far.
+func (s *Scanner) Features() [NumFeatures]float64 {
+	fv := s.cnt
+	kb := math.Max(float64(s.total)/1024, 1)
+	lines := math.Max(s.shape.lines, 1)
+	fv[FEmailDistinct] = float64(len(s.emails))
+	fv[FEmailPerKB] = fv[FEmail] / kb
+	fv[FPhonePerKB] = fv[FPhone] / kb
+	fv[FPIIKeyPerKB] = fv[FPIIKey] / kb
+	fv[FFramesPerKB] = (fv[FJavaFrame] + fv[FPythonFrame] + fv[FGoFrame] + fv[FNodeFrame] + fv[FDotNetFrame] + fv[FRubyFrame]) / kb
+	fv[FEnvLineFrac] = fv[FEnvLine] / lines
+	fv[FCodeLineFrac] = fv[FCodeLine] / lines
+	fv[FLogBytes] = math.Log1p(float64(s.total))
+	fv[FLines] = s.shape.lines
+	fv[FTagsPerKB] = s.shape.tags / kb
+	fv[FBracesPerKB] = s.shape.braces / kb
+	fv[FQuotesPerKB] = s.shape.quotes / kb
+	fv[FProsePerKB] = s.shape.prose / kb
+	switch s.kind {
+	case decode.JSON:
+		fv[FKindJSON] = 1
+	case decode.HTML:
+		fv[FKindHTML] = 1
+	case decode.XML:
+		fv[FKindXML] = 1
+	default:
+		fv[FKindText] = 1
+	}
+	return fv
+}
+
+// trackJSON advances the JSON path tracker over buf[from:end] and
+// resolves the paths of locations found in that range.
+func (s *Scanner) trackJSON(from, end int) {
+	want := -1
+	for c := range s.first {
+		if s.first[c] >= 0 && s.pathAt[c] == "" {
+			o := int(s.first[c] - s.base)
+			if o >= from && o < end && (want < 0 || o < want) {
+				want = o
+			}
+		}
+	}
+	i := from
+	for want >= 0 {
+		s.json.feed(s.buf[i:want])
+		p := s.json.path()
+		for c := range s.first {
+			if s.first[c] >= 0 && s.pathAt[c] == "" && int(s.first[c]-s.base) <= want {
+				s.pathAt[c] = p
+			}
+		}
+		i = want
+		want = -1
+		for c := range s.first {
+			if s.first[c] >= 0 && s.pathAt[c] == "" {
+				o := int(s.first[c] - s.base)
+				if o >= i && o < end && (want < 0 || o < want) {
+					want = o
+				}
+			}
+		}
+	}
+	s.json.feed(s.buf[i:end])
+}

@@ -1,0 +1,1 @@
+"""Corpus generation and training for Bulwark's response-leakage model."""

