@@ -48,6 +48,7 @@ type Config struct {
 	WAF                      waf.Config    `yaml:"waf"`
 	Model                    Model         `yaml:"model"`
 	ML                       ML            `yaml:"ml"`
+	Response                 Response      `yaml:"response"`
 	Session                  Session       `yaml:"session"`
 	ClientMemory             ClientMemory  `yaml:"client_memory"`
 	// Policies are per-route overrides, YAML only.
@@ -64,6 +65,29 @@ type ML struct {
 	Threshold int  `yaml:"threshold"`
 	ORPoints  int  `yaml:"or_points"`
 	Shadow    bool `yaml:"shadow"`
+}
+
+// Response configures response inspection by the leakage model, for the
+// default policy. CRS's outbound rules are configured under waf.
+type Response struct {
+	// Inspect scores response bodies for leaked secrets, personal data,
+	// error pages and source code.
+	Inspect bool `yaml:"inspect"`
+	// Threshold: a class score at or below it is a leak; 0 takes the
+	// leakage model's calibrated default.
+	Threshold int `yaml:"threshold"`
+	// Action is log, flag, mask or block, for every class Actions does not
+	// name. flag (the default) never changes a response.
+	Action string `yaml:"action"`
+	// Actions are per-class actions (secret, pii, error, source), YAML only.
+	Actions map[string]string `yaml:"actions"`
+	// MaxDecodedBytes bounds one decompressed body; MaxRatio refuses a
+	// decompression bomb by its decoded/compressed ratio.
+	MaxDecodedBytes int64   `yaml:"max_decoded_bytes"`
+	MaxRatio        float64 `yaml:"max_ratio"`
+	// SkipTypes are content types that are not inspected (media, fonts,
+	// archives); a missing type is sniffed, never skipped.
+	SkipTypes []string `yaml:"skip_types"`
 }
 
 // Session names where a session key comes from, for the client memory.
@@ -92,6 +116,8 @@ type Policy struct {
 	MLThreshold             int    `yaml:"ml_threshold"`
 	ORPoints                int    `yaml:"or_points"`
 	Shadow                  *bool  `yaml:"shadow"`
+	ResponseInspect         *bool  `yaml:"response_inspect"`
+	ResponseAction          string `yaml:"response_action"`
 	Engine                  string `yaml:"engine"`
 	ParanoiaLevel           int    `yaml:"paranoia_level"`
 	InboundAnomalyThreshold int    `yaml:"inbound_anomaly_threshold"`
@@ -169,6 +195,8 @@ type Reload struct {
 type Model struct {
 	// Path is a model file; empty means the model embedded in the binary.
 	Path string `yaml:"path"`
+	// LeakPath is a leakage model file; empty means the embedded one.
+	LeakPath string `yaml:"leak_path"`
 }
 
 // Default returns the settings used when nothing is configured.
@@ -295,6 +323,27 @@ func (c Config) Validate() error {
 	if c.ML.Threshold < 0 || c.ML.Threshold > 98 {
 		bad("ml.threshold", "%d is outside 0..98 (0 = the model's default)", c.ML.Threshold)
 	}
+	if c.Response.Threshold < 0 || c.Response.Threshold > 98 {
+		bad("response.threshold", "%d is outside 0..98 (0 = the leakage model's default)", c.Response.Threshold)
+	}
+	leakActions := []string{"log", "flag", "mask", "block"}
+	if !slices.Contains(leakActions, c.Response.Action) {
+		bad("response.action", "%q is not one of log, flag, mask, block", c.Response.Action)
+	}
+	for class, a := range c.Response.Actions {
+		if !slices.Contains([]string{"secret", "pii", "error", "source"}, class) {
+			bad("response.actions."+class, "not a leakage class (secret, pii, error, source)")
+		}
+		if !slices.Contains(leakActions, a) {
+			bad("response.actions."+class, "%q is not one of log, flag, mask, block", a)
+		}
+	}
+	if c.Response.MaxDecodedBytes < 1 {
+		bad("response.max_decoded_bytes", "%d must be at least 1", c.Response.MaxDecodedBytes)
+	}
+	if c.Response.MaxRatio < 1 {
+		bad("response.max_ratio", "%v must be at least 1", c.Response.MaxRatio)
+	}
 	if c.ML.ORPoints < 0 || c.ML.ORPoints > 100 {
 		bad("ml.or_points", "%d is outside 0..100", c.ML.ORPoints)
 	}
@@ -327,6 +376,8 @@ func (c Config) Validate() error {
 			bad(key+".paranoia_level", "%d is outside 1..4", p.ParanoiaLevel)
 		case p.InboundAnomalyThreshold < 0:
 			bad(key+".inbound_anomaly_threshold", "%d is negative", p.InboundAnomalyThreshold)
+		case p.ResponseAction != "" && !slices.Contains(leakActions, p.ResponseAction):
+			bad(key+".response_action", "%q is not one of log, flag, mask, block", p.ResponseAction)
 		}
 		names[p.Name] = true
 	}
@@ -516,6 +567,13 @@ func (p Policy) Apply(def inspect.Policy, modelOn bool) inspect.Policy {
 	}
 	if p.Shadow != nil {
 		out.Shadow = *p.Shadow
+	}
+	if p.ResponseInspect != nil {
+		out.Response.Inspect = *p.ResponseInspect
+	}
+	if p.ResponseAction != "" {
+		out.Response.Action = inspect.LeakAction(p.ResponseAction)
+		out.Response.Actions = nil
 	}
 	return out
 }

@@ -64,6 +64,28 @@ func duration(key, usage string, f func(*Config) *time.Duration) Setting {
 	}}
 }
 
+func num64(key, usage string, f func(*Config) *int64) Setting {
+	return Setting{key, usage, func(c *Config) string { return strconv.FormatInt(*f(c), 10) }, func(c *Config, v string) error {
+		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if err != nil {
+			return fmt.Errorf("%q is not an integer", v)
+		}
+		*f(c) = n
+		return nil
+	}}
+}
+
+func float(key, usage string, f func(*Config) *float64) Setting {
+	return Setting{key, usage, func(c *Config) string { return strconv.FormatFloat(*f(c), 'g', -1, 64) }, func(c *Config, v string) error {
+		x, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil {
+			return fmt.Errorf("%q is not a number", v)
+		}
+		*f(c) = x
+		return nil
+	}}
+}
+
 func list(key, usage string, f func(*Config) *[]string) Setting {
 	return Setting{key, usage, func(c *Config) string { return strings.Join(*f(c), ",") }, func(c *Config, v string) error {
 		var out []string
@@ -117,6 +139,13 @@ func Settings() []Setting {
 		str("upstream_headers.prefix", "prefix of verdict headers; client-sent headers with it are always removed", func(c *Config) *string { return &c.UpstreamHeaders.Prefix }),
 		boolean("reload.watch", "reload when the config file or a rule file changes (SIGHUP always reloads)", func(c *Config) *bool { return &c.Reload.Watch }),
 		duration("reload.debounce", "wait this long after a file change before reloading", func(c *Config) *time.Duration { return &c.Reload.Debounce }),
+		boolean("response.inspect", "score response bodies with the leakage model (secrets, personal data, error pages, source code)", func(c *Config) *bool { return &c.Response.Inspect }),
+		num("response.threshold", "a leak class score at or below it is a leak; 0 = the leakage model's default", func(c *Config) *int { return &c.Response.Threshold }),
+		str("response.action", "log, flag (metadata only, the default), mask (redact, where the mode allows) or block; per class under response.actions (YAML)", func(c *Config) *string { return &c.Response.Action }),
+		num64("response.max_decoded_bytes", "most bytes one decompressed response body may produce", func(c *Config) *int64 { return &c.Response.MaxDecodedBytes }),
+		float("response.max_ratio", "decoded/compressed ratio past which a body is a decompression bomb (checked past 1 MiB)", func(c *Config) *float64 { return &c.Response.MaxRatio }),
+		list("response.skip_types", "content types not inspected (media, fonts, archives); a missing type is sniffed", func(c *Config) *[]string { return &c.Response.SkipTypes }),
+		str("model.leak_path", "leakage model file; empty uses the embedded model", func(c *Config) *string { return &c.Model.LeakPath }),
 		str("waf.engine", "On blocks; DetectionOnly only logs and scores", func(c *Config) *string { return &c.WAF.Engine }),
 		num("waf.paranoia_level", "CRS blocking paranoia level, 1 to 4", func(c *Config) *int { return &c.WAF.ParanoiaLevel }),
 		num("waf.detection_paranoia_level", "run rules up to this level for scores and logs only; 0 = paranoia_level", func(c *Config) *int { return &c.WAF.DetectionParanoiaLevel }),

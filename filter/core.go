@@ -25,7 +25,7 @@ type Exchange interface {
 	ResponseHeaders(status int, proto string, headers [][2]string) *inspect.Interruption
 	ResponseBodyAccessible() bool
 	WriteResponseBody(chunk []byte) (*inspect.Interruption, error)
-	FinishResponse() (inspect.Outcome, error)
+	FinishResponse(rep inspect.Replace) (inspect.Outcome, error)
 	Refuse(d inspect.Direction, reason inspect.Reason, status int) *inspect.Interruption
 	Failed(a inspect.Action)
 	Report() inspect.Report

@@ -72,7 +72,7 @@ func (x *fakeExchange) FinishRequest() (inspect.Outcome, error) {
 func (x *fakeExchange) ResponseHeaders(int, string, [][2]string) *inspect.Interruption { return nil }
 func (x *fakeExchange) ResponseBodyAccessible() bool                                   { return false }
 func (x *fakeExchange) WriteResponseBody([]byte) (*inspect.Interruption, error)        { return nil, nil }
-func (x *fakeExchange) FinishResponse() (inspect.Outcome, error) {
+func (x *fakeExchange) FinishResponse(inspect.Replace) (inspect.Outcome, error) {
 	x.report.Response.Action = inspect.ActionAllow
 	return x.report.Response, nil
 }

@@ -2,6 +2,7 @@ package filter
 
 import (
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -106,6 +107,24 @@ func (st *stream) metadata() *structpb.Struct {
 		f["response_action"] = string(r.Response.Action)
 		f["response_anomaly_score"] = r.Response.Anomaly
 		f["response_matched_rules"] = joinIDs(r.ResponseCRS, 3, 4, st.opts.MaxMetadataRules)
+		if lr := r.Leak; lr != nil {
+			f["leak_score"] = lr.Scores.Overall
+			for c, v := range lr.Scores.Class {
+				f["leak_score_"+c] = v
+			}
+			if len(lr.Leaks) > 0 {
+				f["leak_classes"] = strings.Join(lr.Leaks, ",")
+			}
+			for _, l := range lr.Scores.Locations {
+				if slices.Contains(lr.Leaks, l.Class) {
+					f["leak_location"] = bounded(l.Class+":"+l.Where, maxMetadataString)
+					break
+				}
+			}
+			if lr.Note != "" {
+				f["response_note"] = bounded(lr.Note, maxMetadataString)
+			}
+		}
 	}
 	for _, o := range []inspect.Outcome{r.Request, r.Response} {
 		if it := o.Interruption; it != nil && it.RuleID != 0 {
@@ -148,7 +167,8 @@ func (st *stream) finish() {
 	if err != nil {
 		st.opts.Logger.Error("closing the exchange", "request_id", bounded(r.ID, maxAuditString), "error", err)
 	}
-	if !r.Request.Action.Notable() && !r.Response.Action.Notable() {
+	leaked := r.Leak != nil && len(r.Leak.Leaks) > 0
+	if !r.Request.Action.Notable() && !r.Response.Action.Notable() && !leaked {
 		return
 	}
 	blockRule := 0
@@ -173,6 +193,17 @@ func (st *stream) finish() {
 		slog.String("explanation", bounded(r.Explanation(), maxAuditURI)))
 	if r.ML != nil {
 		attrs = append(attrs, slog.Any("ml", auditML(r)))
+	}
+	if lr := r.Leak; lr != nil && (len(lr.Leaks) > 0 || lr.Note != "") {
+		locs := make([]map[string]any, 0, min(len(lr.Scores.Locations), maxAuditLocations))
+		for _, l := range lr.Scores.Locations {
+			if len(locs) == maxAuditLocations {
+				break
+			}
+			locs = append(locs, map[string]any{"class": l.Class, "where": bounded(l.Where, maxAuditString), "offset": l.Offset, "score": l.Score})
+		}
+		attrs = append(attrs, slog.Any("leak", map[string]any{"overall": lr.Scores.Overall, "class": lr.Scores.Class, "leaks": lr.Leaks,
+			"action": string(lr.Action), "note": bounded(lr.Note, maxAuditString), "locations": locs}))
 	}
 	attrs = append(attrs, slog.Duration("duration", time.Since(st.start)))
 	st.opts.Audit.LogAttrs(st.ctx, slog.LevelInfo, "waf decision", attrs...)

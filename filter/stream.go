@@ -395,6 +395,17 @@ func (st *stream) onBody(d *half, b *extprocv3.HttpBody) ([]*extprocv3.Processin
 	if out, err := st.judge(d); out != nil || err != nil {
 		return out, err
 	}
+	if body, m, ok := st.masked(); ok && d.dir == inspect.Outbound {
+		if d.holding {
+			d.heldBody = [][]byte{body}
+			d.heldHeaders = m
+			return st.release(d, d.eos), nil
+		}
+		ans := d.bodyAnswer(m)
+		ans.GetResponseBody().Response.BodyMutation = &extprocv3.BodyMutation{Mutation: &extprocv3.BodyMutation_Body{Body: body}}
+		ans.DynamicMetadata = st.metadata()
+		return []*extprocv3.ProcessingResponse{ans}, nil
+	}
 	if d.holding {
 		return st.release(d, d.eos), nil
 	}
@@ -444,7 +455,7 @@ func (st *stream) judge(d *half) ([]*extprocv3.ProcessingResponse, error) {
 	if d.dir == inspect.Inbound {
 		o, err = st.x.FinishRequest()
 	} else {
-		o, err = st.x.FinishResponse()
+		o, err = st.x.FinishResponse(st.replaceable(d))
 	}
 	if err != nil {
 		return nil, wrapInternal(d.dir.String()+" body phase", err)
@@ -454,6 +465,34 @@ func (st *stream) judge(d *half) ([]*extprocv3.ProcessingResponse, error) {
 	}
 	st.opts.Metrics.decisions.WithLabelValues(d.dir.String(), string(o.Action)).Inc()
 	return nil, nil
+}
+
+// replaceable says what the processing mode still allows with d when its
+// body is judged: an immediate response replaces it while Envoy holds the
+// headers (the buffered modes, FULL_DUPLEX_STREAMED while holding, or no
+// body message yet), and its body can be rewritten in one buffered message
+// or from the held chunks.
+func (st *stream) replaceable(d *half) inspect.Replace {
+	switch {
+	case d.holding:
+		return inspect.Replace{Block: true, Body: true}
+	case d.bodyMessages == 0:
+		return inspect.Replace{Block: true}
+	case d.mode == modeBuffered || (d.mode == modePartial && d.complete()):
+		return inspect.Replace{Block: true, Body: true}
+	}
+	return inspect.Replace{}
+}
+
+// masked is the answer mutation for a masked response: the redacted body,
+// served uncompressed with its new length.
+func (st *stream) masked() ([]byte, *mutation, bool) {
+	r := st.x.Report()
+	if r.Response.Action != inspect.ActionMask || r.Masked == nil {
+		return nil, nil, false
+	}
+	m := &mutation{remove: []string{"content-encoding"}, set: [][2]string{{"content-length", strconv.Itoa(len(r.Masked))}}}
+	return r.Masked, m, true
 }
 
 // tooLarge refuses a body past the configured limit that Coraza itself did
@@ -477,7 +516,7 @@ func (st *stream) block(d *half, it *inspect.Interruption) []*extprocv3.Processi
 		// A rule that names its own status (deny,status:424) gets it;
 		// Coraza's default 403 becomes block.status.
 		status = it.Status
-	case (it.Reason == inspect.ReasonBodyTooLarge || it.Reason == inspect.ReasonLimit) && it.Status != 0:
+	case (it.Reason == inspect.ReasonBodyTooLarge || it.Reason == inspect.ReasonLimit || it.Reason == inspect.ReasonLeak) && it.Status != 0:
 		status = it.Status
 	case it.Reason == inspect.ReasonBodyTooLarge:
 		status = 413
@@ -512,9 +551,8 @@ func (st *stream) canOverride(m bodyMode) bool {
 // held bytes in order, as Envoy requires.
 func (st *stream) release(d *half, eos bool) []*extprocv3.ProcessingResponse {
 	var out []*extprocv3.ProcessingResponse
-	var m *mutation
+	m := d.heldHeaders
 	if d.dir == inspect.Inbound {
-		m = d.heldHeaders
 		if m == nil {
 			m = &mutation{}
 		}

@@ -15,6 +15,8 @@ const (
 	ActionFlag Action = "flag"
 	// ActionBlock: the direction was refused.
 	ActionBlock Action = "block"
+	// ActionMask: the response body was rewritten with its leaks redacted.
+	ActionMask Action = "mask"
 	// ActionWouldBlock: it would have been refused, but the engine runs
 	// DetectionOnly (or, for responses, blocking is not configured).
 	ActionWouldBlock Action = "would_block"
@@ -41,6 +43,8 @@ const (
 	// ReasonLimit: a parser limit (arguments, JSON depth, multipart parts,
 	// headers) was exceeded, so part of the request could not be inspected.
 	ReasonLimit Reason = "bulwark_limit_exceeded"
+	// ReasonLeak: the response leaked data and its policy blocks leaks.
+	ReasonLeak Reason = "bulwark_response_leak"
 	// ReasonOverloaded: more streams were open than grpc.max_streams.
 	ReasonOverloaded Reason = "bulwark_overloaded"
 	// ReasonInternal and ReasonProtocol: Bulwark failed, closed.

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/bulwark-waf/bulwark/internal/decode"
 	"github.com/bulwark-waf/bulwark/model"
+	"github.com/bulwark-waf/bulwark/model/leak"
 	"github.com/bulwark-waf/bulwark/waf"
 )
 
@@ -56,6 +58,12 @@ type Options struct {
 	Offender Offender
 	// Metrics may be nil.
 	Metrics *Metrics
+	// Leak scores response bodies for data leakage; nil turns the leakage
+	// model off. Decode bounds decompression and Types names the content
+	// types that are not inspected.
+	Leak   *leak.Model
+	Decode decode.Limits
+	Types  decode.Types
 }
 
 // Core answers "inspect this exchange and decide". It is immutable and safe
@@ -86,6 +94,9 @@ func New(opts Options) (*Core, error) {
 	}
 	if opts.Metrics == nil {
 		opts.Metrics = NewMetrics(nil)
+	}
+	if opts.Decode.MaxOutput <= 0 {
+		opts.Decode.MaxOutput = decode.DefaultMaxOutput
 	}
 	return &Core{opts: opts}, nil
 }

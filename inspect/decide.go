@@ -48,6 +48,8 @@ type Policy struct {
 	Shadow bool
 	// DetectionOnly never blocks; would-be blocks are logged.
 	DetectionOnly bool
+	// Response is how the route's responses are inspected.
+	Response ResponsePolicy
 }
 
 // UsesML reports whether the model takes part in decisions.
@@ -68,7 +70,7 @@ func (p Policy) Validate() error {
 	if p.ORPoints < 0 || p.ORPoints > 100 {
 		return fmt.Errorf("%w: or_points %d is outside 0..100", ErrInvalid, p.ORPoints)
 	}
-	return nil
+	return p.Response.Validate()
 }
 
 // CRS is CRS's side of a request verdict.

@@ -10,6 +10,7 @@ import (
 	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
 	"github.com/corazawaf/coraza/v3/types"
 
+	"github.com/bulwark-waf/bulwark/internal/decode"
 	"github.com/bulwark-waf/bulwark/model"
 	"github.com/bulwark-waf/bulwark/waf"
 )
@@ -58,6 +59,12 @@ type Report struct {
 	Decision *Decision
 	// Limit names the parser limit the request reached, "" when none.
 	Limit string
+	// Leak is the leakage model's view of the response, nil when it did
+	// not run.
+	Leak *LeakReport
+	// Masked is the decoded response body with the leaks redacted, when
+	// the action is mask.
+	Masked []byte
 }
 
 // Explanation is the one-line why of the request decision.
@@ -85,6 +92,7 @@ type Exchange struct {
 	req    *model.Request
 	report Report
 	closed bool
+	resp   *responseScan
 }
 
 // Begin starts an exchange: it picks the policy and WAF, opens the Coraza
@@ -293,30 +301,47 @@ func (x *Exchange) scoreModel() {
 	x.setTX(vars)
 }
 
-// ResponseHeaders feeds the response status and headers and runs phase 3.
+// ResponseHeaders feeds the response status and headers and runs phase 3,
+// and sets up the response body's decoding and leak scan.
 func (x *Exchange) ResponseHeaders(status int, proto string, headers [][2]string) *Interruption {
 	if proto == "" {
 		proto = "HTTP/1.1"
 	}
-	for _, kv := range headers {
+	for _, kv := range x.startResponseScan(headers) {
 		x.tx.AddResponseHeader(kv[0], kv[1])
 	}
 	if it := x.tx.ProcessResponseHeaders(status, proto); it != nil {
 		return x.interrupted(Outbound, it)
 	}
+	if x.resp != nil {
+		x.resp.coraza = x.corazaReadsResponse()
+	}
 	return nil
 }
 
-// ResponseBodyAccessible reports whether the rules read this response's
-// body (access is on and its content type is one that is inspected).
-func (x *Exchange) ResponseBodyAccessible() bool {
+func (x *Exchange) corazaReadsResponse() bool {
 	return x.tx.IsResponseBodyAccessible() && x.tx.IsResponseBodyProcessable()
 }
 
-// WriteResponseBody appends a response body chunk.
+// ResponseBodyAccessible reports whether this response's body is read: by
+// the rules (access is on and its content type is inspected) or by the
+// leakage model.
+func (x *Exchange) ResponseBodyAccessible() bool {
+	return x.corazaReadsResponse() || (x.resp != nil && x.resp.scan != nil)
+}
+
+// WriteResponseBody appends a response body chunk, as it arrived
+// (compressed when the response is).
 func (x *Exchange) WriteResponseBody(chunk []byte) (*Interruption, error) {
 	if len(chunk) == 0 {
 		return nil, nil
+	}
+	if s := x.resp; s != nil {
+		s.writeRaw(chunk)
+		if s.err != nil {
+			return nil, s.err
+		}
+		return s.it, nil
 	}
 	it, _, err := x.tx.WriteResponseBody(chunk)
 	if err != nil {
@@ -328,10 +353,12 @@ func (x *Exchange) WriteResponseBody(chunk []byte) (*Interruption, error) {
 	return nil, nil
 }
 
-// FinishResponse runs phase 4 on what was written. CRS's outbound score is
-// reported (would_block at the outbound threshold, flag below it); only a
-// rule's own interruption refuses the response.
-func (x *Exchange) FinishResponse() (Outcome, error) {
+// FinishResponse judges the response on what was written: CRS's phase 4
+// (its outbound score is reported: would_block at the outbound threshold,
+// flag below it; only a rule's own interruption refuses the response) and
+// the leakage model, whose action rep bounds.
+func (x *Exchange) FinishResponse(rep Replace) (Outcome, error) {
+	x.finishLeak(rep)
 	it, err := x.tx.ProcessResponseBody()
 	if err != nil {
 		return Outcome{}, fmt.Errorf("response body phase: %w", err)
@@ -351,6 +378,22 @@ func (x *Exchange) FinishResponse() (Outcome, error) {
 		o.Action = ActionFlag
 	default:
 		o.Action = ActionAllow
+	}
+	if lr := x.report.Leak; lr != nil {
+		switch lr.Action {
+		case LeakBlock:
+			o.Action = ActionBlock
+			o.Interruption = &Interruption{Status: 502, Reason: ReasonLeak}
+		case LeakMask:
+			o.Action = ActionMask
+		case LeakFlag:
+			if o.Action == ActionAllow {
+				o.Action = ActionFlag
+			}
+		}
+		if lr.Note != "" && o.Action == ActionAllow {
+			o.Action = ActionFlag
+		}
 	}
 	return *o, nil
 }
@@ -463,12 +506,24 @@ func (l Limits) Body(d Direction) BodyLimit {
 	return l.Response
 }
 
-// Limits are the body limits of the WAF judging this exchange.
+// Limits are the body limits of the WAF judging this exchange. A response
+// the leakage model reads is read to its end (its memory stays bounded by
+// the scanner's windows), up to the decoder's output limit; Coraza still
+// sees only its own response_body_limit of it.
 func (x *Exchange) Limits() Limits {
 	c := x.eng.Config()
-	return Limits{
+	l := Limits{
 		Request:       BodyLimit{Bytes: c.RequestBodyLimit, Reject: c.RequestBodyLimitAction == waf.LimitReject},
 		Response:      BodyLimit{Bytes: c.ResponseBodyLimit, Reject: c.ResponseBodyLimitAction == waf.LimitReject},
 		DetectionOnly: c.Engine == waf.EngineDetectionOnly,
 	}
+	if x.resp != nil && x.resp.scan != nil && !l.Response.Reject {
+		l.Response.Bytes = int(min(int64(maxInt), x.core.opts.Decode.MaxOutput))
+		if l.Response.Bytes <= 0 {
+			l.Response.Bytes = decode.DefaultMaxOutput
+		}
+	}
+	return l
 }
+
+const maxInt = int(^uint(0) >> 1)

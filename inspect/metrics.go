@@ -14,6 +14,8 @@ type Metrics struct {
 	overrides   prometheus.Counter
 	mlScore     *prometheus.HistogramVec
 	blocksClass *prometheus.CounterVec
+	leakScore   *prometheus.HistogramVec
+	leaks       *prometheus.CounterVec
 }
 
 // NewMetrics registers the core's collectors on reg (nil registers none).
@@ -29,9 +31,15 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"class"}),
 		blocksClass: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "bulwark_blocks_by_class_total", Help: "Blocks by the model's attack class (crs when the model did not flag one)."}, []string{"class"}),
+		leakScore: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "bulwark_leak_score", Help: "Leakage model scores of response bodies (1 leak .. 99 clean), overall and per class.",
+			Buckets: []float64{5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 99},
+		}, []string{"class"}),
+		leaks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bulwark_response_leaks_total", Help: "Responses that leaked data, by class and the action taken (log, flag, mask, block)."}, []string{"class", "action"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.mlCalls, m.overrides, m.mlScore, m.blocksClass)
+		reg.MustRegister(m.mlCalls, m.overrides, m.mlScore, m.blocksClass, m.leakScore, m.leaks)
 	}
 	return m
 }
@@ -48,5 +56,15 @@ func (m *Metrics) blockedClass(s *model.Scores, threshold int) {
 	}
 	if n == 0 {
 		m.blocksClass.WithLabelValues("crs").Inc()
+	}
+}
+
+func (m *Metrics) leak(lr *LeakReport) {
+	m.leakScore.WithLabelValues("overall").Observe(float64(lr.Scores.Overall))
+	for c, v := range lr.Scores.Class {
+		m.leakScore.WithLabelValues(c).Observe(float64(v))
+	}
+	for _, c := range lr.Leaks {
+		m.leaks.WithLabelValues(c, string(lr.Action)).Inc()
 	}
 }

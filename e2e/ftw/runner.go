@@ -132,7 +132,7 @@ func (b *Bare) Run(ctx context.Context, r *Request, id string) (obs Observation)
 			return obs
 		}
 	}
-	if _, err := x.FinishResponse(); err != nil {
+	if _, err := x.FinishResponse(inspect.Replace{Block: true, Body: true}); err != nil {
 		obs.Err = err
 	}
 	return obs

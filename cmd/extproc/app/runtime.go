@@ -9,7 +9,9 @@ import (
 	"github.com/bulwark-waf/bulwark/config"
 	"github.com/bulwark-waf/bulwark/filter"
 	"github.com/bulwark-waf/bulwark/inspect"
+	"github.com/bulwark-waf/bulwark/internal/decode"
 	"github.com/bulwark-waf/bulwark/model"
+	"github.com/bulwark-waf/bulwark/model/leak"
 	"github.com/bulwark-waf/bulwark/waf"
 )
 
@@ -26,7 +28,11 @@ type Runtime struct {
 	Model *model.Model
 	// ModelSource says where the model came from: "embedded" or its path.
 	ModelSource string
-	Policies    *inspect.Set
+	// Leak is the leakage model, nil when response.inspect is false;
+	// LeakSource is "embedded" or its path.
+	Leak       *leak.Model
+	LeakSource string
+	Policies   *inspect.Set
 }
 
 // Deps are the long-lived parts a Runtime plugs into: they outlive reloads.
@@ -74,6 +80,16 @@ func Build(cfg config.Config, deps Deps) (*Runtime, error) {
 		threshold = inspect.DefaultMLThreshold
 	}
 	def := inspect.Policy{Name: "default", Mode: inspect.Mode(cfg.ML.Mode), MLThreshold: threshold, ORPoints: cfg.ML.ORPoints, Shadow: cfg.ML.Shadow}
+	if cfg.Response.Inspect {
+		if rt.Leak, err = leak.Open(cfg.Model.LeakPath); err != nil {
+			return nil, fmt.Errorf("model.leak_path: %w", err)
+		}
+		rt.LeakSource = "embedded"
+		if cfg.Model.LeakPath != "" {
+			rt.LeakSource = cfg.Model.LeakPath
+		}
+	}
+	def.Response = responsePolicy(cfg.Response, rt.Leak)
 	if !cfg.ML.Enabled {
 		def.Mode = inspect.ModeCRS
 	}
@@ -111,6 +127,9 @@ func Build(cfg config.Config, deps Deps) (*Runtime, error) {
 		Offender: inspect.Offender{Attacks: cfg.ClientMemory.OffenderAttacks, ThresholdDrop: cfg.ClientMemory.OffenderThresholdDrop,
 			MLBoost: cfg.ClientMemory.OffenderMLBoost},
 		Metrics: deps.Metrics,
+		Leak:    rt.Leak,
+		Decode:  decode.Limits{MaxOutput: cfg.Response.MaxDecodedBytes, MaxRatio: cfg.Response.MaxRatio},
+		Types:   decode.Types{Skip: cfg.Response.SkipTypes},
 	})
 	if err != nil {
 		return nil, err
@@ -146,4 +165,22 @@ func FilterOptions(rt *Runtime, logger, audit *slog.Logger, metrics *filter.Metr
 
 func bodyMode(s string) procmodev3.ProcessingMode_BodySendMode {
 	return procmodev3.ProcessingMode_BodySendMode(procmodev3.ProcessingMode_BodySendMode_value[s])
+}
+
+// responsePolicy is the default policy's response inspection.
+func responsePolicy(c config.Response, m *leak.Model) inspect.ResponsePolicy {
+	p := inspect.ResponsePolicy{Inspect: c.Inspect && m != nil, Threshold: c.Threshold, Action: inspect.LeakAction(c.Action)}
+	if p.Threshold == 0 && m != nil {
+		p.Threshold = m.DefaultThreshold()
+	}
+	if p.Threshold == 0 {
+		p.Threshold = inspect.DefaultMLThreshold
+	}
+	for class, a := range c.Actions {
+		if p.Actions == nil {
+			p.Actions = map[string]inspect.LeakAction{}
+		}
+		p.Actions[class] = inspect.LeakAction(a)
+	}
+	return p
 }

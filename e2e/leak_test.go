@@ -1,0 +1,126 @@
+package e2e
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	procv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
+
+	"github.com/bulwark-waf/bulwark/filter"
+	"github.com/bulwark-waf/bulwark/inspect"
+	"github.com/bulwark-waf/bulwark/internal/envoysim"
+	"github.com/bulwark-waf/bulwark/internal/servertest"
+	"github.com/bulwark-waf/bulwark/model/leak"
+)
+
+func gz(t *testing.T, s string) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	w := gzip.NewWriter(&b)
+	_, _ = w.Write([]byte(s))
+	_ = w.Close()
+	return b.Bytes()
+}
+
+const (
+	awsLeak    = `{"config":{"region":"eu-west-1","aws_access_key_id":"AKIA4QWERTYUIOPASDFG","aws_secret_access_key":"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"}}`
+	cleanPage  = "<!doctype html><html><head><title>Shoes</title></head><body><h1>Red shoes</h1><p>Contact us at help@shop.example for sizes.</p></body></html>"
+	stackTrace = "Traceback (most recent call last):\n  File \"/srv/app/views.py\", line 42, in checkout\n    total = cart.total()\n  File \"/srv/app/models.py\", line 118, in total\n    return sum(i.price for i in self.items)\nTypeError: unsupported operand type(s) for +: 'int' and 'NoneType'\n"
+)
+
+// Leaky responses are flagged in Envoy's metadata, as they arrive: plain,
+// gzip-encoded, without a content type, as problem+json; clean pages are not.
+func TestResponseLeaksAreFlagged(t *testing.T) {
+	t.Parallel()
+	m, err := leak.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol := inspect.Policy{Name: "default", Mode: inspect.ModeCRS, MLThreshold: 20,
+		Response: inspect.ResponsePolicy{Inspect: true, Threshold: m.DefaultThreshold(), Action: inspect.LeakFlag}}
+	client, _ := servertest.Serve(t, servertest.Options(t, inspect.Options{Leak: m, Policies: &inspect.Set{Default: pol}}, filter.Options{}))
+	tests := []struct {
+		name    string
+		resp    *envoysim.Message
+		leak    bool
+		streams bool
+	}{
+		{"aws keys in json", &envoysim.Message{Status: 200, Headers: [][2]string{{"content-type", "application/json"}}, Body: []byte(awsLeak)}, true, false},
+		{"gzip aws keys", &envoysim.Message{Status: 200, Headers: [][2]string{{"content-type", "application/json"}, {"content-encoding", "gzip"}}, Body: gz(t, awsLeak)}, true, false},
+		{"no content type", &envoysim.Message{Status: 200, Body: []byte(awsLeak)}, true, false},
+		{"problem+json stack trace", &envoysim.Message{Status: 500, Headers: [][2]string{{"content-type", "application/problem+json"}},
+			Body: []byte(`{"type":"about:blank","title":"Internal Server Error","detail":` + jsonString(stackTrace) + `}`)}, true, false},
+		{"secret split across chunks", &envoysim.Message{Status: 200, Headers: [][2]string{{"content-type", "application/json"}},
+			Chunks: [][]byte{[]byte(awsLeak[:60]), []byte(awsLeak[60:])}}, true, true},
+		{"clean page", &envoysim.Message{Status: 200, Headers: [][2]string{{"content-type", "text/html"}}, Body: []byte(cleanPage)}, false, false},
+	}
+	for _, tt := range tests {
+		mode := procv3.ProcessingMode_BUFFERED
+		if tt.streams {
+			mode = procv3.ProcessingMode_STREAMED
+		}
+		f := &envoysim.Filter{Mode: &procv3.ProcessingMode{ResponseBodyMode: mode}, MessageTimeout: 5 * time.Second}
+		res := do(t, f, client, get("/api/config"), func(*envoysim.Message) *envoysim.Message { return tt.resp })
+		if res.Blocked() || res.Downstream == nil {
+			t.Fatalf("%s: the response was replaced (%+v); flag must not change it", tt.name, res.Local)
+		}
+		classes, _ := metaField(res, "leak_classes").(string)
+		if got := classes != ""; got != tt.leak {
+			t.Errorf("%s: leak_classes %q, leak_score %v, action %v, note %v; want leak=%v", tt.name, classes, metaField(res, "leak_score"),
+				metaField(res, "response_action"), metaField(res, "response_note"), tt.leak)
+		}
+		if tt.leak && metaField(res, "response_action") != "flag" {
+			t.Errorf("%s: response_action %v, want flag", tt.name, metaField(res, "response_action"))
+		}
+	}
+}
+
+// block replaces a leaky response where the mode allows it, and flags it
+// (saying why) where the bytes were already released; mask redacts the
+// secret and serves the body uncompressed with its new length.
+func TestResponseLeakBlockAndMask(t *testing.T) {
+	t.Parallel()
+	m, err := leak.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []inspect.LeakAction{inspect.LeakBlock, inspect.LeakMask} {
+		pol := inspect.Policy{Name: "default", Mode: inspect.ModeCRS, MLThreshold: 20,
+			Response: inspect.ResponsePolicy{Inspect: true, Threshold: m.DefaultThreshold(), Action: a}}
+		client, _ := servertest.Serve(t, servertest.Options(t, inspect.Options{Leak: m, Policies: &inspect.Set{Default: pol}}, filter.Options{}))
+		upstream := func(*envoysim.Message) *envoysim.Message {
+			return &envoysim.Message{Status: 200, Headers: [][2]string{{"content-type", "application/json"}, {"content-encoding", "gzip"}}, Body: gz(t, awsLeak)}
+		}
+		buffered := &envoysim.Filter{Mode: &procv3.ProcessingMode{ResponseBodyMode: procv3.ProcessingMode_BUFFERED}, MessageTimeout: 5 * time.Second}
+		res := do(t, buffered, client, get("/api/config"), upstream)
+		switch a {
+		case inspect.LeakBlock:
+			if !res.Blocked() || res.Local.Status != 502 {
+				t.Fatalf("block, BUFFERED: %+v", res.Local)
+			}
+		case inspect.LeakMask:
+			d := res.Downstream
+			if res.Blocked() || d == nil || d.Get("content-encoding") != "" || strings.Contains(string(d.Body), "AKIA4QWERTYUIOPASDFG") ||
+				!strings.Contains(string(d.Body), `"region":"eu-west-1"`) || d.Get("content-length") != itoa(len(d.Body)) {
+				t.Fatalf("mask, BUFFERED: local %+v, downstream %+v", res.Local, d)
+			}
+		}
+		streamed := &envoysim.Filter{Mode: &procv3.ProcessingMode{ResponseBodyMode: procv3.ProcessingMode_STREAMED}, MessageTimeout: 5 * time.Second}
+		res = do(t, streamed, client, get("/api/config"), upstream)
+		if res.Blocked() || metaField(res, "response_action") != "flag" || metaField(res, "response_note") == nil {
+			t.Fatalf("%s, STREAMED: local %+v, action %v, note %v; want flag with a note", a, res.Local, metaField(res, "response_action"), metaField(res, "response_note"))
+		}
+	}
+}
+
+func jsonString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
