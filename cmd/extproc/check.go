@@ -104,6 +104,8 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.Var(&binaryData{&data}, "data-binary", "request body, or @file kept byte for byte (repeatable, joined with &)")
 	cookie := fs.String("b", "", "cookie string 'a=1; b=2'")
 	raw := fs.String("raw", "", "read a raw HTTP/1.x or HTTP/2-style request from this file (- for stdin)")
+	response := fs.String("response", "", "score a saved response instead: raw HTTP (status line, headers, body) or, with --content-type, the body alone (- for stdin)")
+	ctype := fs.String("content-type", "", "with --response: the file is the body alone, of this content type")
 	asJSON := fs.Bool("json", false, "print JSON")
 	noCRS := fs.Bool("no-crs", false, "skip the CRS verdict")
 	short := addShorthands(fs)
@@ -111,6 +113,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, `usage: extproc check [-X METHOD] [-H 'Name: value']... [-d BODY] [-b COOKIES] [server flags] URL
        extproc check --raw FILE|-      (a raw HTTP request, e.g. from a proxy log or devtools)
+       extproc check --response FILE|- [--content-type TYPE]   (a saved response: leakage model and CRS outbound)
 The server's settings apply: --config FILE, BULWARK_* variables and every server flag.`)
 	}
 	// Like curl, the URL may come before, between or after the flags.
@@ -124,6 +127,9 @@ The server's settings apply: --config FILE, BULWARK_* variables and every server
 		}
 		positional = append(positional, fs.Arg(0))
 		args = fs.Args()[1:]
+	}
+	if *response != "" {
+		return checkResponse(ctx, settings, short, *response, *ctype, *asJSON, stdout)
 	}
 	var req *model.Request
 	var err error
