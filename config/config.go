@@ -49,6 +49,7 @@ type Config struct {
 	Model                    Model         `yaml:"model"`
 	ML                       ML            `yaml:"ml"`
 	Response                 Response      `yaml:"response"`
+	Learn                    Learn         `yaml:"learn"`
 	Session                  Session       `yaml:"session"`
 	ClientMemory             ClientMemory  `yaml:"client_memory"`
 	// Policies are per-route overrides, YAML only.
@@ -90,6 +91,26 @@ type Response struct {
 	SkipTypes []string `yaml:"skip_types"`
 }
 
+// Learn configures the sampling of traffic for site-adapted models
+// (`extproc learn`).
+type Learn struct {
+	// Collect samples the default policy's traffic (policies can turn it
+	// on or off with collect).
+	Collect bool `yaml:"collect"`
+	// Dir is where the rotating JSON Lines store lives.
+	Dir string `yaml:"dir"`
+	// SampleRate is the fraction of exchanges kept, 0..1.
+	SampleRate float64 `yaml:"sample_rate"`
+	// MaxBytes bounds the store; FileBytes is when a file rotates.
+	MaxBytes  int64 `yaml:"max_bytes"`
+	FileBytes int64 `yaml:"file_bytes"`
+	// RedactHeaders are hashed whole; RedactFields are substrings of
+	// argument, JSON key and cookie names whose values are hashed. Cookies
+	// are always hashed.
+	RedactHeaders []string `yaml:"redact_headers"`
+	RedactFields  []string `yaml:"redact_fields"`
+}
+
 // Session names where a session key comes from, for the client memory.
 type Session struct {
 	Cookie string `yaml:"cookie"`
@@ -117,6 +138,7 @@ type Policy struct {
 	ORPoints                int    `yaml:"or_points"`
 	Shadow                  *bool  `yaml:"shadow"`
 	ResponseInspect         *bool  `yaml:"response_inspect"`
+	Collect                 *bool  `yaml:"collect"`
 	ResponseAction          string `yaml:"response_action"`
 	Engine                  string `yaml:"engine"`
 	ParanoiaLevel           int    `yaml:"paranoia_level"`
@@ -197,6 +219,10 @@ type Model struct {
 	Path string `yaml:"path"`
 	// LeakPath is a leakage model file; empty means the embedded one.
 	LeakPath string `yaml:"leak_path"`
+	// CandidatePath is a model scored in shadow beside the live one, for
+	// promotion: its disagreements are counted and logged; it never
+	// decides. Promote by making it model.path; roll back the same way.
+	CandidatePath string `yaml:"candidate_path"`
 }
 
 // Default returns the settings used when nothing is configured.
@@ -225,7 +251,16 @@ func Default() Config {
 		Reload:          Reload{Watch: true, Debounce: 500 * time.Millisecond},
 		WAF:             waf.DefaultConfig(),
 		ML:              ML{Enabled: true, Mode: "or", ORPoints: 5},
-		ClientMemory:    ClientMemory{Size: 50000, Window: 10 * time.Minute, OffenderAttacks: 3, OffenderThresholdDrop: 2, OffenderMLBoost: 10},
+		Response: Response{Inspect: true, Action: "flag", MaxDecodedBytes: 1 << 30, MaxRatio: 200,
+			SkipTypes: []string{"image/*", "video/*", "audio/*", "font/*", "application/font-woff", "application/font-woff2",
+				"application/vnd.ms-fontobject", "application/x-font-ttf", "application/zip", "application/gzip", "application/x-gzip",
+				"application/x-tar", "application/x-7z-compressed", "application/x-rar-compressed", "application/vnd.rar", "application/x-bzip2",
+				"application/x-xz", "application/zstd", "application/java-archive", "application/vnd.android.package-archive", "application/wasm",
+				"application/pdf"}},
+		Learn: Learn{Dir: "/var/lib/bulwark/samples", SampleRate: 0.01, MaxBytes: 256 << 20, FileBytes: 16 << 20,
+			RedactHeaders: []string{"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "x-auth-token", "x-csrf-token"},
+			RedactFields:  []string{"pass", "pwd", "secret", "token", "key", "auth", "session", "csrf", "credit", "card", "cvv", "ssn"}},
+		ClientMemory: ClientMemory{Size: 50000, Window: 10 * time.Minute, OffenderAttacks: 3, OffenderThresholdDrop: 2, OffenderMLBoost: 10},
 	}
 }
 
@@ -343,6 +378,15 @@ func (c Config) Validate() error {
 	}
 	if c.Response.MaxRatio < 1 {
 		bad("response.max_ratio", "%v must be at least 1", c.Response.MaxRatio)
+	}
+	if c.Learn.SampleRate < 0 || c.Learn.SampleRate > 1 {
+		bad("learn.sample_rate", "%v is outside 0..1", c.Learn.SampleRate)
+	}
+	if c.Learn.MaxBytes < 1 || c.Learn.FileBytes < 1 || c.Learn.FileBytes > c.Learn.MaxBytes {
+		bad("learn.file_bytes", "learn.max_bytes (%d) and learn.file_bytes (%d) must be positive, file_bytes <= max_bytes", c.Learn.MaxBytes, c.Learn.FileBytes)
+	}
+	if c.Learn.Collect && c.Learn.Dir == "" {
+		bad("learn.dir", "required when learn.collect is on")
 	}
 	if c.ML.ORPoints < 0 || c.ML.ORPoints > 100 {
 		bad("ml.or_points", "%d is outside 0..100", c.ML.ORPoints)
@@ -570,6 +614,9 @@ func (p Policy) Apply(def inspect.Policy, modelOn bool) inspect.Policy {
 	}
 	if p.ResponseInspect != nil {
 		out.Response.Inspect = *p.ResponseInspect
+	}
+	if p.Collect != nil {
+		out.Collect = *p.Collect
 	}
 	if p.ResponseAction != "" {
 		out.Response.Action = inspect.LeakAction(p.ResponseAction)

@@ -194,6 +194,9 @@ func (st *stream) finish() {
 	if r.ML != nil {
 		attrs = append(attrs, slog.Any("ml", auditML(r)))
 	}
+	if c := r.Candidate; c != nil {
+		attrs = append(attrs, slog.Any("candidate", map[string]any{"overall": c.Overall, "class": c.Class}))
+	}
 	if lr := r.Leak; lr != nil && (len(lr.Leaks) > 0 || lr.Note != "") {
 		locs := make([]map[string]any, 0, min(len(lr.Scores.Locations), maxAuditLocations))
 		for _, l := range lr.Scores.Locations {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/bulwark-waf/bulwark/internal/collect"
 	"github.com/bulwark-waf/bulwark/internal/decode"
 	"github.com/bulwark-waf/bulwark/model"
 	"github.com/bulwark-waf/bulwark/model/leak"
@@ -64,6 +65,13 @@ type Options struct {
 	Leak   *leak.Model
 	Decode decode.Limits
 	Types  decode.Types
+	// Candidate is a model scored in shadow beside Model: it never decides,
+	// but its disagreements are counted and logged, so a site-adapted
+	// model can be promoted (made Model) on evidence.
+	Candidate *model.Model
+	// Collect samples exchanges of policies with Collect set; nil
+	// collects nothing.
+	Collect *collect.Store
 }
 
 // Core answers "inspect this exchange and decide". It is immutable and safe

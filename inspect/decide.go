@@ -50,6 +50,8 @@ type Policy struct {
 	DetectionOnly bool
 	// Response is how the route's responses are inspected.
 	Response ResponsePolicy
+	// Collect samples the route's traffic into the learning store.
+	Collect bool
 }
 
 // UsesML reports whether the model takes part in decisions.

@@ -6,10 +6,12 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
 	"github.com/corazawaf/coraza/v3/types"
 
+	"github.com/bulwark-waf/bulwark/internal/collect"
 	"github.com/bulwark-waf/bulwark/internal/decode"
 	"github.com/bulwark-waf/bulwark/model"
 	"github.com/bulwark-waf/bulwark/waf"
@@ -65,6 +67,9 @@ type Report struct {
 	// Masked is the decoded response body with the leaks redacted, when
 	// the action is mask.
 	Masked []byte
+	// Candidate is the shadow candidate model's scores, nil when none is
+	// loaded or the model did not run.
+	Candidate *model.Scores
 }
 
 // Explanation is the one-line why of the request decision.
@@ -281,6 +286,11 @@ func (x *Exchange) scoreModel() {
 	}
 	s := m.Score(x.ctx, &r)
 	x.report.ML = &s
+	if c := x.core.opts.Candidate; c != nil {
+		cs := c.Score(x.ctx, &r)
+		x.report.Candidate = &cs
+		x.core.opts.Metrics.candidateFlips(&s, &cs, x.report.Plan.Policy.MLThreshold)
+	}
 	met := x.core.opts.Metrics
 	met.mlCalls.Inc()
 	vars := map[string]string{
@@ -466,7 +476,48 @@ func (x *Exchange) Close() (r Report, err error) {
 	// Read after the logging phase: matches are cumulative, and phase-5
 	// rules (CRS correlation, 980170) exist only now.
 	x.report.Final = waf.ReadVerdict(x.tx)
+	if st := x.core.opts.Collect; st != nil && x.report.Plan.Policy.Collect && st.Sample() {
+		st.Offer(x.sampleRecord(st))
+	}
 	return x.report, nil
+}
+
+// sampleRecord is the exchange as the learning store keeps it: redacted,
+// with Bulwark's evidence.
+func (x *Exchange) sampleRecord(st *collect.Store) collect.Record {
+	r := x.req
+	var body []byte
+	if rd, err := x.tx.RequestBodyReader(); err == nil && rd != nil {
+		body, _ = io.ReadAll(io.LimitReader(rd, int64(x.eng.Config().RequestBodyLimit)))
+	}
+	uri, headers, b, redacted := st.Redact(r.URI, r.Headers, body)
+	rep := x.report
+	ev := collect.Evidence{Policy: rep.Plan.Policy.Name, Mode: string(rep.Plan.Policy.Mode), Decision: string(rep.Request.Action), Anomaly: rep.Request.Anomaly}
+	for _, m := range rep.Final.Logged() {
+		if m.Phase > 2 || IsCRSBlockingRule(m.ID) {
+			continue
+		}
+		ev.Rules = append(ev.Rules, collect.Rule{ID: m.ID, Paranoia: paranoiaOf(m.Tags)})
+	}
+	if rep.ML != nil {
+		ev.Model = &collect.Scores{Overall: rep.ML.Overall, Class: rep.ML.Class}
+	}
+	if rep.Candidate != nil {
+		ev.Candidate = &collect.Scores{Overall: rep.Candidate.Overall, Class: rep.Candidate.Class}
+	}
+	return collect.Record{ID: rep.ID, Time: time.Now().UTC(), Method: r.Method, URI: uri, Headers: headers, Body: b, Redacted: redacted, Bulwark: ev}
+}
+
+// paranoiaOf reads CRS's paranoia-level/N tag; 0 when the rule has none.
+func paranoiaOf(tags []string) int {
+	for _, t := range tags {
+		if n, ok := strings.CutPrefix(t, "paranoia-level/"); ok {
+			if v, err := strconv.Atoi(n); err == nil {
+				return v
+			}
+		}
+	}
+	return 0
 }
 
 // StripPort returns the host of a host[:port] authority.

@@ -16,6 +16,8 @@ type Metrics struct {
 	blocksClass *prometheus.CounterVec
 	leakScore   *prometheus.HistogramVec
 	leaks       *prometheus.CounterVec
+	flips       *prometheus.CounterVec
+	candidate   prometheus.Counter
 }
 
 // NewMetrics registers the core's collectors on reg (nil registers none).
@@ -37,9 +39,14 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"class"}),
 		leaks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "bulwark_response_leaks_total", Help: "Responses that leaked data, by class and the action taken (log, flag, mask, block)."}, []string{"class", "action"}),
+		flips: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bulwark_candidate_flips_total", Help: "Requests the shadow candidate model judges differently from the live one, by class (overall included) and direction (to_attack, to_clean)."},
+			[]string{"class", "direction"}),
+		candidate: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "bulwark_candidate_calls_total", Help: "Requests the shadow candidate model scored."}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.mlCalls, m.overrides, m.mlScore, m.blocksClass, m.leakScore, m.leaks)
+		reg.MustRegister(m.mlCalls, m.overrides, m.mlScore, m.blocksClass, m.leakScore, m.leaks, m.flips, m.candidate)
 	}
 	return m
 }
@@ -66,5 +73,23 @@ func (m *Metrics) leak(lr *LeakReport) {
 	}
 	for _, c := range lr.Leaks {
 		m.leaks.WithLabelValues(c, string(lr.Action)).Inc()
+	}
+}
+
+// candidateFlips counts where the candidate disagrees with the live model
+// at threshold, overall and per class.
+func (m *Metrics) candidateFlips(live, cand *model.Scores, threshold int) {
+	m.candidate.Inc()
+	flip := func(class string, a, b int) {
+		switch {
+		case a > threshold && b <= threshold:
+			m.flips.WithLabelValues(class, "to_attack").Inc()
+		case a <= threshold && b > threshold:
+			m.flips.WithLabelValues(class, "to_clean").Inc()
+		}
+	}
+	flip("overall", live.Overall, cand.Overall)
+	for c, v := range live.Class {
+		flip(c, v, cand.Class[c])
 	}
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/bulwark-waf/bulwark/config"
 	"github.com/bulwark-waf/bulwark/filter"
 	"github.com/bulwark-waf/bulwark/inspect"
+	"github.com/bulwark-waf/bulwark/internal/collect"
 	"github.com/bulwark-waf/bulwark/internal/tlsfiles"
 	"github.com/bulwark-waf/bulwark/waf"
 )
@@ -58,6 +59,8 @@ type App struct {
 	// forget recent attackers.
 	memory      *inspect.Memory
 	coreMetrics *inspect.Metrics
+	// collect is the sample store, nil unless some policy collects.
+	collect *collect.Store
 	// tls is nil without grpc.tls_*; its files are reloaded on change.
 	tls *tlsfiles.Server
 
@@ -100,6 +103,13 @@ func NewFromConfig(src config.Source, loaded config.Loaded, logger *slog.Logger)
 
 	a.memory = inspect.NewMemory(cfg.ClientMemory.Size, cfg.ClientMemory.Window)
 	a.coreMetrics = inspect.NewMetrics(a.reg)
+	if collects(cfg) {
+		if a.collect, err = collect.Open(collectConfig(cfg.Learn), a.reg); err != nil {
+			a.closeAudit()
+			return nil, err
+		}
+		logger.Info("sampling traffic for learning", "dir", cfg.Learn.Dir, "rate", cfg.Learn.SampleRate, "max_bytes", cfg.Learn.MaxBytes)
+	}
 	rt, err := Build(cfg, a.deps())
 	if err != nil {
 		a.closeAudit()
@@ -179,7 +189,26 @@ func (a *App) AdminAddr() string { return a.adminLis.Addr().String() }
 func (a *App) Registry() *prometheus.Registry { return a.reg }
 
 func (a *App) deps() Deps {
-	return Deps{Logger: a.logger, Memory: a.memory, Metrics: a.coreMetrics}
+	return Deps{Logger: a.logger, Memory: a.memory, Metrics: a.coreMetrics, Collect: a.collect}
+}
+
+// collects reports whether the default policy or any route samples
+// traffic; the store is opened once, at start.
+func collects(cfg config.Config) bool {
+	if cfg.Learn.Collect {
+		return true
+	}
+	for _, p := range cfg.Policies {
+		if p.Collect != nil && *p.Collect {
+			return true
+		}
+	}
+	return false
+}
+
+func collectConfig(l config.Learn) collect.Config {
+	return collect.Config{Dir: l.Dir, Rate: l.SampleRate, MaxBytes: l.MaxBytes, FileBytes: l.FileBytes,
+		RedactHeaders: l.RedactHeaders, RedactFields: l.RedactFields}
 }
 
 // Run serves until ctx is cancelled, then drains: /readyz and gRPC health
@@ -244,6 +273,9 @@ func (a *App) shutdown() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = a.admin.Shutdown(ctx)
+	if err := a.collect.Close(ctx); err != nil {
+		a.logger.Error("closing the sample store", "error", err)
+	}
 	a.logger.Info("stopped")
 }
 

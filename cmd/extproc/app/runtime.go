@@ -9,6 +9,7 @@ import (
 	"github.com/bulwark-waf/bulwark/config"
 	"github.com/bulwark-waf/bulwark/filter"
 	"github.com/bulwark-waf/bulwark/inspect"
+	"github.com/bulwark-waf/bulwark/internal/collect"
 	"github.com/bulwark-waf/bulwark/internal/decode"
 	"github.com/bulwark-waf/bulwark/model"
 	"github.com/bulwark-waf/bulwark/model/leak"
@@ -43,6 +44,8 @@ type Deps struct {
 	Memory *inspect.Memory
 	// Metrics may be nil (nothing is registered).
 	Metrics *inspect.Metrics
+	// Collect is the sample store (learn.collect); nil collects nothing.
+	Collect *collect.Store
 }
 
 // Build compiles cfg: the WAF, one WAF per distinct policy WAF setting, the
@@ -90,6 +93,14 @@ func Build(cfg config.Config, deps Deps) (*Runtime, error) {
 		}
 	}
 	def.Response = responsePolicy(cfg.Response, rt.Leak)
+	def.Collect = cfg.Learn.Collect
+	var candidate *model.Model
+	if cfg.Model.CandidatePath != "" && rt.Model != nil {
+		if candidate, err = model.Load(cfg.Model.CandidatePath); err != nil {
+			return nil, fmt.Errorf("model.candidate_path: %w", err)
+		}
+		logger.Info("candidate model loaded (shadow)", "path", cfg.Model.CandidatePath, "created", candidate.Info().Created)
+	}
 	if !cfg.ML.Enabled {
 		def.Mode = inspect.ModeCRS
 	}
@@ -126,10 +137,12 @@ func Build(cfg config.Config, deps Deps) (*Runtime, error) {
 		Session:       inspect.Session{Cookie: cfg.Session.Cookie, Header: cfg.Session.Header},
 		Offender: inspect.Offender{Attacks: cfg.ClientMemory.OffenderAttacks, ThresholdDrop: cfg.ClientMemory.OffenderThresholdDrop,
 			MLBoost: cfg.ClientMemory.OffenderMLBoost},
-		Metrics: deps.Metrics,
-		Leak:    rt.Leak,
-		Decode:  decode.Limits{MaxOutput: cfg.Response.MaxDecodedBytes, MaxRatio: cfg.Response.MaxRatio},
-		Types:   decode.Types{Skip: cfg.Response.SkipTypes},
+		Metrics:   deps.Metrics,
+		Leak:      rt.Leak,
+		Candidate: candidate,
+		Collect:   deps.Collect,
+		Decode:    decode.Limits{MaxOutput: cfg.Response.MaxDecodedBytes, MaxRatio: cfg.Response.MaxRatio},
+		Types:     decode.Types{Skip: cfg.Response.SkipTypes},
 	})
 	if err != nil {
 		return nil, err
