@@ -128,7 +128,7 @@ func Open(cfg Config, reg prometheus.Registerer) (*Store, error) {
 	var seed [16]byte
 	_, _ = crand.Read(seed[:])
 	s := &Store{cfg: cfg, key: key, ch: make(chan Record, cfg.Queue), done: make(chan struct{}),
-		r: rand.New(rand.NewPCG(binaryU64(seed[:8]), binaryU64(seed[8:]))),
+		r:       rand.New(rand.NewPCG(binaryU64(seed[:8]), binaryU64(seed[8:]))),
 		dropped: prometheus.NewCounter(prometheus.CounterOpts{Name: "bulwark_samples_dropped_total", Help: "Sampled records dropped because the writer fell behind."}),
 		written: prometheus.NewCounter(prometheus.CounterOpts{Name: "bulwark_samples_written_total", Help: "Sampled records written to learn.dir."}),
 	}

@@ -29,8 +29,8 @@ func TestRedact(t *testing.T) {
 	defer s.Close(context.Background())
 	tests := []struct {
 		name, uri, ctype, body string
-		hide, keep              []string
-		redacted                string
+		hide, keep             []string
+		redacted               string
 	}{
 		{"query", "/login?user=ada&token=s3cr3t", "", "", []string{"s3cr3t"}, []string{"user=ada"}, "query:token"},
 		{"form", "/login", "application/x-www-form-urlencoded", "user=ada&password=hunter2", []string{"hunter2"}, []string{"user=ada"}, "form:password"},
