@@ -197,7 +197,7 @@ func run(cfg config.Config, duration time.Duration, streams int, every, warmup t
 	if n := wrong.Load(); n > 0 {
 		return fmt.Errorf("%d wrong verdicts; first: %v", n, firstWrong.Load())
 	}
-	return flat(samples, warmup)
+	return flat(samples[:mixed], warmup)
 }
 
 // flat compares the mean of each figure over the last third of the
