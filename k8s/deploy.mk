@@ -2,7 +2,12 @@
 #
 #   make image                 build ghcr.io/bulwark-waf/bulwark:dev
 #   make e2e-kind              kind cluster, Envoy + Istio scenarios (skips without Docker/kind)
-#   make validate-deploy       Envoy config and kustomize checks only (no cluster)
+#   make validate-deploy       Envoy config, kustomize and Helm chart checks only (no cluster)
+#   make test-k8s              vet, staticcheck and tests of the k8s and e2e/kind modules
+#
+# k8s/ (manifests and Helm chart tests) and e2e/kind/ are Go modules of their
+# own: Kubernetes, Istio, Gateway API, kustomize and Helm are test-only
+# dependencies, kept out of the shipped module's graph.
 
 IMAGE        ?= ghcr.io/bulwark-waf/bulwark
 IMAGE_TAG    ?= dev
@@ -11,7 +16,7 @@ KIND_CLUSTER ?= bulwark-e2e
 E2E_SCENARIOS ?= envoy,istio
 E2E_TIMEOUT  ?= 45m
 
-.PHONY: image e2e-kind validate-deploy compose-up compose-down
+.PHONY: image e2e-kind validate-deploy test-k8s compose-up compose-down
 
 image:
 	docker build --build-arg VERSION=$(IMAGE_TAG) -t $(IMAGE):$(IMAGE_TAG) .
@@ -24,10 +29,16 @@ e2e-kind:
 	BULWARK_E2E_IMAGE=$(IMAGE):e2e \
 	BULWARK_E2E_CLUSTER=$(KIND_CLUSTER) \
 	BULWARK_E2E_SCENARIOS=$(E2E_SCENARIOS) \
-	go test -tags e2e -count=1 -timeout $(E2E_TIMEOUT) -v ./e2e/kind/...
+	cd e2e/kind && go test -tags e2e -count=1 -timeout $(E2E_TIMEOUT) -v ./...
 
 validate-deploy:
-	go test -count=1 ./envoy/ ./k8s/
+	go test -count=1 ./envoy/
+	cd k8s && go test -count=1 ./...
+
+STATICCHECK_VERSION ?= v0.8.2
+test-k8s:
+	cd k8s && go vet ./... && go run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./... && go test -count=1 ./...
+	cd e2e/kind && go vet -tags e2e ./... && go run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) -tags e2e ./...
 
 compose-up:
 	docker compose -f envoy/docker-compose.yaml up --build -d
