@@ -84,8 +84,17 @@ func build(t *testing.T, dir string) []object {
 	if objs, ok := buildCache[dir]; ok {
 		return objs
 	}
+	objs := buildFS(t, filesys.MakeFsOnDisk(), dir)
+	buildCache[dir] = objs
+	return objs
+}
+
+// buildFS renders the kustomization at dir in fsys and strictly decodes
+// every object.
+func buildFS(t *testing.T, fsys filesys.FileSystem, dir string) []object {
+	t.Helper()
 	k := krusty.MakeKustomizer(krusty.MakeDefaultOptions())
-	rm, err := k.Run(filesys.MakeFsOnDisk(), dir)
+	rm, err := k.Run(fsys, dir)
 	if err != nil {
 		t.Fatalf("kustomize build %s: %v", dir, err)
 	}
@@ -103,7 +112,6 @@ func build(t *testing.T, dir string) []object {
 		}
 		objs = append(objs, o)
 	}
-	buildCache[dir] = objs
 	return objs
 }
 
@@ -449,6 +457,9 @@ func podSecurityProblems(spec corev1.PodSpec) []string {
 		if c.ReadinessProbe == nil {
 			bad("container %q has no readiness probe", c.Name)
 		}
+		if c.LivenessProbe == nil {
+			bad("container %q has no liveness probe", c.Name)
+		}
 	}
 	return out
 }
@@ -484,6 +495,7 @@ func TestPodSecurityCheckBites(t *testing.T) {
 			s.SecurityContext.SeccompProfile = nil
 			s.Containers[0].SecurityContext.SeccompProfile = &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeUnconfined}
 		}, "RuntimeDefault"},
+		{"no liveness probe", func(s *corev1.PodSpec) { s.Containers[0].LivenessProbe = nil }, "liveness probe"},
 		{"host path", func(s *corev1.PodSpec) {
 			s.Volumes = append(s.Volumes, corev1.Volume{Name: "h", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/"}}})
 		}, "hostPath"},
@@ -754,7 +766,14 @@ func serverRefusal(objs []object, d *appsv1.Deployment, c corev1.Container) erro
 			continue
 		}
 		dst := moved(m.MountPath)
+		files := map[string]string{}
+		for k, b := range cm.BinaryData {
+			files[k] = string(b)
+		}
 		for k, body := range cm.Data {
+			files[k] = body
+		}
+		for k, body := range files {
 			if m.SubPath != "" && m.SubPath != k {
 				continue
 			}
