@@ -25,7 +25,7 @@ MODEL_DEPS_STAMP := $(MODEL_VENV)/.bulwark-model-deps
 
 .PHONY: corpus train model-eval model-venv
 
-model-venv: $(MODEL_DEPS_STAMP)
+model-venv: $(MODEL_DEPS_STAMP) ## the pinned Python environment for training and the parity test
 
 $(MODEL_DEPS_STAMP): model/train/requirements.txt
 	test -x $(MODEL_VENV)/bin/python || $(MODEL_PYTHON) -m venv $(MODEL_VENV)
@@ -38,11 +38,11 @@ $(MODEL_EXTPROC): FORCE_MODEL_BUILD
 .PHONY: FORCE_MODEL_BUILD
 FORCE_MODEL_BUILD:
 
-corpus: $(MODEL_DEPS_STAMP)
+corpus: $(MODEL_DEPS_STAMP) ## build the training corpus from data/traffic
 	PYTHONHASHSEED=0 $(MODEL_VENV)/bin/python model/train/gen_corpus.py --seed $(MODEL_SEED) \
 		--benign $(MODEL_BENIGN) --attacks $(MODEL_ATTACKS) --out $(MODEL_CORPUS)
 
-train: corpus $(MODEL_EXTPROC)
+train: corpus $(MODEL_EXTPROC) ## corpus, features, LightGBM, then model-eval; writes model/bulwark.model.gz
 	mkdir -p $(MODEL_FEATURES)
 	$(MODEL_EXTPROC) features --names > $(MODEL_FEATURES)/names.txt
 	for s in $(MODEL_SPLITS); do \
@@ -54,7 +54,7 @@ train: corpus $(MODEL_EXTPROC)
 		--out $(MODEL_FILE) --metrics build/model-metrics.json
 	$(MAKE) -f $(firstword $(MAKEFILE_LIST)) model-eval
 
-model-eval: $(MODEL_EXTPROC)
+model-eval: $(MODEL_EXTPROC) ## extproc eval of the committed model on the held-out splits (plots, report.html)
 	@test -f $(MODEL_CORPUS)/test.jsonl || { echo "no corpus: run 'make corpus' first"; exit 1; }
 	mkdir -p $(MODEL_EVAL_DIR)
 	for s in test family_test; do \

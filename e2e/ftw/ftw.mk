@@ -5,5 +5,5 @@
 # Include from the top-level Makefile: include e2e/ftw/ftw.mk
 
 .PHONY: conformance
-conformance:
+conformance: ## CRS regression suite bare and through ext_proc; writes docs/CONFORMANCE.md
 	go test ./e2e/ftw -run TestCRSConformance -count=1 -update -v
