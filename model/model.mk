@@ -38,7 +38,7 @@ $(MODEL_EXTPROC): FORCE_MODEL_BUILD
 .PHONY: FORCE_MODEL_BUILD
 FORCE_MODEL_BUILD:
 
-corpus: $(MODEL_DEPS_STAMP) ## build the training corpus from data/traffic
+corpus: $(MODEL_DEPS_STAMP) ## generate the labelled corpus (fixed seed) in build/corpus
 	PYTHONHASHSEED=0 $(MODEL_VENV)/bin/python model/train/gen_corpus.py --seed $(MODEL_SEED) \
 		--benign $(MODEL_BENIGN) --attacks $(MODEL_ATTACKS) --out $(MODEL_CORPUS)
 
