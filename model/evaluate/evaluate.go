@@ -22,9 +22,9 @@ import (
 
 // Row is the outcome for one request.
 type Row struct {
-	ID          string
-	Label       string // "attack", "benign" or "" when unlabelled
-	Category    string
+	ID       string
+	Label    string // "attack", "benign" or "" when unlabelled
+	Category string
 	// Source is the data source a record names in its "source" field,
 	// reduced to the owner/repository (data/traffic records name
 	// "<owner>/<repo>@<commit>:<path>#<index>"); empty when absent.
