@@ -7,7 +7,7 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -s -w -X github.com/bulwark-waf/bulwark/cmd/extproc/app.Version=$(VERSION)
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: all help build run test test-go test-race vet lint fmt bench modes settings-doc clean
+.PHONY: all help browser build run test test-go test-race vet lint fmt bench modes settings-doc clean
 
 all: build ## build the binary (the default)
 
@@ -25,7 +25,17 @@ run: ## serve ext_proc on :50051 and admin on :9090 with embedded defaults (ARGS
 
 # The whole suite: Go modules are fetched by go itself, the pinned Python
 # requirements (LightGBM for the parity test) by model-venv.
-test: model-venv lint test-go test-race test-k8s ## the whole suite CI runs: lint, tests, race tests, the k8s module
+test: model-venv browser lint test-go test-race test-k8s ## the whole suite CI runs: lint, tests, race tests, the k8s module
+
+# The eval report test opens report.html in headless Chromium. Under CI it
+# installs Debian's chromium when missing (and the test fails without it);
+# elsewhere it says how, and the test skips with the same message.
+browser: ## make sure Chromium is there for the report.html browser test
+	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || [ -n "$$BULWARK_CHROMIUM" ]; then :; \
+	elif [ "$$CI" = true ] && command -v apt-get >/dev/null 2>&1; then \
+		sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq chromium; \
+	else echo "chromium not found: apt-get install chromium (or set BULWARK_CHROMIUM); the report.html browser test will skip"; fi
 
 vet: ## go vet and gofmt check
 	$(GO) vet ./...
