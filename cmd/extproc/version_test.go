@@ -4,7 +4,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 )
@@ -41,7 +40,10 @@ func TestEveryBuildStampsTheVersion(t *testing.T) {
 
 	const tag = "v9.8.7-rc.1"
 	bin := filepath.Join(t.TempDir(), "extproc")
-	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("the go tool is not on PATH: %v", err)
+	}
 	// Only the link differs from the test build, so the compiled packages
 	// come from the build cache.
 	build := exec.Command(gobin, "build", "-ldflags", "-X "+versionVar+"="+tag, "-o", bin, ".")

@@ -24,7 +24,6 @@ var (
 	red    = color.RGBA{214, 39, 40, 255}
 	green  = color.RGBA{44, 160, 44, 255}
 	orange = color.RGBA{255, 127, 14, 255}
-	grey   = color.RGBA{128, 128, 128, 255}
 )
 
 // histBins is the number of 5-point score bins over 1..99 (the last holds
