@@ -16,6 +16,7 @@ import (
 	"helm.sh/helm/v3/pkg/releaseutil"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	"sigs.k8s.io/yaml"
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
@@ -178,6 +179,10 @@ autoscaling: {enabled: false}
 replicaCount: 3
 serviceMonitor: {enabled: true, labels: {release: kube-prometheus-stack}}
 dashboard: {enabled: true}
+networkPolicy:
+  extraProxyPeers:
+  - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: istio-system}}
+    podSelector: {matchLabels: {istio: ingressgateway}}
 `))
 	for _, d := range all[*appsv1.Deployment](objs) {
 		for _, p := range podSecurityProblems(d.Spec.Template.Spec) {
@@ -257,6 +262,13 @@ dashboard: {enabled: true}
 		}
 	}
 
+	np := mustFind[*networkingv1.NetworkPolicy](t, objs, bulwarkNamespace, bulwarkName)
+	if !admitted(np, "istio-system", map[string]string{"istio": "ingressgateway"}, map[string]string{"kubernetes.io/metadata.name": "istio-system"}, grpcPort) {
+		t.Error("networkPolicy.extraProxyPeers does not admit Istio's ingress gateway")
+	}
+	if admitted(np, "default", map[string]string{"istio": "ingressgateway"}, map[string]string{"kubernetes.io/metadata.name": "default"}, grpcPort) {
+		t.Error("the extra peer admits gateway-labelled pods in any namespace")
+	}
 	sm := mustFind[*monitoringv1.ServiceMonitor](t, objs, bulwarkNamespace, bulwarkName)
 	svc := mustFind[*corev1.Service](t, objs, bulwarkNamespace, bulwarkName)
 	if sm.Labels["release"] != "kube-prometheus-stack" {
