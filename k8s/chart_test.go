@@ -319,6 +319,9 @@ func TestChartRefuses(t *testing.T) {
 		"tls without a secret":   "tls: {enabled: true}",
 		"client CA without tls":  "tls: {clientCA: {enabled: true, secretName: ca}}",
 		"rule file not .conf":    "customRules: {rules.txt: x}",
+		"misspelt value":         "serviceMonitr: {enabled: true}",
+		"bad pull policy":        "image: {pullPolicy: Sometimes}",
+		"model file with a path": "model: {configMap: m, file: ../etc/passwd}",
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
