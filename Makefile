@@ -7,45 +7,59 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -s -w -X github.com/bulwark-waf/bulwark/cmd/extproc/app.Version=$(VERSION)
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: all build run test test-go test-race vet lint fmt bench modes settings-doc clean
+.PHONY: all help browser build run test test-go test-race vet lint fmt bench modes settings-doc clean
 
-all: build
+all: build ## build the binary (the default)
 
-build:
+# Every target with a "## what it does" comment, from every included file.
+help: ## list the targets
+	@awk 'BEGIN { FS = ":[^#]*## " } /^[a-zA-Z0-9_-]+:.*## / { printf "  make %-16s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+
+build: ## build build/extproc (static, version from git describe)
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/extproc
 
 # Serve ext_proc on :50051 and the admin API on :9090 with CRS and the
 # bundled model, no config file needed. Pass flags with ARGS="--waf-paranoia-level 2".
-run:
+run: ## serve ext_proc on :50051 and admin on :9090 with embedded defaults (ARGS=... adds flags)
 	$(GO) run -ldflags '$(LDFLAGS)' ./cmd/extproc $(ARGS)
 
 # The whole suite: Go modules are fetched by go itself, the pinned Python
 # requirements (LightGBM for the parity test) by model-venv.
-test: model-venv lint test-go test-race
+test: model-venv browser lint test-go test-race test-k8s ## the whole suite CI runs: lint, tests, race tests, the k8s module
 
-vet:
+# The eval report test opens report.html in headless Chromium. Under CI it
+# installs Debian's chromium when missing (and the test fails without it);
+# elsewhere it says how, and the test skips with the same message.
+browser: ## make sure Chromium is there for the report.html browser test
+	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || [ -n "$$BULWARK_CHROMIUM" ]; then :; \
+	elif [ "$$CI" = true ] && command -v apt-get >/dev/null 2>&1; then \
+		sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq chromium; \
+	else echo "chromium not found: apt-get install chromium (or set BULWARK_CHROMIUM); the report.html browser test will skip"; fi
+
+vet: ## go vet and gofmt check
 	$(GO) vet ./...
 	@fmt=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$fmt" ]; then echo "gofmt needed:"; echo "$$fmt"; exit 1; fi
 
-test-go:
+test-go: ## go test ./... of the root module
 	$(GO) test -count=1 -timeout 15m ./...
 
 # The protocol state machine, the harness, the wiring and the reload path
 # under the race detector (the CRS-heavy suites run without it).
 RACE_E2E := TestReloadUnderLoad|TestGracefulDrain|TestPolicySelectionAndReload|TestAttacksAndCleanTrafficInEveryMode|TestCombinationModes
-test-race:
+test-race: ## the protocol and wiring tests under the race detector
 	$(GO) test -count=1 -race -timeout 10m ./filter/... ./internal/envoysim/... ./config/... ./inspect/...
 	$(GO) test -count=1 -race -timeout 10m -run '$(RACE_E2E)' ./e2e/
 
-lint: vet
+lint: vet ## vet plus staticcheck
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 
-fmt:
+fmt: ## gofmt every Go file
 	gofmt -w $$(git ls-files '*.go')
 
 # Benchmarks side by side with bare Coraza; writes docs/BENCHMARKS.md.
 BENCH_COUNT ?= 5
-bench:
+bench: ## benchmarks beside bare Coraza; writes docs/BENCHMARKS.md
 	mkdir -p build
 	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) -timeout 60m ./bench/ ./model/ | tee build/bench.txt
 	$(GO) run ./bench/report -command 'make bench BENCH_COUNT=$(BENCH_COUNT)' < build/bench.txt > docs/BENCHMARKS.md
@@ -53,17 +67,17 @@ bench:
 # Every combination mode through the real ext_proc server on the held-out
 # corpus split (make corpus first); writes docs/MODES.md.
 MODES_LIMIT ?= 6000
-modes: build
+modes: build ## every combination mode on the held-out corpus; writes docs/MODES.md
 	@test -f $(MODEL_CORPUS)/test.jsonl || { echo "no corpus: run 'make corpus' first"; exit 1; }
 	$(BIN) modes --data $(MODEL_CORPUS)/test.jsonl --limit $(MODES_LIMIT) --out docs/MODES.md
 
 # Rewrites the settings table in README.md (config tests check it is current).
-settings-doc:
+settings-doc: ## rewrite README's settings table from config/
 	mkdir -p build
 	$(GO) run ./cmd/extproc settings > build/settings.md
 	awk 'FNR==NR { table = table $$0 "\n"; next } /<!-- settings:begin/ { print; printf "%s", table; skip = 1; next } /<!-- settings:end/ { skip = 0 } !skip' build/settings.md README.md > build/README.md && mv build/README.md README.md
 
-clean:
+clean: ## remove build/
 	rm -rf build
 
 include model/model.mk

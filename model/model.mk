@@ -32,7 +32,7 @@ MODEL_DEPS_STAMP := $(MODEL_VENV)/.bulwark-model-deps
 
 .PHONY: corpus train model-eval model-venv model-loso model-pytest
 
-model-venv: $(MODEL_DEPS_STAMP)
+model-venv: $(MODEL_DEPS_STAMP) ## the pinned Python environment for training and the parity test
 
 $(MODEL_DEPS_STAMP): model/train/requirements.txt
 	test -x $(MODEL_VENV)/bin/python || $(MODEL_PYTHON) -m venv $(MODEL_VENV)
@@ -45,7 +45,7 @@ $(MODEL_EXTPROC): FORCE_MODEL_BUILD
 .PHONY: FORCE_MODEL_BUILD
 FORCE_MODEL_BUILD:
 
-corpus: $(MODEL_DEPS_STAMP)
+corpus: $(MODEL_DEPS_STAMP) ## generate the labelled corpus (fixed seed) in build/corpus
 	$(MODEL_PY) bulwark_train.corpus --seed $(MODEL_SEED) --data data $(MODEL_SIZES) --out $(MODEL_CORPUS)
 
 # train-one CORPUS FEATURES MODEL METRICS: features and LightGBM for one corpus.
@@ -60,11 +60,11 @@ define model_train_one
 		--corpus $(1) --names $(2)/names.txt --out $(3) --metrics $(4)
 endef
 
-train: corpus $(MODEL_EXTPROC)
+train: corpus $(MODEL_EXTPROC) ## corpus, features, LightGBM; writes model/bulwark.model.gz
 	$(call model_train_one,$(MODEL_CORPUS),$(MODEL_FEATURES),$(MODEL_FILE),build/model-metrics.json)
 	$(MAKE) -f $(firstword $(MAKEFILE_LIST)) model-eval
 
-model-eval: $(MODEL_EXTPROC)
+model-eval: $(MODEL_EXTPROC) ## extproc eval of the committed model on the held-out splits (plots, report.html)
 	@test -f $(MODEL_CORPUS)/test.jsonl || { echo "no corpus: run 'make corpus' first"; exit 1; }
 	mkdir -p $(MODEL_EVAL_DIR)
 	for s in test family_test holdout; do \

@@ -2,7 +2,6 @@ package ftw
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"io/fs"
 	"log/slog"
@@ -15,6 +14,7 @@ import (
 
 	procv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
 
+	crstests "github.com/corazawaf/coraza-coreruleset/v4/tests"
 	"github.com/bulwark-waf/bulwark/filter"
 	"github.com/bulwark-waf/bulwark/inspect"
 	"github.com/bulwark-waf/bulwark/internal/envoysim"
@@ -95,20 +95,20 @@ func repoRoot(t *testing.T) string {
 func TestCRSConformance(t *testing.T) {
 	start := time.Now()
 	root := repoRoot(t)
-	shared := filepath.Join(root, "..", "shared")
-	suiteDir := filepath.Join(shared, "crs-regression-tests")
-	if _, err := os.Stat(suiteDir); errors.Is(err, fs.ErrNotExist) {
-		msg := "CRS regression suite not found at " + suiteDir + " (expected ../shared beside the repository)"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	overrides, err := LoadOverrides(filepath.Join(shared, "crs-regression-overrides", "coraza-overrides.yaml"))
+	// The suite is read from the coraza-coreruleset module Bulwark embeds
+	// its rules from, so the tests are always those of the rules' release:
+	// a module bump moves both together and nothing outside the repository
+	// is read. The supplement holds what that module leaves out (see
+	// testdata/crs/README.md); the overrides are Coraza's, vendored.
+	overrides, err := LoadOverrides(filepath.Join("testdata", "crs", "coraza-overrides.yaml"))
 	if err != nil {
 		t.Fatalf("overrides: %v", err)
 	}
-	cases, err := Load(suiteDir, overrides)
+	supplement, err := fs.Sub(os.DirFS("testdata"), "crs/tests")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases, err := Load(overrides, crstests.FS, supplement)
 	if err != nil {
 		t.Fatalf("loading the suite: %v", err)
 	}
@@ -182,6 +182,10 @@ func TestCRSConformance(t *testing.T) {
 	want, err := ReadRecorded(recordedPath)
 	if err != nil {
 		t.Fatalf("recorded rate: %v (run make conformance)", err)
+	}
+	if rec.CRSVersion != want.CRSVersion || rec.Tally.Stages != want.Tally.Stages {
+		t.Errorf("the suite is CRS %s with %d stages, the recorded run CRS %s with %d: a rules bump or a lost test file (run make conformance and review the diff)",
+			rec.CRSVersion, rec.Tally.Stages, want.CRSVersion, want.Tally.Stages)
 	}
 	// A small tolerance absorbs float formatting; a single lost stage is
 	// about 0.02% and still fails.

@@ -72,15 +72,20 @@ func preflight(t *testing.T, tools ...string) {
 	}
 }
 
+// repoRoot finds the repository root: the directory holding the root
+// module's go.mod beside the Dockerfile (this test is its own module, so
+// the nearest go.mod is its own).
 func repoRoot(t *testing.T) string {
 	t.Helper()
 	dir, _ := filepath.Abs(".")
 	for ; ; dir = filepath.Dir(dir) {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+		_, mod := os.Stat(filepath.Join(dir, "go.mod"))
+		_, img := os.Stat(filepath.Join(dir, "Dockerfile"))
+		if mod == nil && img == nil {
 			return dir
 		}
 		if dir == filepath.Dir(dir) {
-			t.Fatal("go.mod not found")
+			t.Fatal("repository root (go.mod and Dockerfile) not found")
 		}
 	}
 }
