@@ -14,12 +14,12 @@ import (
 
 	procv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
 
-	crstests "github.com/corazawaf/coraza-coreruleset/v4/tests"
 	"github.com/bulwark-waf/bulwark/filter"
 	"github.com/bulwark-waf/bulwark/inspect"
 	"github.com/bulwark-waf/bulwark/internal/envoysim"
 	"github.com/bulwark-waf/bulwark/internal/servertest"
 	"github.com/bulwark-waf/bulwark/waf"
+	crstests "github.com/corazawaf/coraza-coreruleset/v4/tests"
 )
 
 var update = flag.Bool("update", false, "rewrite docs/CONFORMANCE.md and testdata/recorded.json")
