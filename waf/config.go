@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/bulwark-waf/bulwark/internal/rx"
 )
 
 // Engine modes accepted in Config.Engine. They mirror SecRuleEngine.
@@ -63,6 +65,12 @@ type Config struct {
 	// less CRS time, but in the CRS regression suite it misses two stages
 	// that match without it (932311-7, 942220-2), so it is off by default.
 	RxPreFilter bool `yaml:"rx_prefilter"`
+	// RxEngine picks the @rx implementation: re2 (Bulwark's operator in
+	// internal/rx: RE2 behind an exact literal prefilter, falling back to
+	// Coraza's operator wherever the two could differ) or go (Coraza's own).
+	// RxPreFilter is Coraza's prefilter for the go engine; the re2 engine
+	// has its own and rejects it.
+	RxEngine rx.Engine `yaml:"rx_engine"`
 	// AllowedMethods are the methods CRS accepts (rule 911100); empty keeps
 	// CRS's own default, GET HEAD POST OPTIONS.
 	AllowedMethods []string `yaml:"allowed_methods"`
@@ -86,6 +94,7 @@ func DefaultConfig() Config {
 		ResponseBodyAccess:       true,
 		ResponseBodyLimit:        512 << 10,
 		ResponseBodyLimitAction:  LimitProcessPartial,
+		RxEngine:                 rx.EngineRE2,
 		ResponseBodyMimeTypes:    []string{"text/plain", "text/html", "text/xml", "application/json"},
 		// REST APIs in a mesh use PUT, PATCH and DELETE, and plain-text
 		// bodies; CRS's narrower defaults block them at paranoia level 1.
@@ -146,6 +155,12 @@ func (c Config) Validate() error {
 		if m == "" || strings.ContainsAny(m, " \t|'\"") {
 			return bad(fmt.Sprintf("allowed_request_content_types[%d]", i), "%q is not a media type", m)
 		}
+	}
+	if !c.RxEngine.Valid() {
+		return bad("rx_engine", "%q is not one of re2, go", c.RxEngine)
+	}
+	if c.RxPreFilter && c.RxEngine == rx.EngineRE2 {
+		return bad("rx_prefilter", "applies to rx_engine go only; rx_engine re2 has its own exact prefilter")
 	}
 	for i, f := range c.RulesFiles {
 		if strings.TrimSpace(f) == "" {
