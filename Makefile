@@ -68,3 +68,4 @@ clean:
 include model/model.mk
 include k8s/deploy.mk
 include e2e/ftw/ftw.mk
+include internal/rx/rx.mk
