@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"regexp/syntax"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -359,8 +360,11 @@ func minimal(set []string, fold bool) []string {
 
 // prefilter is the compiled check.
 type prefilter struct {
-	needles [][]byte
-	fold    bool
+	needles []string
+	// folded holds the needles as bytes for the folded comparison, which
+	// searches a lower-cased copy of the value.
+	folded [][]byte
+	fold   bool
 }
 
 // newPrefilter returns nil when the tree yields no requirement.
@@ -374,44 +378,42 @@ func newPrefilter(re *syntax.Regexp) *prefilter {
 	if len(n) == 0 || len(n) > maxNeedles {
 		return nil
 	}
-	p := &prefilter{fold: in.fold}
+	p := &prefilter{needles: n, fold: in.fold}
 	for _, s := range n {
-		p.needles = append(p.needles, []byte(s))
+		p.folded = append(p.folded, []byte(s))
 	}
 	return p
 }
 
-// foldBuf is the largest value lower-cased on the stack.
-const foldBuf = 4096
+// lowerBufs holds the buffers folded comparisons lower-case values into;
+// pooled, because a value is checked by dozens of rules per request.
+var lowerBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
 // mayMatch is false only when v contains none of the needles.
 func (p *prefilter) mayMatch(v string) bool {
 	if !p.fold {
 		for _, n := range p.needles {
-			if strings.Contains(v, string(n)) {
+			if strings.Contains(v, n) {
 				return true
 			}
 		}
 		return false
 	}
-	var stack [foldBuf]byte
-	var low []byte
-	if len(v) <= foldBuf {
-		low = stack[:len(v)]
-	} else {
-		low = make([]byte, len(v))
-	}
-	for i := 0; i < len(v); i++ {
-		c := v[i]
+	bp := lowerBufs.Get().(*[]byte)
+	low := append((*bp)[:0], v...)
+	for i, c := range low {
 		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
+			low[i] = c + 'a' - 'A'
 		}
-		low[i] = c
 	}
-	for _, n := range p.needles {
+	found := false
+	for _, n := range p.folded {
 		if bytes.Contains(low, n) {
-			return true
+			found = true
+			break
 		}
 	}
-	return false
+	*bp = low
+	lowerBufs.Put(bp)
+	return found
 }
