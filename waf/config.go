@@ -61,9 +61,10 @@ type Config struct {
 	ResponseBodyLimitAction string `yaml:"response_body_limit_action"`
 	// ResponseBodyMimeTypes are the response content types phase 4 inspects.
 	ResponseBodyMimeTypes []string `yaml:"response_body_mime_types"`
-	// RxPreFilter turns on Coraza's experimental @rx pre-filter: about 2.4×
-	// less CRS time, but in the CRS regression suite it misses two stages
-	// that match without it (932311-7, 942220-2), so it is off by default.
+	// RxPreFilter turns on Coraza's experimental @rx pre-filter, for
+	// RxEngine go only: about 2.4× less CRS time, but in the CRS regression
+	// suite it misses two stages that match without it (932311-7, 942220-2;
+	// docs/CORAZA-UPSTREAM.md), so it is off by default.
 	RxPreFilter bool `yaml:"rx_prefilter"`
 	// RxEngine picks the @rx implementation: re2 (Bulwark's operator in
 	// internal/rx: RE2 behind an exact literal prefilter, falling back to
