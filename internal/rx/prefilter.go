@@ -281,7 +281,7 @@ func alternate(subs []*syntax.Regexp) info {
 	if fold {
 		req = lowerAll(req)
 	}
-	req = minimal(dedupe(req), fold)
+	req = minimal(dedupe(req))
 	if len(req) > maxNeedles {
 		return unknown
 	}
@@ -339,8 +339,9 @@ func dedupe(set []string) []string {
 }
 
 // minimal drops needles that contain another needle: containing the longer
-// one implies containing the shorter.
-func minimal(set []string, fold bool) []string {
+// one implies containing the shorter (folded needles are all lower case, so
+// the same holds under ASCII folding).
+func minimal(set []string) []string {
 	var out []string
 	for i, s := range set {
 		redundant := false
@@ -354,7 +355,6 @@ func minimal(set []string, fold bool) []string {
 			out = append(out, s)
 		}
 	}
-	_ = fold // needles are already lower case when folded
 	return out
 }
 
@@ -374,7 +374,7 @@ func newPrefilter(re *syntax.Regexp) *prefilter {
 	if n == nil {
 		return nil
 	}
-	n = minimal(dedupe(n), in.fold)
+	n = minimal(dedupe(n))
 	if len(n) == 0 || len(n) > maxNeedles {
 		return nil
 	}
