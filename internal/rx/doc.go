@@ -28,4 +28,12 @@
 // The CRS regression suite at paranoia levels 1 to 4 (shadow_test.go) and a
 // differential fuzz test over every CRS @rx pattern (fuzz_test.go) check
 // the result against Coraza's operator.
+//
+// Costs: every pattern is compiled twice (RE2 and Coraza's Go regexp, the
+// fallback), so the cold CRS compile takes longer and the process holds
+// more memory. RE2's lazily built DFA caches live in go-re2's WebAssembly
+// memory, which grows with the variety of inputs seen and is never handed
+// back to the OS; go-re2 bounds each pattern at its default 128 MiB and
+// does not expose a smaller bound for single patterns. docs/BENCHMARKS.md
+// reports compile time and RSS beside Coraza's operator.
 package rx
