@@ -443,3 +443,47 @@ func BenchmarkRulesCompile(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkForm1KBPaired is the 1 KB form through both paths, alternating
+// request by request like BenchmarkReplay, so a busy machine slows both
+// alike; it reports the medians. BenchmarkBareCoraza and
+// BenchmarkExtProcRoundTrip measure the same two paths one after the other.
+func BenchmarkForm1KBPaired(b *testing.B) {
+	e := bareEngine(b)
+	c := shipped(b)
+	ctx := context.Background()
+	if bare(ctx, e) {
+		b.Fatal("the benchmark request is blocked; it must be clean")
+	}
+	var bareLat, bulLat []time.Duration
+	var bareCPU, bulCPU time.Duration
+	i := 0
+	for b.Loop() {
+		runBare := func() {
+			c0, t0 := cpuTime(), time.Now()
+			bare(ctx, e)
+			bareLat = append(bareLat, time.Since(t0))
+			bareCPU += cpuTime() - c0
+		}
+		runBulwark := func() {
+			c0, t0 := cpuTime(), time.Now()
+			if _, err := roundTrip.Do(ctx, c, request, upstream); err != nil {
+				b.Fatal(err)
+			}
+			bulLat = append(bulLat, time.Since(t0))
+			bulCPU += cpuTime() - c0
+		}
+		if i%2 == 0 {
+			runBare()
+			runBulwark()
+		} else {
+			runBulwark()
+			runBare()
+		}
+		i++
+	}
+	b.ReportMetric(percentile(bareLat, 0.50), "bare-p50-µs")
+	b.ReportMetric(percentile(bulLat, 0.50), "bulwark-p50-µs")
+	b.ReportMetric(float64(bareCPU)/float64(len(bareLat))/1e3, "bare-cpu-µs/req")
+	b.ReportMetric(float64(bulCPU)/float64(len(bulLat))/1e3, "bulwark-cpu-µs/req")
+}
