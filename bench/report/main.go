@@ -211,6 +211,9 @@ const reading = `
   access log), with a public attack payload from
   ` + "`data/traffic/payloads/PayloadsAllTheThings`" + ` (sqli, xss, rce,
   traversal; fixed seed) added as a query parameter to every sixth request.
+  Each request has its own client address, as the records come from many
+  clients (Bulwark's client memory would otherwise treat the replay as one
+  repeat offender).
   The two paths alternate request by request, so both see the same machine;
   p50 and p99 are over every request of every run.
 - CPU per request is the process's user+system time (getrusage) around each
