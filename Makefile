@@ -120,3 +120,4 @@ soak:
 	mkdir -p build
 	$(GO) run ./bench/soak -duration $(SOAK_TIME) -streams 1000 -out build/soak.md
 include model/leak/leak.mk
+include internal/rx/rx.mk

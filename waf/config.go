@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/bulwark-waf/bulwark/internal/rx"
 )
 
 // Engine modes accepted in Config.Engine. They mirror SecRuleEngine.
@@ -66,10 +68,17 @@ type Config struct {
 	ResponseBodyLimitAction string `yaml:"response_body_limit_action" usage:"reject (502) or process_partial"`
 	// ResponseBodyMimeTypes are the response content types phase 4 inspects.
 	ResponseBodyMimeTypes []string `yaml:"response_body_mime_types" usage:"response content types that are inspected"`
-	// RxPreFilter turns on Coraza's experimental @rx pre-filter: about 2.4×
-	// less CRS time, but in the CRS regression suite it misses two stages
-	// that match without it (932311-7, 942220-2), so it is off by default.
-	RxPreFilter bool `yaml:"rx_prefilter" usage:"Coraza's experimental regex pre-filter: CRS about 2.4x cheaper, but it missed 2 CRS regression stages (932311-7, 942220-2)"`
+	// RxPreFilter turns on Coraza's experimental @rx pre-filter, for
+	// RxEngine go only: about 2.4× less CRS time, but in the CRS regression
+	// suite it misses two stages that match without it (932311-7, 942220-2;
+	// docs/CORAZA-UPSTREAM.md), so it is off by default.
+	RxPreFilter bool `yaml:"rx_prefilter" usage:"Coraza's experimental regex pre-filter, rx_engine go only: CRS cheaper, but it missed 2 CRS regression stages (932311-7, 942220-2)"`
+	// RxEngine picks the @rx implementation: re2 (Bulwark's operator in
+	// internal/rx: RE2 behind an exact literal prefilter, falling back to
+	// Coraza's operator wherever the two could differ) or go (Coraza's own).
+	// RxPreFilter is Coraza's prefilter for the go engine; the re2 engine
+	// has its own and rejects it.
+	RxEngine rx.Engine `yaml:"rx_engine" usage:"@rx implementation: re2 (RE2 with an exact literal prefilter and Coraza fallback, the default) or go (Coraza's own)"`
 	// ArgumentsLimit is how many values Coraza keeps per argument
 	// collection (query, body). Rules never see values past it, so a
 	// request that reaches it is refused unless LimitAction is
@@ -108,6 +117,7 @@ func DefaultConfig() Config {
 		ResponseBodyAccess:       true,
 		ResponseBodyLimit:        512 << 10,
 		ResponseBodyLimitAction:  LimitProcessPartial,
+		RxEngine:                 rx.EngineRE2,
 		ResponseBodyMimeTypes:    []string{"text/plain", "text/html", "text/xml", "application/json"},
 		ArgumentsLimit:           1000,
 		JSONDepthLimit:           64,
@@ -181,6 +191,12 @@ func (c Config) Validate() error {
 		if m == "" || strings.ContainsAny(m, " \t|'\"") {
 			return bad(fmt.Sprintf("allowed_request_content_types[%d]", i), "%q is not a media type", m)
 		}
+	}
+	if !c.RxEngine.Valid() {
+		return bad("rx_engine", "%q is not one of re2, go", c.RxEngine)
+	}
+	if c.RxPreFilter && c.RxEngine == rx.EngineRE2 {
+		return bad("rx_prefilter", "applies to rx_engine go only; rx_engine re2 has its own exact prefilter")
 	}
 	for i, f := range c.RulesFiles {
 		if strings.TrimSpace(f) == "" {

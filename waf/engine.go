@@ -18,6 +18,8 @@ import (
 	"github.com/corazawaf/coraza/v3/experimental"
 	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
 	"github.com/corazawaf/coraza/v3/types"
+
+	"github.com/bulwark-waf/bulwark/internal/rx"
 )
 
 // CRSVersion is the Core Rule Set release embedded in the binary.
@@ -75,7 +77,7 @@ func New(cfg Config, logger *slog.Logger) (*Engine, error) {
 	if strings.TrimSpace(cfg.Directives) != "" {
 		chunks = append(chunks, ruleChunk{text: cfg.Directives, inline: true})
 	}
-	w, err := compile(chunks)
+	w, err := compile(chunks, cfg.RxEngine)
 	if err != nil {
 		return nil, locate(chunks, err)
 	}
@@ -111,8 +113,10 @@ type ruleChunk struct {
 	inline bool
 }
 
-func compile(chunks []ruleChunk) (coraza.WAF, error) {
-	cfg := coraza.NewWAFConfig().WithRootFS(rootFS{})
+// compile builds the WAF; engine picks the @rx operator of these rules
+// (internal/rx reads it from the root file system).
+func compile(chunks []ruleChunk, engine rx.Engine) (coraza.WAF, error) {
+	cfg := coraza.NewWAFConfig().WithRootFS(rx.WithEngine(rootFS{}, engine))
 	for _, c := range chunks {
 		if c.file != "" {
 			cfg = cfg.WithDirectivesFromFile(c.file)
@@ -125,21 +129,22 @@ func compile(chunks []ruleChunk) (coraza.WAF, error) {
 
 // locate pins a compile error to a file and line by compiling growing
 // prefixes. It only runs when loading already failed, so its cost (a few CRS
-// compilations) is paid on the error path alone.
+// compilations) is paid on the error path alone. It compiles with Coraza's
+// @rx: the RE2 operator reports Coraza's own errors, so both fail alike.
 func locate(chunks []ruleChunk, cause error) error {
-	if _, err := compile(chunks[:1]); err != nil {
+	if _, err := compile(chunks[:1], rx.EngineGo); err != nil {
 		// The generated base failed: a bug in Bulwark or a bad mime type.
 		return fmt.Errorf("%w: built-in CRS setup: %w", ErrRules, err)
 	}
 	for i := 1; i < len(chunks); i++ {
-		if _, err := compile(chunks[:i+1]); err == nil {
+		if _, err := compile(chunks[:i+1], rx.EngineGo); err == nil {
 			continue
 		}
 		stmts := statements(chunks[i].text)
 		// Smallest statement count whose prefix fails.
 		n := sort.Search(len(stmts), func(k int) bool {
 			prefix := append(append([]ruleChunk{}, chunks[:i]...), ruleChunk{text: joinStatements(stmts[:k+1])})
-			_, err := compile(prefix)
+			_, err := compile(prefix, rx.EngineGo)
 			return err != nil
 		})
 		line := 0
