@@ -12,8 +12,8 @@ import (
 	"github.com/bulwark-waf/bulwark/filter"
 	"github.com/bulwark-waf/bulwark/inspect"
 	"github.com/bulwark-waf/bulwark/internal/envoysim"
-	"github.com/bulwark-waf/bulwark/internal/servertest"
 	"github.com/bulwark-waf/bulwark/internal/rx"
+	"github.com/bulwark-waf/bulwark/internal/servertest"
 	"github.com/bulwark-waf/bulwark/waf"
 )
 
