@@ -2,9 +2,11 @@ package evaluate
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/csv"
 	"image/png"
+	"io"
 	"math"
 	"strings"
 	"testing"
@@ -108,6 +110,62 @@ func TestWireHeaders(t *testing.T) {
 	for i := range want {
 		if h[i] != want[i] {
 			t.Fatalf("got %q, want %q", h, want)
+		}
+	}
+}
+
+func TestSourceKey(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"GoogleChrome/lighthouse@f8eac394:core/test/fixtures/a.json#12": "GoogleChrome/lighthouse",
+		"elastic/examples@6d86454e:Common Data Formats/apache_logs#0":   "elastic/examples",
+		"my-capture:file.har#3": "my-capture",
+		"proxy-log":             "proxy-log",
+		"":                      "",
+	} {
+		if got := SourceKey(in); got != want {
+			t.Errorf("SourceKey(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestScoreReadsSourcesAndGzip: the source slice comes from each record's
+// own line (blank lines included in the count), and gzip input is read as
+// the vendored data/traffic files are.
+func TestScoreReadsSourcesAndGzip(t *testing.T) {
+	t.Parallel()
+	m, err := model.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := `{"id":"x","label":"benign","method":"GET","uri":"/","headers":{},"body":"","source":"a/one@c:f#1"}
+
+{"id":"y","label":"benign","method":"GET","uri":"/b","headers":{},"body":""}
+{"id":"z","label":"attack","category":"xss","method":"GET","uri":"/?q=%3Cscript%3E","headers":{},"body":"","source":"b/two@c:g#2"}
+`
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	if _, err := zw.Write([]byte(in)); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for name, r := range map[string]io.Reader{"plain": strings.NewReader(in), "gzip": &gz} {
+		rows, err := Score(context.Background(), r, Options{Model: m, Workers: 1})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		got := []string{}
+		for _, row := range rows {
+			got = append(got, row.ID+"="+row.Source)
+		}
+		if want := "x=a/one y= z=b/two"; strings.Join(got, " ") != want {
+			t.Errorf("%s: sources %q, want %q", name, strings.Join(got, " "), want)
+		}
+		rep := Summarize(rows, m.Info().DefaultThreshold)
+		if len(rep.Sources) != 2 || rep.Sources[0].Name != "b/two" || !rep.Sources[0].Attack || rep.Sources[1].Name != "a/one" {
+			t.Errorf("%s: source groups %+v", name, rep.Sources)
 		}
 	}
 }
