@@ -742,7 +742,8 @@ func checkAvailability(t *testing.T, objs []object, namespace, name string) {
 // env var that contradicts the file fails here and not in a crash-looping
 // pod. The ConfigMaps the container mounts are written under a temporary
 // root and /etc/bulwark paths are moved there, so file settings point at
-// real files.
+// real files; settings that name files from volumes outside the render
+// (Secrets, a model ConfigMap the user creates) are left out.
 func serverRefusal(objs []object, d *appsv1.Deployment, c corev1.Container) error {
 	root, err := os.MkdirTemp("", "bulwark-k8s-")
 	if err != nil {
@@ -756,13 +757,18 @@ func serverRefusal(objs []object, d *appsv1.Deployment, c corev1.Container) erro
 	for _, v := range d.Spec.Template.Spec.Volumes {
 		volumes[v.Name] = v
 	}
+	// external are mount paths whose content is not in the render (a
+	// Secret, a ConfigMap or volume the user brings); settings pointing
+	// there are the user's files and are left out of the check.
+	var external []string
 	for _, m := range c.VolumeMounts {
 		v := volumes[m.Name]
-		if v.ConfigMap == nil {
-			continue
+		var cm *corev1.ConfigMap
+		if v.ConfigMap != nil {
+			cm, _ = find[*corev1.ConfigMap](objs, d.Namespace, v.ConfigMap.Name)
 		}
-		cm, ok := find[*corev1.ConfigMap](objs, d.Namespace, v.ConfigMap.Name)
-		if !ok {
+		if cm == nil {
+			external = append(external, m.MountPath)
 			continue
 		}
 		dst := moved(m.MountPath)
@@ -794,9 +800,10 @@ func serverRefusal(objs []object, d *appsv1.Deployment, c corev1.Container) erro
 	}
 	env := map[string]string{}
 	for _, e := range c.Env {
-		if e.ValueFrom == nil {
-			env[e.Name] = moved(e.Value)
+		if e.ValueFrom != nil || slices.ContainsFunc(external, func(dir string) bool { return strings.HasPrefix(e.Value, dir+"/") }) {
+			continue
 		}
+		env[e.Name] = moved(e.Value)
 	}
 	_, err = config.Load(config.Source{Env: func(k string) (string, bool) { v, ok := env[k]; return v, ok }}, io.Discard)
 	return err
