@@ -2,6 +2,8 @@ package inspect_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/bulwark-waf/bulwark/inspect"
@@ -94,5 +96,60 @@ func TestStripPort(t *testing.T) {
 		if got := inspect.StripPort(in); got != want {
 			t.Errorf("StripPort(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// A request that spends its @rx work budget was not fully inspected: it is
+// refused under the reject body-limit action, and the default budget leaves
+// ordinary large bodies alone.
+func TestRxWorkBudget(t *testing.T) {
+	t.Parallel()
+	var attack, ordinary strings.Builder
+	for i := 0; attack.Len() < 100<<10; i++ {
+		fmt.Fprintf(&attack, "f%d=%s&", i, strings.Repeat("%3Csvg%20onload%3Dalert(1)%3E", 20))
+	}
+	for i := 0; ordinary.Len() < 100<<10; i++ {
+		fmt.Fprintf(&ordinary, "comment%d=%s&", i, strings.Repeat("This+is+a+perfectly+ordinary+comment+about+shoes+", 10))
+	}
+	req := func(body string) *model.Request {
+		return &model.Request{Method: "POST", URI: "/comment", Body: []byte(body), Headers: [][2]string{{"host", "a.example"},
+			{"content-type", "application/x-www-form-urlencoded"}, {"user-agent", "Mozilla/5.0"}, {"accept", "*/*"}}}
+	}
+	core := func(budget int64) *inspect.Core {
+		c := waf.DefaultConfig()
+		c.RxBudgetBytes = budget
+		e, err := waf.New(c, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		co, err := inspect.New(inspect.Options{Engine: e})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return co
+	}
+	small, def := core(64<<10), core(waf.DefaultConfig().RxBudgetBytes)
+	// An attack is refused either way: by CRS when its rules ran before the
+	// budget was spent, by the budget otherwise.
+	rep, err := small.Inspect(context.Background(), req(attack.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Request.Action != inspect.ActionBlock {
+		t.Fatalf("attack under a 64 KiB budget: %+v", rep.Request)
+	}
+	rep, err = small.Inspect(context.Background(), req(ordinary.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if it := rep.Request.Interruption; it == nil || it.Reason != inspect.ReasonBudget || it.Status != 413 {
+		t.Fatalf("100 KB under a 64 KiB budget: interruption %+v, want 413 %s", it, inspect.ReasonBudget)
+	}
+	rep, err = def.Inspect(context.Background(), req(ordinary.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Request.Action == inspect.ActionBlock {
+		t.Fatalf("100 KB of ordinary form fields under the default budget: %+v (%s)", rep.Request, rep.Explanation())
 	}
 }

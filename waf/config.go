@@ -78,7 +78,12 @@ type Config struct {
 	// Coraza's operator wherever the two could differ) or go (Coraza's own).
 	// RxPreFilter is Coraza's prefilter for the go engine; the re2 engine
 	// has its own and rejects it.
-	RxEngine rx.Engine `yaml:"rx_engine" usage:"@rx implementation: re2 (RE2 with an exact literal prefilter and Coraza fallback, the default) or go (Coraza's own)"`
+	// RxBudgetBytes bounds the input bytes the @rx operators of one
+	// transaction may scan (rx_engine re2). Past it the remaining
+	// evaluations are skipped and the request gets the request body limit
+	// action: refused under reject. 0 is no bound.
+	RxBudgetBytes int64     `yaml:"rx_budget_bytes" usage:"input bytes the regular expressions of one request may scan (rx_engine re2); past it the request gets the request body limit action; 0 = no bound"`
+	RxEngine      rx.Engine `yaml:"rx_engine" usage:"@rx implementation: re2 (RE2 with an exact literal prefilter and Coraza fallback, the default) or go (Coraza's own)"`
 	// ArgumentsLimit is how many values Coraza keeps per argument
 	// collection (query, body). Rules never see values past it, so a
 	// request that reaches it is refused unless LimitAction is
@@ -118,6 +123,7 @@ func DefaultConfig() Config {
 		ResponseBodyLimit:        512 << 10,
 		ResponseBodyLimitAction:  LimitProcessPartial,
 		RxEngine:                 rx.EngineRE2,
+		RxBudgetBytes:            16 << 20,
 		ResponseBodyMimeTypes:    []string{"text/plain", "text/html", "text/xml", "application/json"},
 		ArgumentsLimit:           1000,
 		JSONDepthLimit:           64,
@@ -191,6 +197,9 @@ func (c Config) Validate() error {
 		if m == "" || strings.ContainsAny(m, " \t|'\"") {
 			return bad(fmt.Sprintf("allowed_request_content_types[%d]", i), "%q is not a media type", m)
 		}
+	}
+	if c.RxBudgetBytes < 0 {
+		return bad("rx_budget_bytes", "%d is negative", c.RxBudgetBytes)
 	}
 	if !c.RxEngine.Valid() {
 		return bad("rx_engine", "%q is not one of re2, go", c.RxEngine)

@@ -34,10 +34,11 @@ func ParseEngine(s string) (Engine, error) {
 }
 
 // engineTagged is implemented only by taggedFS: the operator factory reads
-// the engine from the root file system Coraza hands it, which is the one
-// per-WAF value that reaches an operator factory.
+// the engine (and the WAF's work budgets) from the root file system Coraza
+// hands it, which is the one per-WAF value that reaches an operator factory.
 type engineTagged interface {
 	rxEngine() Engine
+	rxBudgets() *Budgets
 }
 
 // WithEngine wraps the root file system passed to coraza's WithRootFS so
@@ -47,18 +48,33 @@ func WithEngine(fsys fs.FS, e Engine) fs.FS {
 	return taggedFS{fsys: fsys, engine: e}
 }
 
-type taggedFS struct {
-	fsys   fs.FS
-	engine Engine
+// WithBudgets is WithEngine whose RE2 operators also charge each
+// transaction's budget in b.
+func WithBudgets(fsys fs.FS, e Engine, b *Budgets) fs.FS {
+	return taggedFS{fsys: fsys, engine: e, budgets: b}
 }
 
-func (t taggedFS) rxEngine() Engine { return t.engine }
+type taggedFS struct {
+	fsys    fs.FS
+	engine  Engine
+	budgets *Budgets
+}
+
+func (t taggedFS) rxEngine() Engine    { return t.engine }
+func (t taggedFS) rxBudgets() *Budgets { return t.budgets }
 
 func (t taggedFS) Open(name string) (fs.File, error) { return t.fsys.Open(name) }
 
 func (t taggedFS) ReadFile(name string) ([]byte, error) { return fs.ReadFile(t.fsys, name) }
 
 func (t taggedFS) Glob(pattern string) ([]string, error) { return fs.Glob(t.fsys, pattern) }
+
+func budgetsOf(root fs.FS) *Budgets {
+	if t, ok := root.(engineTagged); ok {
+		return t.rxBudgets()
+	}
+	return nil
+}
 
 func engineOf(root fs.FS) Engine {
 	if t, ok := root.(engineTagged); ok {

@@ -23,6 +23,7 @@ type operator struct {
 	upstream plugintypes.Operator
 	re       *re2.Regexp
 	pf       *prefilter
+	budgets  *Budgets
 }
 
 // compiled is what the memoizer shares between rules with the same pattern.
@@ -54,10 +55,14 @@ func newRE2Operator(options plugintypes.OperatorOptions) (plugintypes.Operator, 
 		return nil, err
 	}
 	c := v.(*compiled)
+	b := budgetsOf(options.Root)
 	if c.useUpstream {
+		if b != nil {
+			return budgeted{Operator: up, budgets: b}, nil
+		}
 		return up, nil
 	}
-	return &operator{upstream: up, re: c.re, pf: c.pf}, nil
+	return &operator{upstream: up, re: c.re, pf: c.pf, budgets: b}, nil
 }
 
 // compile prepares the RE2 side of data, the pattern exactly as Coraza
@@ -118,6 +123,9 @@ func byteOriented(data string) bool {
 
 func (o *operator) Evaluate(tx plugintypes.TransactionState, value string) bool {
 	if o.pf != nil && !o.pf.mayMatch(value) {
+		return false
+	}
+	if !o.budgets.charge(tx, len(value)) {
 		return false
 	}
 	if !utf8.ValidString(value) {
