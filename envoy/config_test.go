@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
@@ -26,6 +28,7 @@ import (
 // says so instead of silently validating nothing.
 var knownConfigs = []string{
 	"envoy/envoy.yaml",
+	"envoy/envoy-mtls.yaml",
 	"k8s/overlays/envoy/envoy.yaml",
 }
 
@@ -385,4 +388,38 @@ func mustAny(t *testing.T, m proto.Message) *anypb.Any {
 		t.Fatal(err)
 	}
 	return a
+}
+
+// The mutual-TLS variant presents a client certificate to Bulwark and
+// checks Bulwark's against a CA and its name.
+func TestMutualTLSConfig(t *testing.T) {
+	t.Parallel()
+	raw, err := os.ReadFile(filepath.Join(repoRoot(t), "envoy", "envoy-mtls.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := DecodeBootstrap(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range b.GetStaticResources().GetClusters() {
+		if c.GetName() != "bulwark" {
+			continue
+		}
+		ts := c.GetTransportSocket()
+		if ts == nil {
+			t.Fatal("the bulwark cluster has no transport_socket")
+		}
+		var up tlsv3.UpstreamTlsContext
+		if err := ts.GetTypedConfig().UnmarshalTo(&up); err != nil {
+			t.Fatalf("transport_socket: %v", err)
+		}
+		ctx := up.GetCommonTlsContext()
+		if len(ctx.GetTlsCertificates()) == 0 || ctx.GetValidationContext().GetTrustedCa().GetFilename() == "" ||
+			len(ctx.GetValidationContext().GetMatchTypedSubjectAltNames()) == 0 {
+			t.Fatalf("want a client certificate, a trusted CA and a server name check: %v", ctx)
+		}
+		return
+	}
+	t.Fatal("no bulwark cluster")
 }

@@ -136,6 +136,33 @@ var decoders = map[string]func() any{
 	"gateway.envoyproxy.io/v1alpha1/EnvoyExtensionPolicy": func() any {
 		return &envoyExtensionPolicy{}
 	},
+	"cert-manager.io/v1/Certificate": func() any { return &certificate{} },
+}
+
+// certificate mirrors cert-manager.io/v1 Certificate for the fields the
+// grpc-tls component uses; cert-manager's API lives in its whole controller
+// module, so strict decoding goes against this mirror, as for Envoy
+// Gateway's policy below.
+type certificate struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata"`
+	Spec              struct {
+		SecretName  string   `json:"secretName"`
+		DNSNames    []string `json:"dnsNames,omitempty"`
+		Usages      []string `json:"usages,omitempty"`
+		Duration    string   `json:"duration,omitempty"`
+		RenewBefore string   `json:"renewBefore,omitempty"`
+		PrivateKey  *struct {
+			Algorithm      string `json:"algorithm,omitempty"`
+			Size           int    `json:"size,omitempty"`
+			RotationPolicy string `json:"rotationPolicy,omitempty"`
+		} `json:"privateKey,omitempty"`
+		IssuerRef struct {
+			Name  string `json:"name"`
+			Kind  string `json:"kind,omitempty"`
+			Group string `json:"group,omitempty"`
+		} `json:"issuerRef"`
+	} `json:"spec"`
 }
 
 // afterDecoder lets a wrapper type finish decoding parts that are not plain
