@@ -19,8 +19,11 @@ MODEL_EVAL_DIR ?= build/model-eval
 MODEL_LOSO_DIR ?= build/loso
 # Corpus sizes (records); the defaults keep corpus + training near 5 minutes on 2 cores.
 MODEL_SIZES    ?= --synthetic-benign 30000 --browser-benign 6000 --generator-attacks 24000 --list-attacks 16000
-# The model's timestamp: the last commit's date, so a rebuild of one commit is byte-identical.
-MODEL_EPOCH    ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 1764547200)
+# The default threshold shipped in the model, chosen on the leave-one-source-out
+# runs (make model-loso, build/loso/report.md); empty lets the trainer pick it on valid.
+MODEL_THRESHOLD ?=
+# The model's timestamp (2026-12-01T00:00:00Z, the data snapshot): fixed, so a rebuild is byte-identical.
+MODEL_EPOCH    ?= 1796083200
 # The extproc binary writes the feature matrix, so training uses exactly the
 # Go feature code that serves.
 MODEL_EXTPROC_PKG ?= ./cmd/extproc
@@ -57,17 +60,18 @@ define model_train_one
 			--out $(2)/$$s.f64 --meta $(2)/$$s.meta.csv || exit 1; \
 	done
 	$(MODEL_PY) bulwark_train.train --seed $(MODEL_SEED) --features $(2) \
-		--corpus $(1) --names $(2)/names.txt --out $(3) --metrics $(4)
+		--corpus $(1) --names $(2)/names.txt --out $(3) --metrics $(4) $(5)
 endef
 
 train: corpus $(MODEL_EXTPROC) ## corpus, features, LightGBM; writes model/bulwark.model.gz
-	$(call model_train_one,$(MODEL_CORPUS),$(MODEL_FEATURES),$(MODEL_FILE),build/model-metrics.json)
+	$(call model_train_one,$(MODEL_CORPUS),$(MODEL_FEATURES),$(MODEL_FILE),build/model-metrics.json,$(if $(MODEL_THRESHOLD),--threshold $(MODEL_THRESHOLD)))
 	$(MAKE) -f $(firstword $(MAKEFILE_LIST)) model-eval
 
 model-eval: $(MODEL_EXTPROC) ## extproc eval of the committed model on the held-out splits (plots, report.html)
 	@test -f $(MODEL_CORPUS)/test.jsonl || { echo "no corpus: run 'make corpus' first"; exit 1; }
 	mkdir -p $(MODEL_EVAL_DIR)
 	for s in test family_test holdout; do \
+		test -s $(MODEL_CORPUS)/$$s.jsonl || continue; \
 		$(MODEL_EXTPROC) eval --model $(MODEL_FILE) --data $(MODEL_CORPUS)/$$s.jsonl \
 			--out-dir $(MODEL_EVAL_DIR)/$$s --predictions $(MODEL_EVAL_DIR)/$$s/predictions.csv \
 			| tee $(MODEL_EVAL_DIR)/$$s.txt || exit 1; \
