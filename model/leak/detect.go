@@ -189,7 +189,7 @@ var (
 	b64Set         = makeSet("+/=", true)
 	hashSet        = makeSet("./$=,+_-:", true)
 	b64urlSet      = makeSet("_-", true)
-	userinfoSet    = makeSet("-._~!$&'()*+,;=%:", true)
+	userinfoAtSet  = makeSet("-._~!$&'()*+,;=%:@#", true)
 )
 
 func run(b []byte, i int, set *charset, limit int) int {
@@ -378,7 +378,9 @@ var connSchemes = map[string]bool{
 	"kafka": true, "nats": true, "memcached": true, "couchdb": true, "neo4j": true, "elasticsearch": true,
 }
 
-// connURL: scheme://user:password@host with a real password.
+// connURL: scheme://user:password@host with a real password. Leaked
+// configs carry raw '#', '@' and '!' in passwords, so the userinfo runs to
+// the last '@' before the host.
 func connURL(s *Scanner, b []byte, i int) {
 	k := i
 	for k > 0 && i-k < 20 && (isAlnum(b[k-1]) || b[k-1] == '+' || b[k-1] == ':') {
@@ -388,8 +390,9 @@ func connURL(s *Scanner, b []byte, i int) {
 		return
 	}
 	u := i + 3
-	end := run(b, u, userinfoSet, 200)
-	if end >= len(b) || b[end] != '@' {
+	stop := run(b, u, userinfoAtSet, 200)
+	end := u + bytes.LastIndexByte(b[u:stop], '@')
+	if end < u {
 		return
 	}
 	c := bytes.IndexByte(b[u:end], ':')
@@ -442,6 +445,10 @@ func secretAssign(s *Scanner, b []byte, i int) {
 	// separator: optional closing quote, spaces, : or = or =>, spaces, opening quote
 	for j < len(b) && (b[j] == '"' || b[j] == '\'' || b[j] == ' ' || b[j] == '\\') && j-kend < 4 {
 		j++
+	}
+	// an HTML attribute pair: name="db_password" value="..."
+	if bytes.HasPrefix(b[j:], []byte("value=")) || bytes.HasPrefix(b[j:], []byte("content=")) {
+		j = bytes.IndexByte(b[j:], '=') + j
 	}
 	if j >= len(b) || (b[j] != ':' && b[j] != '=') {
 		return
@@ -522,7 +529,7 @@ func email(s *Scanner, b []byte, i int) {
 	for j < i && (b[j] == '.' || b[j] == '-') {
 		j++
 	}
-	if j == i || (j > 0 && (b[j-1] == '/' || b[j-1] == ':')) {
+	if j == i || (j > 0 && (b[j-1] == '/' || b[j-1] == ':' || b[j-1] == '@')) {
 		return
 	}
 	// domain: labels separated by dots

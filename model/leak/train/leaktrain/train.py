@@ -112,8 +112,9 @@ def run(seed, corpus_dir, feat_dir, out_path, metrics_path):
         cal = calibrate(booster.predict(xv, raw_score=True), yv[c])
         models[c] = {"lightgbm_model": booster.model_to_string(), "calibration": cal}
         metrics["classes"][c] = {"trees": booster.num_trees(), "train_pos": int(yt[c].sum()), "valid_pos": int(yv[c].sum())}
-    # Default threshold: the highest score that keeps the validation
-    # split's benign false positives (any class) at or under 0.05 %.
+    # Default threshold: the highest score up to 20 (the request model's
+    # default) that keeps the validation split's benign false positives
+    # (any class) at or under 0.1 %, the target.
     benign = np.array([not yv[c].any() for c in []] or [all(yv[c][i] == 0 for c in CLASSES) for i in range(len(xv))])
     overall = np.full(len(xv), 99)
     for c in CLASSES:
@@ -121,9 +122,9 @@ def run(seed, corpus_dir, feat_dir, out_path, metrics_path):
         p = apply_cal(models[c]["calibration"], 1 / (1 + np.exp(-b.predict(xv, raw_score=True))))
         overall = np.minimum(overall, score_from_prob(p))
     threshold = 5
-    for t in range(5, 51):
+    for t in range(5, 21):
         fpr = float(np.mean(overall[benign] <= t))
-        if fpr <= 0.0005:
+        if fpr <= 0.001:
             threshold = t
     metrics["default_threshold_valid_fpr"] = float(np.mean(overall[benign] <= threshold))
     h = hashlib.sha256()
