@@ -11,8 +11,9 @@ import (
 type handler func(s *Scanner, b []byte, i int)
 
 type anchor struct {
-	lit string
-	h   handler
+	lit  string
+	litB []byte // lit, converted once
+	h    handler
 }
 
 // The prefilter: a bitset over the 65536 byte pairs that can start
@@ -20,23 +21,24 @@ type anchor struct {
 // load and one bit test, which is what makes clean text fast.
 type prefilter struct {
 	bits   [1 << 16 / 64]uint64
-	group  map[uint16]int
+	group  [1 << 16]uint16 // index into groups; 0 = none
 	groups [][]anchor
 }
 
 func (p *prefilter) add(a, b byte, an anchor) {
 	k := uint16(a)<<8 | uint16(b)
-	g, ok := p.group[k]
-	if !ok {
-		g = len(p.groups)
+	g := p.group[k]
+	if g == 0 {
+		g = uint16(len(p.groups))
 		p.group[k] = g
 		p.groups = append(p.groups, nil)
 		p.bits[k>>6] |= 1 << (k & 63)
 	}
+	an.litB = []byte(an.lit)
 	p.groups[g] = append(p.groups[g], an)
 }
 
-// lookup returns the anchors for the pair at b[i:] (i+1 < len(b)).
+// lookup returns the anchors for the byte pair k.
 func (p *prefilter) lookup(k uint16) []anchor {
 	return p.groups[p.group[k]]
 }
@@ -140,7 +142,7 @@ var literals = []struct {
 var pf = buildPrefilter()
 
 func buildPrefilter() *prefilter {
-	p := &prefilter{group: map[uint16]int{}, groups: [][]anchor{nil}}
+	p := &prefilter{groups: [][]anchor{nil}}
 	for _, l := range literals {
 		for _, lit := range l.lits {
 			p.add(lit[0], lit[1], anchor{lit: lit, h: l.h})

@@ -111,7 +111,8 @@ func newScanner(ctx context.Context, m *Model, contentType string, opts Options)
 	if opts.MaxSpans <= 0 {
 		opts.MaxSpans = 4096
 	}
-	s := &Scanner{m: m, ctx: ctx, opts: opts, kind: opts.Types.Classify(contentType)}
+	s := &Scanner{m: m, ctx: ctx, opts: opts}
+	s.setKind(opts.Types.Classify(contentType))
 	for c := range s.first {
 		s.first[c] = -1
 	}
@@ -211,14 +212,19 @@ func (s *Scanner) Close() error {
 func (s *Scanner) process(end int) {
 	b := s.buf
 	from := s.start
-	last := min(end, len(b)-1)
-	for i := from; i < last; i++ {
-		k := uint16(b[i])<<8 | uint16(b[i+1])
-		if pf.bits[k>>6]&(1<<(k&63)) == 0 {
+	bits := &pf.bits
+	// win is every position to scan plus the byte after the last one;
+	// indexing it with j and j+1 < len(win) lets the compiler drop the
+	// bounds checks of the hot loop.
+	win := b[from:min(end+1, len(b))]
+	for j := 0; j+1 < len(win); j++ {
+		k := uint16(win[j])<<8 | uint16(win[j+1])
+		if bits[k>>6]&(1<<(k&63)) == 0 {
 			continue
 		}
+		i := from + j
 		for _, a := range pf.lookup(k) {
-			if a.lit != "" && !bytes.HasPrefix(b[i:], []byte(a.lit)) {
+			if len(a.litB) > 0 && !bytes.HasPrefix(b[i:], a.litB) {
 				continue
 			}
 			s.cur = a
@@ -318,6 +324,15 @@ var codeStarts = [][]byte{
 	[]byte("export "), []byte("self."), []byte("$this->"), []byte("fn "), []byte("impl "), []byte("defer "),
 }
 
+// codeByFirst indexes codeStarts by first byte, so a line costs one
+// lookup and at most a few comparisons.
+var codeByFirst = func() (t [256][][]byte) {
+	for _, p := range codeStarts {
+		t[p[0]] = append(t[p[0]], p)
+	}
+	return t
+}()
+
 var secretWords = [][]byte{[]byte("PASS"), []byte("SECRET"), []byte("TOKEN"), []byte("KEY"), []byte("PWD"), []byte("CREDENTIAL")}
 
 func (s *Scanner) line(b []byte, i int) {
@@ -379,7 +394,7 @@ func (s *Scanner) line(b []byte, i int) {
 	if directive(x) {
 		s.hit(FDirectiveLine, j, j, false)
 	}
-	for _, p := range codeStarts {
+	for _, p := range codeByFirst[c] {
 		if bytes.HasPrefix(x, p) {
 			s.cnt[FCodeLine]++
 			break

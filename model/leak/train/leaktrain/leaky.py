@@ -387,7 +387,8 @@ def c_dotenv(rng, fake):
              f"REDIS_URL=redis://default:{T.password(rng)}@{fake.domain_word()}.cache.amazonaws.com:6379",
              f"MAIL_PASSWORD={T.password(rng)}", f"AWS_ACCESS_KEY_ID={T.aws_key_id(rng)}", f"AWS_SECRET_ACCESS_KEY={T.aws_secret(rng)}",
              f"STRIPE_SECRET={T.stripe_live(rng)}"]
-    lines = [ln for ln in lines if ln == "" or rng.random() < 0.8]
+    keep = rng.choice([0.25, 0.5, 0.8, 1.0])
+    lines = [ln for ln in lines if ln != "" and rng.random() < keep] or lines[10:12]
     return rng.choice(["application/octet-stream", "text/plain", "", "text/plain; charset=UTF-8"]), 200, "\n".join(lines) + "\n", ["source", "secret"]
 
 
