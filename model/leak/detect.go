@@ -90,7 +90,7 @@ var literals = []struct {
 	{[]string{"File \"", "File &quot;", "File &#34;"}, pyFrame},
 	{[]string{"Traceback <em>(most recent call last)</em>", "Traceback (most recent call last)", "Werkzeug Debugger",
 		"The debugger caught an exception"}, count(FPythonTrace)},
-	{[]string{"Basic "}, token(FOtherToken, 16, 0, b64Set)},
+	{[]string{"Basic "}, token(FSecretAssign, 16, 0, b64Set)},
 	{[]string{"goroutine "}, goroutine},
 	{[]string{"panic: ", "runtime error: ", "[recovered]"}, count(FGoPanic)},
 	{[]string{".go:"}, frameDigits(FGoFrame, "")},

@@ -455,6 +455,12 @@ func (s *Scanner) Result() Scores {
 		return res
 	}
 	scores := s.m.scoreVector(fv[:])
+	for _, f := range certain {
+		if fv[f] > 0 {
+			c := featureClass[f]
+			scores[c] = min(scores[c], certainScore)
+		}
+	}
 	for c, name := range Classes {
 		res.Class[name] = scores[c]
 		res.Overall = min(res.Overall, scores[c])
@@ -470,6 +476,18 @@ func (s *Scanner) Result() Scores {
 	res.Spans = append([]Span(nil), s.spans...)
 	return res
 }
+
+// certain lists the detections that are leaks whatever the rest of the
+// body looks like: credential formats with a fixed prefix, length and
+// alphabet that are only ever issued as live secrets (documentation uses
+// AKIA…EXAMPLE, sk_test_ and placeholders, which are counted apart), and
+// PEM private keys with a key body. The trees learn from co-occurrence,
+// and one live key in a long page is rare in any corpus; these floors keep
+// such a body from scoring clean. certainScore is the class score they
+// floor to.
+var certain = []int{FAWSKeyID, FPrivateKeyBody, FStripeLive, FGitHubToken, FSlackToken}
+
+const certainScore = 5
 
 // locationCutoff: classes scoring above it get no location, as in the
 // request model.
