@@ -103,7 +103,8 @@ var literals = []struct {
 		"Call to undefined", "Undefined variable", "Undefined index", "Undefined array key"}, count(FPHPError)},
 	{[]string{"Server Error in '", "Exception Details:", "Source Error:", "Version Information:", "ASP.NET Version",
 		"Microsoft .NET Framework", "System.Web.", "NullReferenceException", "Unhandled exception.", "Source File:",
-		"Stack Trace:", "System.InvalidOperationException", "Microsoft.AspNetCore."}, count(FDotNetError)},
+		"Stack Trace:", "System.InvalidOperationException", "Microsoft.AspNetCore.",
+		"An unhandled exception occurred while processing the request", "Microsoft.Extensions."}, count(FDotNetError)},
 	{[]string{".cs:line "}, frameDigits(FDotNetFrame, "")},
 	{[]string{"at System.", "at Microsoft."}, count(FDotNetFrame)},
 	{[]string{"Django Version:", "Exception Value:", "Exception Location:", "Request Method:", "Python Executable:",
@@ -132,6 +133,10 @@ var literals = []struct {
 	{[]string{"&lt;?php"}, count(FPHPEscaped)},
 	{[]string{"[core]", "repositoryformatversion", "ref: refs/heads/", "[remote \"", "# pack-refs with:", "logallrefupdates",
 		"[branch \"", "filemode = ", "bare = false"}, count(FGitMeta)},
+	{[]string{"-- MySQL dump", "-- PostgreSQL database dump", "CREATE TABLE ", "INSERT INTO ", "-- Dump completed", "DROP TABLE IF EXISTS",
+		"LOCK TABLES `", "COPY public."}, count(FSQLDump)},
+	{[]string{"phpinfo()", "PHP Version ", "Loaded Configuration File", "$_SERVER['", "PHP Credits", "propertySources",
+		"activeProfiles", "systemEnvironment", "systemProperties"}, count(FConfigKey)},
 	{[]string{"Index of /", "Parent Directory", "[To Parent Directory]", "Directory listing for", "Directory Listing For"}, count(FDirListing)},
 	{[]string{"DB_PASSWORD", "DB_HOST", "DB_USERNAME", "DB_DATABASE", "DATABASE_URL", "SECRET_KEY", "APP_KEY", "AWS_SECRET",
 		"spring.datasource", "connectionStrings", "define('DB_", "define( 'DB_", "[mysqld]", "jdbc:", "REDIS_URL",
@@ -444,6 +449,29 @@ func secretAssign(s *Scanner, b []byte, i int) {
 		}
 	}
 	j = kend
+	// a table row: key</td><td class="v">value (phpinfo, debug pages,
+	// admin environment listings); ['KEY'] as in $_SERVER['KEY'].
+	for j < len(b) && (b[j] == '\'' || b[j] == '"' || b[j] == ']') && j-kend < 3 {
+		j++
+	}
+	if cell := tableCell(b, j); cell > 0 {
+		j = cell
+		end := j
+		for end < len(b) && end-j < 200 && b[end] != '<' && b[end] != '\n' {
+			end++
+		}
+		v := bytes.TrimSpace(b[j:end])
+		if len(v) == 0 {
+			return
+		}
+		if len(v) < 6 || placeholder(v) || !secretShaped(v) {
+			s.hit(FSecretMasked, j, end, false)
+			return
+		}
+		s.hit(FSecretAssign, j, j+len(v), true)
+		return
+	}
+	j = kend
 	// separator: optional closing quote, spaces, : or = or =>, spaces, opening quote
 	for j < len(b) && (b[j] == '"' || b[j] == '\'' || b[j] == ' ' || b[j] == '\\') && j-kend < 4 {
 		j++
@@ -485,6 +513,38 @@ func secretAssign(s *Scanner, b []byte, i int) {
 		return
 	}
 	s.hit(FSecretAssign, j, end, true)
+}
+
+// tableCell: if b[j:] closes a table cell and opens the next one
+// ("</td><td class=...>", "</th><td>", "</dt><dd>"), the offset after it.
+func tableCell(b []byte, j int) int {
+	for j < len(b) && b[j] == ' ' {
+		j++
+	}
+	x := b[j:min(len(b), j+96)]
+	var rest []byte
+	switch {
+	case bytes.HasPrefix(x, []byte("</td>")), bytes.HasPrefix(x, []byte("</th>")), bytes.HasPrefix(x, []byte("</dt>")):
+		rest = x[5:]
+	default:
+		return 0
+	}
+	rest = bytes.TrimLeft(rest, " \n\t\r")
+	if !bytes.HasPrefix(rest, []byte("<td")) && !bytes.HasPrefix(rest, []byte("<dd")) {
+		return 0
+	}
+	gt := bytes.IndexByte(rest, '>')
+	if gt < 0 {
+		return 0
+	}
+	n := j + (len(x) - len(rest)) + gt + 1
+	// a nested <pre> or <code> inside the cell
+	for _, tag := range []string{"<pre>", "<code>", "<pre class=\"code\">"} {
+		if bytes.HasPrefix(b[n:], []byte(tag)) {
+			n += len(tag)
+		}
+	}
+	return n
 }
 
 // secretShaped: a value that could be a password or key rather than a
