@@ -207,7 +207,7 @@ func BenchmarkGzipStream1GB(b *testing.B) {
 			if _, err := d.Write(c); err != nil {
 				b.Fatal(err)
 			}
-			if chunks++; chunks%4096 == 0 {
+			if chunks++; chunks%256 == 0 {
 				runtime.ReadMemStats(&ms)
 				peak = max(peak, ms.HeapInuse)
 			}

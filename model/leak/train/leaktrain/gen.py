@@ -140,6 +140,9 @@ def b_payment_docs(rng, fake):
 
 
 def b_oauth_token(rng, fake):
+    if rng.random() < 0.25:
+        # token endpoints that answer with the bare token
+        return rng.choice(["text/plain", "application/jwt"]), 200, T.jwt(rng, fake)
     body = {"access_token": T.jwt(rng), "token_type": "Bearer", "expires_in": rng.choice([300, 900, 3600])}
     if rng.random() < 0.6:
         body["refresh_token"] = T.rand(rng, T.ALNUM, 40)
