@@ -406,6 +406,9 @@ func (s *Scanner) line(b []byte, i int) {
 // (lower_case_name value;) or Apache style (CamelCaseName value, or a
 // <CamelCase ...> section).
 func directive(x []byte) bool {
+	if len(x) < 4 || !(isAlpha(x[0]) || x[0] == '<' && isAlpha(x[1])) {
+		return false
+	}
 	end := bytes.IndexByte(x, '\n')
 	if end < 0 {
 		end = len(x)
