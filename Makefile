@@ -89,7 +89,7 @@ include e2e/ftw/ftw.mk
 FUZZ_TIME ?= 10m
 FUZZ_TARGETS := ./filter/:FuzzStream ./model/:FuzzFields
 .PHONY: fuzz
-fuzz:
+fuzz: ## run every fuzz target for FUZZ_TIME (10m) each
 	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; name=$${t##*:}; \
 		echo "fuzzing $$name in $$pkg for $(FUZZ_TIME)"; \
 		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZ_TIME) $$pkg || exit 1; \
@@ -100,7 +100,7 @@ fuzz:
 TRY_LISTEN ?= 127.0.0.1:8080
 TRY_UPSTREAM ?= 127.0.0.1:9000
 .PHONY: try
-try: build
+try: build ## try Bulwark without Envoy: echo upstream, proxy, and the curl lines
 	@trap 'kill 0' INT TERM EXIT; \
 	$(BIN) echo --listen $(TRY_UPSTREAM) & \
 	$(BIN) proxy --listen $(TRY_LISTEN) --upstream http://$(TRY_UPSTREAM) --log-format text $(ARGS) & \
@@ -116,7 +116,7 @@ try: build
 # connections; fails on any wrong verdict or >10% growth after warm-up.
 SOAK_TIME ?= 10m
 .PHONY: soak
-soak:
+soak: ## 1,000 concurrent streams for SOAK_TIME (10m); fails on a wrong verdict or growth
 	mkdir -p build
 	$(GO) run ./bench/soak -duration $(SOAK_TIME) -streams 1000 -out build/soak.md
 include model/leak/leak.mk

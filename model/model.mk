@@ -84,7 +84,7 @@ model-eval: $(MODEL_EXTPROC) ## extproc eval of the committed model on the held-
 # combination mode.
 MODEL_LOSO := lighthouse:fuzzdb chrome-har:PayloadsAllTheThings pagexray:fuzzdb apache-logs:PayloadsAllTheThings
 
-model-loso: $(MODEL_DEPS_STAMP) $(MODEL_EXTPROC)
+model-loso: $(MODEL_DEPS_STAMP) $(MODEL_EXTPROC) ## leave-one-source-out training and evaluation on the real benign sources
 	set -e; for pair in $(MODEL_LOSO); do \
 		b=$${pair%%:*}; p=$${pair##*:}; d=$(MODEL_LOSO_DIR)/$$b; \
 		$(MODEL_PY) bulwark_train.corpus --seed $(MODEL_SEED) --data data $(MODEL_SIZES) \
@@ -93,10 +93,10 @@ model-loso: $(MODEL_DEPS_STAMP) $(MODEL_EXTPROC)
 	done
 	$(MODEL_PY) bulwark_train.report --loso $(MODEL_LOSO_DIR) --out $(MODEL_LOSO_DIR)/report.md
 
-model-loso-one:
+model-loso-one: ## one leave-one-source-out run (SOURCE=...)
 	$(call model_train_one,$(LOSO_DIR)/corpus,$(LOSO_DIR)/features,$(LOSO_DIR)/model.gz,$(LOSO_DIR)/metrics.json)
 	$(MODEL_EXTPROC) eval --model $(LOSO_DIR)/model.gz --data $(LOSO_DIR)/corpus/holdout.jsonl \
 		--out-dir $(LOSO_DIR)/eval --predictions $(LOSO_DIR)/predictions.csv > $(LOSO_DIR)/eval.txt
 
-model-pytest: $(MODEL_DEPS_STAMP) $(MODEL_EXTPROC)
+model-pytest: $(MODEL_DEPS_STAMP) $(MODEL_EXTPROC) ## pytest of the training package
 	BULWARK_EXTPROC=$(CURDIR)/$(MODEL_EXTPROC) PYTHONPATH=model/train $(MODEL_VENV)/bin/python -m pytest -q model/train/tests

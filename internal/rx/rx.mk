@@ -11,10 +11,10 @@ FUZZ_RX_GROUPS ?= REQUEST-901 REQUEST-905 REQUEST-911 REQUEST-913 REQUEST-920 RE
 	REQUEST-944 REQUEST-949 REQUEST-999 RESPONSE-950 RESPONSE-951 RESPONSE-952 RESPONSE-953 RESPONSE-954 RESPONSE-955 RESPONSE-956 RESPONSE-959 RESPONSE-980
 
 .PHONY: shadow-rx fuzz-rx
-shadow-rx:
+shadow-rx: ## CRS regression suite through both @rx engines at PL1-4
 	BULWARK_RX_SHADOW_LEVELS=1,2,3,4 go test ./internal/rx -run TestShadowCRSRegression -count=1 -v -timeout 30m
 
-fuzz-rx:
+fuzz-rx: ## differential fuzzing of every CRS @rx pattern, RE2 against Go
 	@set -e; for g in $(FUZZ_RX_GROUPS); do \
 		echo "== $$g"; \
 		BULWARK_RX_GROUP=$$g go test ./internal/rx -run '^$$' -fuzz '^FuzzRx$$' -fuzztime $(FUZZ_RX_TIME) -fuzzminimizetime 1s -parallel 1; \
