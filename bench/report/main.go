@@ -125,14 +125,22 @@ func write(w io.Writer, command, cpu string, results map[string]result, order []
 		}
 		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", what, measured, goal, mark)
 	}
+	paired := get(results, "BenchmarkForm1KBPaired", "bare-p50-µs") > 0
 	if bare, ext := get(results, "BenchmarkBareCoraza", "ns/op"), get(results, "BenchmarkExtProcRoundTrip", "ns/op"); bare > 0 && ext > 0 {
 		r := ext / bare
-		row("1 KB form: full ext_proc round trip, shipped defaults (RE2 @rx, model) vs bare upstream Coraza + CRS PL1 in-process",
-			fmt.Sprintf("%s vs %s = **%.2f×**", human(ext), human(bare), r), "≤ 0.5×", r <= 0.5)
+		if paired {
+			// Measured one after the other: on a shared machine the load
+			// can change between the two, so the paired row decides.
+			fmt.Fprintf(w, "| 1 KB form, the two benchmarks one after the other (load-sensitive; the paired row below decides) | %s vs %s = %.2f× | report | — |\n", human(ext), human(bare), r)
+		} else {
+			row("1 KB form: full ext_proc round trip, shipped defaults (RE2 @rx, model) vs bare upstream Coraza + CRS PL1 in-process",
+				fmt.Sprintf("%s vs %s = **%.2f×**", human(ext), human(bare), r), "≤ 0.5×", r <= 0.5)
+		}
 	}
 	if bare, bul := get(results, "BenchmarkForm1KBPaired", "bare-p50-µs"), get(results, "BenchmarkForm1KBPaired", "bulwark-p50-µs"); bare > 0 && bul > 0 {
 		r := bul / bare
-		row("1 KB form, the two paths alternating request by request (p50)", fmt.Sprintf("%.0f µs vs %.0f µs = **%.2f×**", bul, bare, r), "≤ 0.5×", r <= 0.5)
+		row("1 KB form: full ext_proc round trip with the shipped defaults (RE2 @rx, model) vs bare upstream Coraza + CRS PL1 in-process, alternating request by request (p50)",
+			fmt.Sprintf("%.0f µs vs %.0f µs = **%.2f×**", bul, bare, r), "≤ 0.5×", r <= 0.5)
 		bc, uc := get(results, "BenchmarkForm1KBPaired", "bare-cpu-µs/req"), get(results, "BenchmarkForm1KBPaired", "bulwark-cpu-µs/req")
 		fmt.Fprintf(w, "| 1 KB form, CPU per request (whole process) | %.0f µs vs %.0f µs = %.2f× | report | — |\n", uc, bc, uc/bc)
 	}
