@@ -240,8 +240,10 @@ const reading = `
   Each request has its own client address, as the records come from many
   clients (Bulwark's client memory would otherwise treat the replay as one
   repeat offender).
-  The two paths alternate request by request, so both see the same machine;
-  p50 and p99 are over every request of every run.
+  Bare, the same in-process CRS on Bulwark's RE2 @rx (the operator's
+  share alone) and Bulwark take turns request by request, so all three see
+  the same machine; p50 and p99 are over every request of a run, and the
+  table shows their median over the runs.
 - CPU per request is the process's user+system time (getrusage) around each
   request.
 - Compile time and memory are measured in a fresh child process per run:
