@@ -273,12 +273,18 @@ func percentile(d []time.Duration, p float64) float64 {
 }
 
 // BenchmarkReplay sends the replay one request at a time through bare
-// Coraza (in-process) and through Bulwark's ext_proc server with the
-// shipped defaults, alternating the two on every request so both see the
-// same machine. One op is the whole replay on both paths.
+// Coraza (in-process), through the same in-process CRS with Bulwark's RE2
+// @rx (the operator's share, without ext_proc and the model), and through
+// Bulwark's ext_proc server with the shipped defaults, rotating the order
+// on every request so all three see the same machine. One op is the whole
+// replay on all three.
 func BenchmarkReplay(b *testing.B) {
 	reqs := loadReplay(b)
 	e := bareEngine(b)
+	re2Engine, err := waf.New(waf.DefaultConfig(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
 	c := shipped(b)
 	ctx := context.Background()
 	blockedBare, blockedBulwark, attacks := 0, 0, 0
@@ -298,40 +304,37 @@ func BenchmarkReplay(b *testing.B) {
 		}
 	}
 	b.Logf("%d requests (%d with an attack payload): bare Coraza blocks %d, Bulwark blocks %d", len(reqs), attacks, blockedBare, blockedBulwark)
-	var bareLat, bulLat []time.Duration
-	var bareCPU, bulCPU time.Duration
+	type arm struct {
+		name string
+		run  func(r *replayRequest)
+		lat  []time.Duration
+		cpu  time.Duration
+	}
+	arms := []*arm{
+		{name: "bare", run: func(r *replayRequest) { bareReplay(ctx, e, r) }},
+		{name: "re2", run: func(r *replayRequest) { bareReplay(ctx, re2Engine, r) }},
+		{name: "bulwark", run: func(r *replayRequest) {
+			if _, err := r.filter.Do(ctx, c, r.message(), upstream); err != nil {
+				b.Fatal(err)
+			}
+		}},
+	}
 	for b.Loop() {
 		for i := range reqs {
-			r := &reqs[i]
-			runBare := func() {
+			for k := range arms {
+				a := arms[(i+k)%len(arms)]
 				c0, t0 := cpuTime(), time.Now()
-				bareReplay(ctx, e, r)
-				bareLat = append(bareLat, time.Since(t0))
-				bareCPU += cpuTime() - c0
-			}
-			runBulwark := func() {
-				c0, t0 := cpuTime(), time.Now()
-				if _, err := r.filter.Do(ctx, c, r.message(), upstream); err != nil {
-					b.Fatal(err)
-				}
-				bulLat = append(bulLat, time.Since(t0))
-				bulCPU += cpuTime() - c0
-			}
-			if i%2 == 0 {
-				runBare()
-				runBulwark()
-			} else {
-				runBulwark()
-				runBare()
+				a.run(&reqs[i])
+				a.lat = append(a.lat, time.Since(t0))
+				a.cpu += cpuTime() - c0
 			}
 		}
 	}
-	b.ReportMetric(percentile(bareLat, 0.50), "bare-p50-µs")
-	b.ReportMetric(percentile(bareLat, 0.99), "bare-p99-µs")
-	b.ReportMetric(percentile(bulLat, 0.50), "bulwark-p50-µs")
-	b.ReportMetric(percentile(bulLat, 0.99), "bulwark-p99-µs")
-	b.ReportMetric(float64(bareCPU)/float64(len(bareLat))/1e3, "bare-cpu-µs/req")
-	b.ReportMetric(float64(bulCPU)/float64(len(bulLat))/1e3, "bulwark-cpu-µs/req")
+	for _, a := range arms {
+		b.ReportMetric(percentile(a.lat, 0.50), a.name+"-p50-µs")
+		b.ReportMetric(percentile(a.lat, 0.99), a.name+"-p99-µs")
+		b.ReportMetric(float64(a.cpu)/float64(len(a.lat))/1e3, a.name+"-cpu-µs/req")
+	}
 	b.ReportMetric(float64(len(reqs)), "requests")
 }
 
