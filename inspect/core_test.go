@@ -3,6 +3,7 @@ package inspect_test
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -151,5 +152,48 @@ func TestRxWorkBudget(t *testing.T) {
 	}
 	if rep.Request.Action == inspect.ActionBlock {
 		t.Fatalf("100 KB of ordinary form fields under the default budget: %+v (%s)", rep.Request, rep.Explanation())
+	}
+}
+
+// A 130 KB body {"<64 KB key>":[0,0,…]} once allocated gigabytes: every
+// leaf built its full path. Through the whole core (model included) it now
+// costs at most ten times its size, and it is refused (past the argument
+// limit, Coraza's values would not be inspected).
+func TestLongJSONKeyIsCheap(t *testing.T) {
+	e, err := waf.New(waf.DefaultConfig(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := inspect.New(inspect.Options{Engine: e, Model: m, Policies: &inspect.Set{Default: inspect.Policy{Mode: inspect.ModeOr, MLThreshold: 20, ORPoints: 5}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The issue's body (32K leaves) is refused at the argument limit before
+	// any leaf costs anything. Under the limit (900 leaves) Coraza's own
+	// JSON body processor allocates about ten times the body by itself, so
+	// the bound there is 25×.
+	for _, tt := range []struct{ leaves, factor int }{{32 << 10, 10}, {900, 25}} {
+		leaves := tt.leaves
+		body := `{"` + strings.Repeat("k", 64<<10) + `":[` + strings.Repeat("0,", leaves) + `0]}`
+		r := &model.Request{Method: "POST", URI: "/api", Body: []byte(body), Headers: [][2]string{{"host", "a.example"},
+			{"content-type", "application/json"}, {"user-agent", "Mozilla/5.0"}, {"accept", "*/*"}}}
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		rep, err := c.Inspect(context.Background(), r)
+		runtime.ReadMemStats(&after)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := after.TotalAlloc - before.TotalAlloc; got > uint64(tt.factor*len(body)) {
+			t.Errorf("%d leaves: a %d-byte body allocated %d bytes", leaves, len(body), got)
+		}
+		if rep.Request.Action != inspect.ActionBlock {
+			t.Errorf("%d leaves: %s (%s)", leaves, rep.Request.Action, rep.Explanation())
+		}
 	}
 }
