@@ -22,6 +22,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/bulwark-waf/bulwark/config"
+	"github.com/bulwark-waf/bulwark/internal/repo"
 )
 
 // knownConfigs must be found by the discovery walk; if one is moved the test
@@ -30,24 +31,6 @@ var knownConfigs = []string{
 	"envoy/envoy.yaml",
 	"envoy/envoy-mtls.yaml",
 	"k8s/overlays/envoy/envoy.yaml",
-}
-
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := filepath.Abs(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
 }
 
 // envoyConfigs finds every YAML file in the repository whose top level looks
@@ -92,7 +75,7 @@ func envoyConfigs(t *testing.T, root string) []string {
 
 func TestEnvoyConfigsAreValid(t *testing.T) {
 	t.Parallel()
-	root := repoRoot(t)
+	root := repo.Root(t)
 	configs := envoyConfigs(t, root)
 	for _, want := range knownConfigs {
 		if !slices.Contains(configs, want) {
@@ -394,7 +377,7 @@ func mustAny(t *testing.T, m proto.Message) *anypb.Any {
 // checks Bulwark's against a CA and its name.
 func TestMutualTLSConfig(t *testing.T) {
 	t.Parallel()
-	raw, err := os.ReadFile(filepath.Join(repoRoot(t), "envoy", "envoy-mtls.yaml"))
+	raw, err := os.ReadFile(filepath.Join(repo.Root(t), "envoy", "envoy-mtls.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

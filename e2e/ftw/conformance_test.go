@@ -18,6 +18,7 @@ import (
 	"github.com/bulwark-waf/bulwark/filter"
 	"github.com/bulwark-waf/bulwark/inspect"
 	"github.com/bulwark-waf/bulwark/internal/envoysim"
+	"github.com/bulwark-waf/bulwark/internal/repo"
 	"github.com/bulwark-waf/bulwark/internal/servertest"
 	"github.com/bulwark-waf/bulwark/waf"
 	crstests "github.com/corazawaf/coraza-coreruleset/v4/tests"
@@ -75,28 +76,9 @@ const setupDoc = "Engine `DetectionOnly`, `paranoia_level: 4` (blocking and dete
 	"add `SecDefaultAction \"phase:3,log,auditlog,pass\"` (and 4, 5) before `Include @owasp_crs`, so CRS's response and " +
 	"correlation rules are logged and judged like the rest."
 
-// repoRoot walks up from the package directory to the module root.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test directory")
-		}
-		dir = parent
-	}
-}
-
 func TestCRSConformance(t *testing.T) {
 	start := time.Now()
-	root := repoRoot(t)
+	root := repo.Root(t)
 	// The suite is read from the coraza-coreruleset module Bulwark embeds
 	// its rules from, so the tests are always those of the rules' release:
 	// a module bump moves both together and nothing outside the repository

@@ -35,3 +35,7 @@ require (
 	k8s.io/kube-openapi v0.0.0-20260721132016-d427ff9ee9ad // indirect
 	sigs.k8s.io/yaml v1.6.0 // indirect
 )
+
+require github.com/bulwark-waf/bulwark v0.0.0
+
+replace github.com/bulwark-waf/bulwark => ../..
