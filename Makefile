@@ -63,6 +63,8 @@ bench: ## benchmarks beside bare Coraza; writes docs/BENCHMARKS.md
 	mkdir -p build
 	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) -timeout 60m ./bench/ ./model/ | tee build/bench.txt
 	$(GO) run ./bench/report -command 'make bench BENCH_COUNT=$(BENCH_COUNT)' < build/bench.txt > docs/BENCHMARKS.md
+	@# The soak figures (make soak writes docs/SOAK.md) stay with the benchmarks.
+	if [ -f docs/SOAK.md ]; then cat docs/SOAK.md >> docs/BENCHMARKS.md; fi
 
 # Every combination mode through the real ext_proc server on the held-out
 # corpus split (make corpus first); writes docs/MODES.md.
@@ -118,6 +120,6 @@ SOAK_TIME ?= 10m
 .PHONY: soak
 soak: ## 1,000 concurrent streams for SOAK_TIME (10m); fails on a wrong verdict or growth
 	mkdir -p build
-	$(GO) run ./bench/soak -duration $(SOAK_TIME) -streams 1000 -out build/soak.md
+	$(GO) run ./bench/soak -duration $(SOAK_TIME) -streams 1000 -out docs/SOAK.md
 include model/leak/leak.mk
 include internal/rx/rx.mk
