@@ -502,7 +502,8 @@ func secretAssign(s *Scanner, b []byte, i int) {
 	if len(v) == 0 {
 		return
 	}
-	if len(v) < 6 || placeholder(v) || v[0] == '[' || v[0] == '{' || !secretShaped(v) {
+	quoted := j > 0 && (b[j-1] == '"' || b[j-1] == '\'')
+	if len(v) < 6 || placeholder(v) || v[0] == '[' || v[0] == '{' || !secretShaped(v) || (!quoted && codeRef(b[j:min(len(b), end+1)])) {
 		s.hit(FSecretMasked, j, end, false)
 		return
 	}
@@ -513,6 +514,36 @@ func secretAssign(s *Scanner, b []byte, i int) {
 		return
 	}
 	s.hit(FSecretAssign, j, end, true)
+}
+
+// codeRef: an unquoted value that is a program expression rather than a
+// secret — t.password=n.password, apiKey:e.apiKey||"", token:getToken() —
+// as minified JavaScript is full of: an identifier path (dots between
+// identifiers) without digits, or a call.
+func codeRef(v []byte) bool {
+	if len(v) == 0 {
+		return false
+	}
+	end := len(v)
+	for k, c := range v {
+		if !(isWord(c) || c == '.' || c == '$') {
+			end = k
+			break
+		}
+	}
+	if end < len(v) && v[end] == '(' {
+		return true
+	}
+	id := v[:end]
+	if len(id) == 0 || isDigit(id[0]) || bytes.IndexByte(id, '.') < 0 {
+		return false
+	}
+	for _, c := range id {
+		if isDigit(c) {
+			return false
+		}
+	}
+	return true
 }
 
 // tableCell: if b[j:] closes a table cell and opens the next one
@@ -611,6 +642,10 @@ func email(s *Scanner, b []byte, i int) {
 		break
 	}
 	if lastDot < 0 {
+		return
+	}
+	// git@github.com:owner/repo.git is an SSH remote, not an address
+	if k+1 < len(b) && b[k] == ':' && !isDigit(b[k+1]) {
 		return
 	}
 	tld := b[lastDot+1 : k]
