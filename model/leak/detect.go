@@ -23,6 +23,17 @@ type prefilter struct {
 	bits   [1 << 16 / 64]uint64
 	group  [1 << 16]uint16 // index into groups; 0 = none
 	groups [][]anchor
+	// always marks the pairs that start a handler-only anchor (digits,
+	// capitals, '@'...); every other pair starts literals only, and then
+	// tri, a bitset over a hash of the first three bytes of every literal,
+	// must match too. Common English pairs ("re", "co", "pa") start a
+	// literal but rarely its first three bytes.
+	always [1 << 16 / 64]uint64
+	tri    [1 << 16 / 64]uint64
+}
+
+func triHash(a, b, c byte) uint16 {
+	return uint16((uint32(a)<<16 | uint32(b)<<8 | uint32(c)) * 2654435761 >> 16)
 }
 
 func (p *prefilter) add(a, b byte, an anchor) {
@@ -36,6 +47,12 @@ func (p *prefilter) add(a, b byte, an anchor) {
 	}
 	an.litB = []byte(an.lit)
 	p.groups[g] = append(p.groups[g], an)
+	if len(an.lit) >= 3 {
+		t := triHash(an.lit[0], an.lit[1], an.lit[2])
+		p.tri[t>>6] |= 1 << (t & 63)
+	} else {
+		p.always[k>>6] |= 1 << (k & 63)
+	}
 }
 
 // lookup returns the anchors for the byte pair k.
