@@ -23,6 +23,17 @@ type prefilter struct {
 	bits   [1 << 16 / 64]uint64
 	group  [1 << 16]uint16 // index into groups; 0 = none
 	groups [][]anchor
+	// always marks the pairs that start a handler-only anchor (digits,
+	// capitals, '@'...); every other pair starts literals only, and then
+	// tri, a bitset over a hash of the first three bytes of every literal,
+	// must match too. Common English pairs ("re", "co", "pa") start a
+	// literal but rarely its first three bytes.
+	always [1 << 16 / 64]uint64
+	tri    [1 << 16 / 64]uint64
+}
+
+func triHash(a, b, c byte) uint16 {
+	return uint16((uint32(a)<<16 | uint32(b)<<8 | uint32(c)) * 2654435761 >> 16)
 }
 
 func (p *prefilter) add(a, b byte, an anchor) {
@@ -36,6 +47,12 @@ func (p *prefilter) add(a, b byte, an anchor) {
 	}
 	an.litB = []byte(an.lit)
 	p.groups[g] = append(p.groups[g], an)
+	if len(an.lit) >= 3 {
+		t := triHash(an.lit[0], an.lit[1], an.lit[2])
+		p.tri[t>>6] |= 1 << (t & 63)
+	} else {
+		p.always[k>>6] |= 1 << (k & 63)
+	}
 }
 
 // lookup returns the anchors for the byte pair k.
@@ -502,7 +519,8 @@ func secretAssign(s *Scanner, b []byte, i int) {
 	if len(v) == 0 {
 		return
 	}
-	if len(v) < 6 || placeholder(v) || v[0] == '[' || v[0] == '{' || !secretShaped(v) {
+	quoted := j > 0 && (b[j-1] == '"' || b[j-1] == '\'')
+	if len(v) < 6 || placeholder(v) || v[0] == '[' || v[0] == '{' || !secretShaped(v) || (!quoted && codeRef(b[j:min(len(b), end+1)])) {
 		s.hit(FSecretMasked, j, end, false)
 		return
 	}
@@ -513,6 +531,36 @@ func secretAssign(s *Scanner, b []byte, i int) {
 		return
 	}
 	s.hit(FSecretAssign, j, end, true)
+}
+
+// codeRef: an unquoted value that is a program expression rather than a
+// secret — t.password=n.password, apiKey:e.apiKey||"", token:getToken() —
+// as minified JavaScript is full of: an identifier path (dots between
+// identifiers) without digits, or a call.
+func codeRef(v []byte) bool {
+	if len(v) == 0 {
+		return false
+	}
+	end := len(v)
+	for k, c := range v {
+		if !(isWord(c) || c == '.' || c == '$') {
+			end = k
+			break
+		}
+	}
+	if end < len(v) && v[end] == '(' {
+		return true
+	}
+	id := v[:end]
+	if len(id) == 0 || isDigit(id[0]) || bytes.IndexByte(id, '.') < 0 {
+		return false
+	}
+	for _, c := range id {
+		if isDigit(c) {
+			return false
+		}
+	}
+	return true
 }
 
 // tableCell: if b[j:] closes a table cell and opens the next one
@@ -611,6 +659,10 @@ func email(s *Scanner, b []byte, i int) {
 		break
 	}
 	if lastDot < 0 {
+		return
+	}
+	// git@github.com:owner/repo.git is an SSH remote, not an address
+	if k+1 < len(b) && b[k] == ':' && !isDigit(b[k+1]) {
 		return
 	}
 	tld := b[lastDot+1 : k]

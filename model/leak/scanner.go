@@ -222,6 +222,12 @@ func (s *Scanner) process(end int) {
 		if bits[k>>6]&(1<<(k&63)) == 0 {
 			continue
 		}
+		if pf.always[k>>6]&(1<<(k&63)) == 0 && j+2 < len(win) {
+			t := triHash(win[j], win[j+1], win[j+2])
+			if pf.tri[t>>6]&(1<<(t&63)) == 0 {
+				continue
+			}
+		}
 		i := from + j
 		for _, a := range pf.lookup(k) {
 			if len(a.litB) > 0 && !bytes.HasPrefix(b[i:], a.litB) {

@@ -202,9 +202,31 @@ def b_login_page(rng, fake):
     return "text/html", 200, html_page(rng, "Sign in", form, fake)
 
 
+def b_js_bundle(rng, fake):
+    """A minified application bundle: credentials appear only as code
+    (form fields, member expressions, storage look-ups) and the keys that
+    are meant to be public (publishable and Maps browser keys)."""
+    parts = [f"!function(e){{var t={{}};function n(r){{if(t[r])return t[r].exports;var o=t[r]={{i:r,l:!1,exports:{{}}}};return e[r].call(o.exports,o,o.exports,n),o.l=!0,o.exports}}"]
+    for i in range(rng.randint(5, 60)):
+        parts.append(rng.choice([
+            f"function {T.rand(rng, 'abcdefghij', 2)}(e,t){{return e.password=t.password,e.token=t.token,e.apiKey=t.apiKey||\"\",e}}",
+            "var s={type:\"password\",name:\"password\",autoComplete:\"current-password\",placeholder:\"Password\"};",
+            "headers:{Authorization:\"Bearer \"+localStorage.getItem(\"accessToken\")},",
+            f"const {T.rand(rng, 'abcdefghij', 1)}=e=>e.secretKey?e.secretKey.trim():null;",
+            f"publishableKey:\"pk_live_{T.rand(rng, T.ALNUM, 24)}\",",
+            f"mapsApiKey:\"{T.google_key(rng)}\",",
+            f"sentryDsn:\"https://{T.rand(rng, T.HEX, 32)}@o{rng.randint(10000, 99999)}.ingest.sentry.io/{rng.randint(100000, 999999)}\",",
+            "if(!e.clientSecret)throw new Error(\"missing client secret\");",
+            f"e.exports={{apiBase:\"https://api.{fake.domain_name()}\",timeout:{rng.randint(1, 60) * 1000}}};",
+        ]))
+    parts.append("}([]);")
+    return rng.choice(["application/javascript", "text/javascript; charset=utf-8"]), 200, "".join(parts)
+
+
 BENIGN = {
     "profile": b_profile, "orders": b_orders, "search": b_search, "public_users": b_public_users, "logs_page": b_logs_page,
     "team_page": b_team_page, "security_blog": b_security_blog, "docs_example_keys": b_docs_example_keys,
     "payment_docs": b_payment_docs, "oauth_token": b_oauth_token, "masked_keys": b_masked_keys, "error_generic": b_error_generic,
     "article": b_article, "metrics": b_metrics, "code_tutorial": b_code_tutorial, "status": b_status, "login_page": b_login_page,
+    "js_bundle": b_js_bundle,
 }

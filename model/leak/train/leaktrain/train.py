@@ -136,7 +136,7 @@ def run(seed, corpus_dir, feat_dir, out_path, metrics_path):
            "models": models, "metrics": metrics}
     raw = json.dumps(doc, sort_keys=True).encode()
     with open(out_path, "wb") as f:
-        with gzip.GzipFile(fileobj=f, mode="wb", mtime=0, compresslevel=9) as gz:
+        with gzip.GzipFile(filename="", fileobj=f, mode="wb", mtime=0, compresslevel=9) as gz:
             gz.write(raw)
     with open(metrics_path, "w") as f:
         json.dump({"default_threshold": threshold, **metrics}, f, indent=2)
