@@ -57,7 +57,11 @@ func TestResponseLeaksAreFlagged(t *testing.T) {
 			Body: []byte(`{"type":"about:blank","title":"Internal Server Error","detail":` + jsonString(stackTrace) + `}`)}, true, false},
 		{"secret split across chunks", &envoysim.Message{Status: 200, Headers: [][2]string{{"content-type", "application/json"}},
 			Chunks: [][]byte{[]byte(awsLeak[:60]), []byte(awsLeak[60:])}}, true, true},
+		{"full card numbers", &envoysim.Message{Status: 200, Headers: [][2]string{{"content-type", "application/json"}},
+			Body: []byte(`{"payments":[{"card":"4929 7702 6051 6842","holder":"A. Diaz"},{"card":"4532015112830366","holder":"K. Ng"}]}`)}, true, false},
 		{"clean page", &envoysim.Message{Status: 200, Headers: [][2]string{{"content-type", "text/html"}}, Body: []byte(cleanPage)}, false, false},
+		{"docs with a test card", &envoysim.Message{Status: 200, Headers: [][2]string{{"content-type", "text/html"}},
+			Body: []byte("<html><body><h2>Payments</h2><p>Use the test card 4242 4242 4242 4242 with any CVC.</p></body></html>")}, false, false},
 	}
 	for _, tt := range tests {
 		mode := procv3.ProcessingMode_BUFFERED

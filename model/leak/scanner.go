@@ -445,6 +445,10 @@ func directive(x []byte) bool {
 
 // Result scores what has been scanned so far. After Close it covers the
 // whole body (Complete).
+// noEvidenceScore is the lowest score a secret or pii class gets when none
+// of its detectors fired: well above the leak threshold, below clean.
+const noEvidenceScore = 60
+
 func (s *Scanner) Result() Scores {
 	res := Scores{Overall: 99, Class: make(map[string]int, numClasses), Complete: s.closed && !s.stopped,
 		Skipped: s.kind == decode.Skip, Bytes: s.total, SpansTruncated: s.spanCut}
@@ -464,6 +468,23 @@ func (s *Scanner) Result() Scores {
 		return res
 	}
 	scores := s.m.scoreVector(fv[:])
+	// A secret or a personal datum is only a leak when a detector of its
+	// own fired: the trees see the whole body's shape, and on small pages
+	// with one e-mail address they would otherwise call it a secret.
+	var has [numClasses]bool
+	for f, v := range fv {
+		if evidence[f] && v > 0 {
+			has[featureClass[f]] = true
+		}
+	}
+	// Source files and .env content carry their secrets in assignments the
+	// source detectors see, so source evidence counts for secrets too.
+	if !has[ClassSecret] && !has[ClassSource] {
+		scores[ClassSecret] = max(scores[ClassSecret], noEvidenceScore)
+	}
+	if !has[ClassPII] {
+		scores[ClassPII] = max(scores[ClassPII], noEvidenceScore)
+	}
 	for _, f := range certain {
 		if fv[f] > 0 {
 			c := featureClass[f]
@@ -492,9 +513,12 @@ func (s *Scanner) Result() Scores {
 // AKIA…EXAMPLE, sk_test_ and placeholders, which are counted apart), and
 // PEM private keys with a key body. The trees learn from co-occurrence,
 // and one live key in a long page is rare in any corpus; these floors keep
-// such a body from scoring clean. certainScore is the class score they
-// floor to.
-var certain = []int{FAWSKeyID, FPrivateKeyBody, FStripeLive, FGitHubToken, FSlackToken}
+// such a body from scoring clean. A full card number that passes Luhn and
+// is not a published test number, and a valid US SSN, are in the same
+// place: a legitimate page masks them (PCI DSS shows at most the last four
+// digits), so one in a response is a leak. certainScore is the class score
+// they floor to.
+var certain = []int{FAWSKeyID, FPrivateKeyBody, FStripeLive, FGitHubToken, FSlackToken, FCard, FSSN}
 
 const certainScore = 5
 
