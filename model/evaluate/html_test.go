@@ -90,6 +90,13 @@ func TestReportHTMLInBrowser(t *testing.T) {
 			Scores: model.Scores{Overall: sc.model}, CRSRan: true, CRSScore: sc.crs, CRSBlocked: sc.crsBlocking})
 	}
 	threshold := m.Info().DefaultThreshold
+	// Benign rows at 1 and at the default threshold: moving the model's
+	// slider from its default to 1 must change the false-positive rate
+	// whatever the real rows score under the model of the day.
+	for i, sc := range []int{1, threshold} {
+		rows = append(rows, Row{ID: fmt.Sprintf("fixed-benign-%d", i), Label: "benign", Category: "api",
+			Scores: model.Scores{Overall: sc}, CRSRan: true})
+	}
 	rep := Summarize(rows, threshold)
 	var page bytes.Buffer
 	opt := HTMLOptions{Title: "sample.jsonl", ModelDesc: "embedded model", CRSName: "CRS PL1", CRSThreshold: 5}
