@@ -376,3 +376,7 @@ func (m *Model) RawGate(fv []float64) (float64, bool) {
 	}
 	return m.gate.PredictSingle(fv, 0), true
 }
+
+// EmbeddedFile is the model file embedded in the binary, byte for byte:
+// `extproc learn train` hands it to the trainer as the base model.
+func EmbeddedFile() []byte { return defaultModel }

@@ -111,29 +111,25 @@ HEADER_TARGETS = ["user-agent", "referer", "x-forwarded-for", "x-api-version", "
 QUERY_NAMES = ["id", "q", "search", "name", "page", "file", "path", "cmd", "redirect", "url", "user", "cat", "item", "lang", "template", "include", "view", "action"]
 
 
-def _json_leaves(obj, prefix=""):
+def _json_leaves(obj, prefix="", keys=()):
+    """(name as the Go splitter names it, key path) of every string leaf."""
     out = []
     if isinstance(obj, dict):
         for k, v in obj.items():
-            out += _json_leaves(v, f"{prefix}.{k}" if prefix else k)
+            out += _json_leaves(v, f"{prefix}.{k}" if prefix else k, keys + (k,))
     elif isinstance(obj, list):
         for i, v in enumerate(obj):
-            out += _json_leaves(v, f"{prefix}[{i}]")
+            out += _json_leaves(v, f"{prefix}[{i}]", keys + (i,))
     elif isinstance(obj, str):
-        out.append(prefix)
+        out.append((prefix, keys))
     return out
 
 
-def _set_leaf(obj, path, value):
-    import re
-    parts = re.findall(r"[^.\[\]]+|\[\d+\]", path)
+def _set_leaf(obj, keys, value):
     cur = obj
-    for i, part in enumerate(parts):
-        key = int(part[1:-1]) if part.startswith("[") else part
-        if i == len(parts) - 1:
-            cur[key] = value
-        else:
-            cur = cur[key]
+    for k in keys[:-1]:
+        cur = cur[k]
+    cur[keys[-1]] = value
 
 
 def place(r, carrier, payload, wire, cls, enc_query, enc_path):
@@ -183,10 +179,10 @@ def place(r, carrier, payload, wire, cls, enc_query, enc_path):
             obj = json.loads(body)
         except ValueError:
             obj = None
-        leaves = _json_leaves(obj) if obj is not None else []
+        leaves = [x for x in _json_leaves(obj) if len(x[1]) <= 16] if obj is not None else []
         if leaves:
-            field = pick(r, leaves)
-            _set_leaf(obj, field, payload)
+            field, keys = pick(r, leaves)
+            _set_leaf(obj, keys, payload)
             rec["body"] = json.dumps(obj, ensure_ascii=chance(r, 0.5))
             h["content-length"] = str(len(rec["body"].encode()))
             return rec, "body", field

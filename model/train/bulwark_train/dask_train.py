@@ -1,0 +1,318 @@
+"""Feature extraction and LightGBM training, in one process or on Dask.
+
+Feature rows always come from the Go feature writer (`extproc features`),
+so training sees exactly the features that serve. On Dask, a JSON Lines
+corpus is cut into shards of whole records on the client; each shard is
+sent to a worker, which runs the feature writer on it and keeps the rows
+(the client only learns their shape and class counts); LightGBM's own Dask
+integration (`lightgbm.dask`) then trains on the distributed rows, one
+LightGBM machine per worker. The extproc binary must exist at the same path
+on every worker (docs/LEARNING.md: one image for scheduler and workers).
+
+    python -m bulwark_train.dask_train bench --extproc BIN --data FILE --rows 1000000 --workers 1,2
+
+Schedulers: "" trains in this process; "local" or "local:N" starts a
+LocalCluster of N (default 2) single-threaded worker processes;
+"tcp://HOST:PORT" connects to a running scheduler.
+"""
+import argparse
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import lightgbm as lgb
+import numpy as np
+
+NUM_OUTPUTS = 5
+
+
+def feature_names(extproc):
+    out = subprocess.run([extproc, "features", "--names"], check=True, capture_output=True, text=True).stdout
+    lines = [l.strip() for l in out.splitlines() if l.strip()]
+    return lines[0], lines[1].split("=", 1)[1], lines[2:]
+
+
+def features_of_bytes(extproc, data, nfeat, weights=None):
+    """Run the feature writer on JSON Lines bytes. Returns X (rows x nfeat
+    float64), y (int32), ids (object array) and w (per-row record weight
+    from weights[id], 1 when absent)."""
+    with tempfile.TemporaryDirectory(prefix="bulwark-features-") as d:
+        xp, mp = os.path.join(d, "x.f64"), os.path.join(d, "meta.csv")
+        p = subprocess.run([extproc, "features", "--data", "-", "--out", xp, "--meta", mp],
+                           input=data, capture_output=True)
+        if p.returncode != 0:
+            raise RuntimeError(f"{extproc} features failed ({p.returncode}): {p.stderr.decode(errors='replace')[-2000:]}")
+        x = np.fromfile(xp, dtype="<f8").reshape(-1, nfeat)
+        with open(mp, newline="") as f:
+            meta = list(csv.DictReader(f))
+    if len(meta) != x.shape[0]:
+        raise RuntimeError(f"feature writer: {len(meta)} meta rows for {x.shape[0]} matrix rows")
+    y = np.array([int(m["y"]) for m in meta], dtype=np.int32)
+    ids = np.array([m["id"] for m in meta], dtype=object)
+    w = np.ones(len(meta))
+    if weights:
+        w = np.array([weights.get(m["id"], 1.0) for m in meta])
+    return {"X": x, "y": y, "ids": ids, "w": w, "meta": meta}
+
+
+def shards_of(path, shard_records):
+    """Whole JSON lines of path, shard_records at a time, as bytes."""
+    buf, n = io.BytesIO(), 0
+    with open(path, "rb") as f:
+        for line in f:
+            if not line.strip():
+                continue
+            buf.write(line)
+            n += 1
+            if n == shard_records:
+                yield buf.getvalue()
+                buf, n = io.BytesIO(), 0
+    if n:
+        yield buf.getvalue()
+
+
+def parse_scheduler(spec):
+    """(kind, arg): ("", None) in process, ("local", N), ("tcp", address)."""
+    if not spec:
+        return "", None
+    if spec == "local" or spec.startswith("local:"):
+        n = int(spec.split(":", 1)[1]) if ":" in spec else 2
+        if n < 1:
+            raise SystemExit(f"--scheduler {spec}: need at least one worker")
+        return "local", n
+    if spec.startswith("tcp://") or spec.startswith("tls://"):
+        return "tcp", spec
+    raise SystemExit(f"--scheduler {spec!r}: use local[:N] or tcp://HOST:PORT")
+
+
+class Cluster:
+    """A Dask client for --scheduler, closed (with its LocalCluster) on exit."""
+
+    def __init__(self, spec):
+        from distributed import Client, LocalCluster
+        kind, arg = parse_scheduler(spec)
+        self.cluster = None
+        if kind == "local":
+            # Worker processes, one thread each: LightGBM runs one machine
+            # per worker, and feature writers are processes anyway.
+            self.cluster = LocalCluster(n_workers=arg, threads_per_worker=1, processes=True,
+                                        dashboard_address=None, host="127.0.0.1", silence_logs=40)
+            self.client = Client(self.cluster)
+        elif kind == "tcp":
+            self.client = Client(arg, timeout=60)
+        else:
+            raise SystemExit("Cluster needs a scheduler")
+        self.workers = len(self.client.scheduler_info()["workers"])
+        if self.workers == 0:
+            self.close()
+            raise SystemExit(f"--scheduler {spec}: the scheduler has no workers")
+
+    def close(self):
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class Rows:
+    """Feature rows of one or more corpora: in memory (in process) or as
+    futures on Dask workers."""
+
+    def __init__(self, parts, client=None):
+        self.parts = parts  # list of dicts (local) or futures (Dask)
+        self.client = client
+        if client is None:
+            self.sizes = [len(p["y"]) for p in parts]
+            self.counts = sum((np.bincount(p["y"], minlength=NUM_OUTPUTS) for p in parts), np.zeros(NUM_OUTPUTS, int))
+        else:
+            info = client.gather(client.map(_shape, parts, pure=False))
+            self.sizes = [n for n, _ in info]
+            self.counts = sum((c for _, c in info), np.zeros(NUM_OUTPUTS, int))
+
+    def __len__(self):
+        return int(sum(self.sizes))
+
+    def local(self):
+        """Every row on the client: X, y, w, ids, meta."""
+        parts = self.parts if self.client is None else self.client.gather(self.parts)
+        out = {"X": np.concatenate([p["X"] for p in parts]) if parts else np.zeros((0, 0)),
+               "y": np.concatenate([p["y"] for p in parts]) if parts else np.zeros(0, np.int32),
+               "w": np.concatenate([p["w"] for p in parts]) if parts else np.zeros(0),
+               "ids": np.concatenate([p["ids"] for p in parts]) if parts else np.zeros(0, object)}
+        out["meta"] = [m for p in parts for m in p["meta"]]
+        return out
+
+
+def _shape(p):
+    return len(p["y"]), np.bincount(p["y"], minlength=NUM_OUTPUTS)
+
+
+def extract(extproc, nfeat, sources, client=None, shard_records=2000):
+    """Feature rows of sources: a list of (path, weights or None, scale).
+    scale multiplies the record weights of the whole file (the site's
+    benign traffic counts more than the base corpus's)."""
+    parts = []
+    for path, weights, scale in sources:
+        for shard in shards_of(path, shard_records):
+            if client is None:
+                p = features_of_bytes(extproc, shard, nfeat, weights)
+                p["w"] = p["w"] * scale
+                parts.append(p)
+            else:
+                sub = None
+                if weights:
+                    sub = {}
+                    for line in shard.splitlines():
+                        rid = json.loads(line).get("id")
+                        if rid in weights:
+                            sub[rid] = weights[rid]
+                parts.append(client.submit(_features_scaled, extproc, shard, nfeat, sub, scale, pure=False))
+    return Rows(parts, client)
+
+
+def _features_scaled(extproc, shard, nfeat, weights, scale):
+    p = features_of_bytes(extproc, shard, nfeat, weights)
+    p["w"] = p["w"] * scale
+    return p
+
+
+def class_weights(counts):
+    """train.py's per-class weights: rare attack classes up to 10x."""
+    counts = np.asarray(counts, dtype=float)
+    w = np.ones(NUM_OUTPUTS)
+    w[1:] = np.minimum(10.0, counts[0] / (4 * np.maximum(counts[1:], 1)))
+    return w
+
+
+def lgb_params(seed, threads=2):
+    """The base pipeline's LightGBM parameters (train.py)."""
+    return {
+        "objective": "multiclass", "num_class": NUM_OUTPUTS, "learning_rate": 0.1, "num_leaves": 31,
+        "min_data_in_leaf": 20, "feature_fraction": 0.9, "bagging_fraction": 0.8, "bagging_freq": 1,
+        "lambda_l2": 1.0, "max_bin": 255, "num_threads": threads, "seed": seed, "deterministic": True,
+        "force_row_wise": True, "verbose": -1,
+    }
+
+
+def train_local(rows, names, seed, rounds, threads=2):
+    d = rows.local()
+    cw = class_weights(rows.counts)
+    ds = lgb.Dataset(d["X"], label=d["y"], weight=cw[d["y"]] * d["w"], feature_name=names, free_raw_data=False)
+    booster = lgb.train(lgb_params(seed, threads), ds, num_boost_round=rounds)
+    return booster.model_to_string()
+
+
+def train_dask(client, rows, names, seed, rounds):
+    """LightGBM's Dask estimator on the rows where the workers hold them."""
+    import dask.array as da
+    from lightgbm.dask import DaskLGBMClassifier
+    nfeat = len(names)
+    cw = class_weights(rows.counts)
+    xs, ys, ws = [], [], []
+    for fut, n in zip(rows.parts, rows.sizes):
+        if n == 0:
+            continue
+        xs.append(da.from_delayed(client.submit(_get, fut, "X", pure=False), shape=(n, nfeat), dtype="f8"))
+        ys.append(da.from_delayed(client.submit(_get, fut, "y", pure=False), shape=(n,), dtype="i4"))
+        ws.append(da.from_delayed(client.submit(_weight, fut, cw, pure=False), shape=(n,), dtype="f8"))
+    X, y, w = da.concatenate(xs), da.concatenate(ys), da.concatenate(ws)
+    p = lgb_params(seed, threads=1)
+    est = DaskLGBMClassifier(
+        client=client, objective="multiclass", n_estimators=rounds, learning_rate=p["learning_rate"],
+        num_leaves=p["num_leaves"], min_child_samples=p["min_data_in_leaf"], colsample_bytree=p["feature_fraction"],
+        subsample=p["bagging_fraction"], subsample_freq=p["bagging_freq"], reg_lambda=p["lambda_l2"],
+        max_bin=p["max_bin"], random_state=seed, deterministic=True, force_row_wise=True, verbose=-1,
+        n_jobs=1, tree_learner="data")
+    est.fit(X, y, sample_weight=w, feature_name=names)
+    return est.booster_.model_to_string()
+
+
+def _get(p, k):
+    return p[k]
+
+
+def _weight(p, cw):
+    return cw[p["y"]] * p["w"]
+
+
+def train(rows, names, seed, rounds, client=None):
+    text = train_dask(client, rows, names, seed, rounds) if client is not None else train_local(rows, names, seed, rounds)
+    if "version=v3" not in text.split("\n", 3)[1]:
+        raise SystemExit("LightGBM wrote a model format leaves cannot read; pin lightgbm 3.3.x")
+    return text
+
+
+def replicate(path, out, n_records):
+    """A corpus of n_records lines cycling through path's, with fresh ids:
+    the benchmark's 1M rows from real records."""
+    with open(path, "rb") as f:
+        lines = [l for l in f if l.strip()]
+    with open(out, "w", encoding="utf-8") as o:
+        for i in range(n_records):
+            rec = json.loads(lines[i % len(lines)])
+            rec["id"] = f"{rec.get('id', '')}~{i}"
+            o.write(json.dumps(rec) + "\n")
+
+
+def bench(a):
+    """Rows per second of feature extraction and of training, per worker count."""
+    _, _, names = feature_names(a.extproc)
+    nfeat = len(names)
+    # Find how many records make the rows asked for.
+    probe = features_of_bytes(a.extproc, b"".join(list(shards_of(a.data, 500))[:1]), nfeat)
+    with open(a.data, "rb") as f:
+        first = sum(1 for l, _ in zip(f, range(500)) if l.strip())
+    per_record = max(1e-9, len(probe["y"]) / max(1, first))
+    n_records = int(a.rows / per_record) + 1
+    big = os.path.join(a.workdir, "bench.jsonl")
+    os.makedirs(a.workdir, exist_ok=True)
+    replicate(a.data, big, n_records)
+    results = []
+    for nw in [int(v) for v in a.workers.split(",")]:
+        with Cluster(f"local:{nw}") as c:
+            t0 = time.perf_counter()
+            rows = extract(a.extproc, nfeat, [(big, None, 1.0)], c.client, a.shard_records)
+            t1 = time.perf_counter()
+            train(rows, names, a.seed, a.rounds, c.client)
+            t2 = time.perf_counter()
+            n = len(rows)
+            results.append({"workers": nw, "rows": n, "records": n_records, "features_s": t1 - t0, "train_s": t2 - t1,
+                            "features_rows_per_s": n / (t1 - t0), "train_rows_per_s": n / (t2 - t1),
+                            "total_rows_per_s": n / (t2 - t0), "rounds": a.rounds})
+            print(json.dumps(results[-1]), file=sys.stderr)
+    print(json.dumps(results, indent=2))
+    if a.out:
+        with open(a.out, "w") as f:
+            json.dump(results, f, indent=2)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser()
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    b = sub.add_parser("bench", help="rows per second at ROWS rows on a LocalCluster of each worker count")
+    b.add_argument("--extproc", required=True)
+    b.add_argument("--data", required=True, help="JSON Lines records to cycle through")
+    b.add_argument("--rows", type=int, default=1_000_000)
+    b.add_argument("--workers", default="1,2")
+    b.add_argument("--rounds", type=int, default=50)
+    b.add_argument("--shard-records", type=int, default=5000)
+    b.add_argument("--seed", type=int, default=20260501)
+    b.add_argument("--workdir", default="build/learn-bench")
+    b.add_argument("--out", default="")
+    a = ap.parse_args(argv)
+    if a.cmd == "bench":
+        bench(a)
+
+
+if __name__ == "__main__":
+    main()
