@@ -179,7 +179,7 @@ def place(r, carrier, payload, wire, cls, enc_query, enc_path):
             obj = json.loads(body)
         except ValueError:
             obj = None
-        leaves = [x for x in _json_leaves(obj) if len(x[1]) <= 16] if obj is not None else []
+        leaves = [x for x in _json_leaves(obj) if 1 <= len(x[1]) <= 16] if obj is not None else []
         if leaves:
             field, keys = pick(r, leaves)
             _set_leaf(obj, keys, payload)
