@@ -67,6 +67,7 @@ clean:
 	rm -rf build
 
 include model/model.mk
+include model/learn.mk
 include k8s/deploy.mk
 include e2e/ftw/ftw.mk
 

@@ -142,6 +142,12 @@ class Rows:
     def __len__(self):
         return int(sum(self.sizes))
 
+    def to_local(self):
+        """The same rows, gathered into this process."""
+        if self.client is None:
+            return self
+        return Rows(self.client.gather(self.parts))
+
     def local(self):
         """Every row on the client: X, y, w, ids, meta."""
         parts = self.parts if self.client is None else self.client.gather(self.parts)
@@ -215,7 +221,7 @@ def train_local(rows, names, seed, rounds, threads=2):
 def train_dask(client, rows, names, seed, rounds):
     """LightGBM's Dask estimator on the rows where the workers hold them."""
     import dask.array as da
-    from lightgbm.dask import DaskLGBMClassifier
+    from lightgbm.dask import DaskLGBMRegressor
     nfeat = len(names)
     cw = class_weights(rows.counts)
     xs, ys, ws = [], [], []
@@ -227,12 +233,17 @@ def train_dask(client, rows, names, seed, rounds):
         ws.append(da.from_delayed(client.submit(_weight, fut, cw, pure=False), shape=(n,), dtype="f8"))
     X, y, w = da.concatenate(xs), da.concatenate(ys), da.concatenate(ws)
     p = lgb_params(seed, threads=1)
-    est = DaskLGBMClassifier(
-        client=client, objective="multiclass", n_estimators=rounds, learning_rate=p["learning_rate"],
+    # The regressor wrapper with the multiclass objective, not
+    # DaskLGBMClassifier: the classifier label-encodes each worker's own
+    # labels, so a worker whose rows lack a class (a shard of the site's
+    # benign traffic) would train on shifted or missing classes. Here the
+    # labels are the model outputs 0..4 everywhere and num_class is fixed.
+    est = DaskLGBMRegressor(
+        client=client, objective="multiclass", num_class=NUM_OUTPUTS, n_estimators=rounds, learning_rate=p["learning_rate"],
         num_leaves=p["num_leaves"], min_child_samples=p["min_data_in_leaf"], colsample_bytree=p["feature_fraction"],
         subsample=p["bagging_fraction"], subsample_freq=p["bagging_freq"], reg_lambda=p["lambda_l2"],
         max_bin=p["max_bin"], random_state=seed, deterministic=True, force_row_wise=True, verbose=-1,
-        n_jobs=1, tree_learner="data")
+        tree_learner="data")
     est.fit(X, y, sample_weight=w, feature_name=names)
     return est.booster_.model_to_string()
 

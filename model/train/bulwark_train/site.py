@@ -114,6 +114,11 @@ def write_jsonl(path, recs, split):
     with open(path, "w", encoding="utf-8") as f:
         for r in recs:
             o = {k: r[k] for k in keys if k in r and r[k] not in (None, "")}
+            if o["label"] == "benign":
+                # A class means an attack class to the feature writer and
+                # the evaluation; benign records carry none.
+                for k in ("category", "attack_part", "attack_field"):
+                    o.pop(k, None)
             o.setdefault("headers", {})
             o.setdefault("body", "")
             o.update(family="site", obfuscation="none", split=split)
@@ -239,6 +244,9 @@ def build(a):
         yv = np.concatenate([bv["y"], sv["y"]]) if len(sv["y"]) else bv["y"]
         cal = calibrate(booster, xv, yv)
         gate, gate_text = train_gate(train_rows, names, a.seed, xv, yv, booster, cal, threshold, a.gate_rounds, a.gate_loss)
+        # Everything evaluated below is small: bring it home before the
+        # cluster goes.
+        base_valid, site_valid, site_hold = base_valid.to_local(), site_valid.to_local(), site_hold.to_local()
     finally:
         if cluster:
             cluster.close()
