@@ -37,10 +37,11 @@ def feature_names(extproc):
     return lines[0], lines[1].split("=", 1)[1], lines[2:]
 
 
-def features_of_bytes(extproc, data, nfeat, weights=None):
+def features_of_bytes(extproc, data, nfeat, weights=None, redacted=None):
     """Run the feature writer on JSON Lines bytes. Returns X (rows x nfeat
     float64), y (int32), ids (object array) and w (per-row record weight
-    from weights[id], 1 when absent)."""
+    from weights[id], 1 when absent). Rows of the fields redacted[id] names
+    are left out."""
     with tempfile.TemporaryDirectory(prefix="bulwark-features-") as d:
         xp, mp = os.path.join(d, "x.f64"), os.path.join(d, "meta.csv")
         p = subprocess.run([extproc, "features", "--data", "-", "--out", xp, "--meta", mp],
@@ -52,12 +53,36 @@ def features_of_bytes(extproc, data, nfeat, weights=None):
             meta = list(csv.DictReader(f))
     if len(meta) != x.shape[0]:
         raise RuntimeError(f"feature writer: {len(meta)} meta rows for {x.shape[0]} matrix rows")
+    if redacted:
+        keep = [not is_redacted(m, redacted.get(m["id"])) for m in meta]
+        x, meta = x[np.array(keep, dtype=bool)], [m for m, k in zip(meta, keep) if k]
     y = np.array([int(m["y"]) for m in meta], dtype=np.int32)
     ids = np.array([m["id"] for m in meta], dtype=object)
     w = np.ones(len(meta))
     if weights:
         w = np.array([weights.get(m["id"], 1.0) for m in meta])
     return {"X": x, "y": y, "ids": ids, "w": w, "meta": meta}
+
+
+def is_redacted(m, names):
+    """Whether a feature row is a field the collector replaced by a keyed
+    hash ("header:authorization", "query:token", "json:a.b"): its value is
+    a hash, not what the server will see, so it must not teach the model."""
+    if not names:
+        return False
+    part, field = m["part"], m["field"]
+    top = field
+    for sep in ".?[":
+        i = top.find(sep)
+        if i > 0:
+            top = top[:i]
+    for n in names:
+        p, _, f = n.partition(":")
+        if p == "json":
+            p = "body"
+        if p == part and (f == field or f == top or field.startswith(f + ".") or field.startswith(f + "[")):
+            return True
+    return False
 
 
 def shards_of(path, shard_records):
@@ -166,28 +191,28 @@ def _shape(p):
 def extract(extproc, nfeat, sources, client=None, shard_records=2000):
     """Feature rows of sources: a list of (path, weights or None, scale).
     scale multiplies the record weights of the whole file (the site's
-    benign traffic counts more than the base corpus's)."""
+    benign traffic counts more than the base corpus's). Records may list
+    their redacted fields ("redacted"), whose rows are left out."""
     parts = []
     for path, weights, scale in sources:
         for shard in shards_of(path, shard_records):
+            sub, red = None, {}
+            for line in shard.splitlines():
+                rec = json.loads(line)
+                if rec.get("redacted"):
+                    red[rec.get("id")] = rec["redacted"]
+                if weights and rec.get("id") in weights:
+                    sub = sub or {}
+                    sub[rec["id"]] = weights[rec["id"]]
             if client is None:
-                p = features_of_bytes(extproc, shard, nfeat, weights)
-                p["w"] = p["w"] * scale
-                parts.append(p)
+                parts.append(_features_scaled(extproc, shard, nfeat, sub, scale, red))
             else:
-                sub = None
-                if weights:
-                    sub = {}
-                    for line in shard.splitlines():
-                        rid = json.loads(line).get("id")
-                        if rid in weights:
-                            sub[rid] = weights[rid]
-                parts.append(client.submit(_features_scaled, extproc, shard, nfeat, sub, scale, pure=False))
+                parts.append(client.submit(_features_scaled, extproc, shard, nfeat, sub, scale, red, pure=False))
     return Rows(parts, client)
 
 
-def _features_scaled(extproc, shard, nfeat, weights, scale):
-    p = features_of_bytes(extproc, shard, nfeat, weights)
+def _features_scaled(extproc, shard, nfeat, weights, scale, redacted=None):
+    p = features_of_bytes(extproc, shard, nfeat, weights, redacted)
     p["w"] = p["w"] * scale
     return p
 

@@ -110,7 +110,7 @@ def split_site(recs, holdout):
 
 
 def write_jsonl(path, recs, split):
-    keys = ("id", "label", "category", "method", "uri", "headers", "body", "attack_part", "attack_field")
+    keys = ("id", "label", "category", "method", "uri", "headers", "body", "attack_part", "attack_field", "redacted")
     with open(path, "w", encoding="utf-8") as f:
         for r in recs:
             o = {k: r[k] for k in keys if k in r and r[k] not in (None, "")}

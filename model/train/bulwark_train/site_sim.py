@@ -77,7 +77,8 @@ def late_attacks(a, late, psrc):
 
 
 def evaluate(a, model, data, d):
-    p = sh([a.extproc, "eval", "--model", model, "--data", data, "--no-crs", "--json", "--out-dir", d, "--log-level", "error"],
+    p = sh([a.extproc, "eval", "--model", model, "--data", data, "--no-crs", "--json", "--out-dir", d, "--log-level", "error",
+            "--response-inspect=false"],
            capture_output=True, text=True)
     rep = json.loads(p.stdout)
     rate = lambda g: g["model"]["flagged"] / g["model"]["n"] if g["model"]["n"] else 0.0

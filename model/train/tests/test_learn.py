@@ -136,7 +136,7 @@ def test_site_model_on_dask(base, cluster, tmp_path):
         for r in recs[len(recs) * 6 // 10:]:
             f.write(json.dumps(r) + "\n")
     p = subprocess.run([base["exe"], "eval", "--model", str(out), "--data", str(late), "--no-crs", "--json",
-                        "--out-dir", str(tmp_path / "eval"), "--log-level", "error"], capture_output=True, text=True)
+                        "--out-dir", str(tmp_path / "eval"), "--log-level", "error", "--response-inspect=false"], capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
 
 
@@ -161,3 +161,26 @@ def test_poisoned_site_model_is_refused(base, tmp_path):
     assert code == 3
     assert not out.exists() and not os.path.exists(str(out) + ".tmp")
     assert not rep["gates"]["passed"] and rep["gates"]["refused_because"]
+
+
+@pytest.mark.parametrize("row,names,want", [
+    ({"part": "header", "field": "authorization"}, ["header:authorization"], True),
+    ({"part": "body", "field": "user.token"}, ["json:user.token"], True),
+    ({"part": "body", "field": "user.token.x"}, ["json:user.token"], True),
+    ({"part": "query", "field": "token"}, ["query:token"], True),
+    ({"part": "query", "field": "q"}, ["query:token"], False),
+    ({"part": "cookie", "field": "token"}, ["query:token"], False),
+    ({"part": "query", "field": "q"}, None, False),
+])
+def test_redacted_fields_do_not_train(row, names, want):
+    assert dt.is_redacted(row, names) is want
+
+
+def test_scheduler_specs():
+    assert dt.parse_scheduler("") == ("", None)
+    assert dt.parse_scheduler("local") == ("local", 2)
+    assert dt.parse_scheduler("local:3") == ("local", 3)
+    assert dt.parse_scheduler("tcp://10.0.0.1:8786") == ("tcp", "tcp://10.0.0.1:8786")
+    for bad in ("local:0", "http://x", "dask"):
+        with pytest.raises(SystemExit):
+            dt.parse_scheduler(bad)
