@@ -420,7 +420,7 @@ func BenchmarkExtProcRoundTripCollect(b *testing.B) {
 			}
 			b.Cleanup(func() { _ = st.Close(context.Background()) })
 			e := engine(b)
-			pol := &inspect.Set{Default: inspect.Policy{Name: "default", Mode: inspect.ModeCRS, Collect: true}}
+			pol := &inspect.Set{Default: inspect.Policy{Name: "default", Mode: inspect.ModeCRS, MLThreshold: inspect.DefaultMLThreshold, Collect: true}}
 			c, _ := servertest.Serve(b, servertest.Options(b, inspect.Options{Engine: e, Policies: pol, Collect: st}, filter.Options{}))
 			ctx := context.Background()
 			res, err := roundTrip.Do(ctx, c, request, upstream)

@@ -14,7 +14,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/bulwark-waf/bulwark/config"
@@ -70,6 +69,8 @@ func runLearnLabel(ctx context.Context, args []string, stdout, stderr io.Writer)
 	rerun := fs.String("rerun", string(learn.RerunAuto), "re-run requests through CRS at paranoia 4 detection-only: auto (records without evidence, and attack candidates the model did not locate), always, never")
 	threshold := fs.Int("threshold", 0, "the model flags a request whose overall score is <= this (default: the model's)")
 	workers := fs.Int("workers", 0, "parallel workers (default: GOMAXPROCS)")
+	commonMin := fs.Int("common-min", learn.DefaultCommonMin, "a rule (or the model) flagging a field in at least this many requests, and in --common-share of the requests carrying it, is the site's normal there, not an attack candidate; 0 turns this off")
+	commonShare := fs.Float64("common-share", learn.DefaultCommonShare, "see --common-min")
 	short := addShorthands(fs)
 	settings := config.AddFlags(fs, nil)
 	fs.Usage = func() {
@@ -128,65 +129,42 @@ func runLearnLabel(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if n <= 0 {
 		n = runtime.GOMAXPROCS(0)
 	}
-	// Records are labelled in parallel batches and written in input order,
-	// so the output is a function of the input.
-	const batch = 256
-	var pending []*collect.Record
-	flush := func() error {
-		res := make([]learn.Labelled, len(pending))
-		errs := make([]error, len(pending))
-		var wg sync.WaitGroup
-		next := make(chan int)
-		for range n {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := range next {
-					res[i], errs[i] = lab.Label(ctx, pending[i])
-				}
-			}()
-		}
-		for i := range pending {
-			next <- i
-		}
-		close(next)
-		wg.Wait()
-		for i, l := range res {
-			if errs[i] != nil {
-				return errs[i]
-			}
-			sum.Add(l)
-			b, err := json.Marshal(l)
-			if err != nil {
-				return fmt.Errorf("learn label: %s: %w", l.ID, err)
-			}
-			w.Write(b)
-			w.WriteByte('\n')
-			if *verbose {
-				where := l.AttackPart
-				if l.AttackField != "" {
-					where += ":" + l.AttackField
-				}
-				fmt.Fprintf(stdout, "%s\t%s\t%s\t%s\tscore=%d model=%d rules=%s\t%s\n", l.ID, l.Label, orDash(l.Category), orDash(where),
-					l.Score, overallOf(l.Evidence.Model), ruleList(l.Evidence.Rules), l.Reason)
-			}
-		}
-		pending = pending[:0]
-		return nil
-	}
-	err = learn.ReadRecords(ctx, files, func(rec *collect.Record) error {
+	// Two passes over records held in memory (the store is bounded by
+	// learn.max_bytes): each record on its own evidence, then again with
+	// the site's profile, so flags that are the site's normal are not
+	// attack candidates. Output is in input order.
+	var recs []*collect.Record
+	if err := learn.ReadRecords(ctx, files, func(rec *collect.Record) error {
 		r := *rec
-		pending = append(pending, &r)
-		if len(pending) == batch {
-			return flush()
-		}
+		recs = append(recs, &r)
 		return nil
-	})
-	if err == nil {
-		err = flush()
+	}); err != nil {
+		return err
 	}
+	var prof *learn.Profile
+	if *commonMin > 0 {
+		prof = learn.NewProfile(*commonMin, *commonShare)
+	}
+	res, err := lab.LabelAll(ctx, recs, prof, n)
 	if err != nil {
 		return err
+	}
+	for _, l := range res {
+		sum.Add(l)
+		b, err := json.Marshal(l)
+		if err != nil {
+			return fmt.Errorf("learn label: %s: %w", l.ID, err)
+		}
+		w.Write(b)
+		w.WriteByte('\n')
+		if *verbose {
+			where := l.AttackPart
+			if l.AttackField != "" {
+				where += ":" + l.AttackField
+			}
+			fmt.Fprintf(stdout, "%s\t%s\t%s\t%s\tscore=%d model=%d rules=%s\t%s\n", l.ID, l.Label, orDash(l.Category), orDash(where),
+				l.Score, overallOf(l.Evidence.Model), ruleList(l.Evidence.Rules), l.Reason)
+		}
 	}
 	if err := w.Flush(); err != nil {
 		return fmt.Errorf("learn label: %w", err)
@@ -198,6 +176,9 @@ func runLearnLabel(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fmt.Fprintf(stdout, "model: %s, trained %s, threshold %d; rules: CRS %s at paranoia 1-4 (detection only); feedback: %d entries\n",
 		info.SchemaVersion, info.Created, lab.Threshold(), waf.CRSVersion, fb.Len())
 	sum.WriteText(stdout)
+	if prof != nil {
+		prof.WriteCommon(stdout, 20)
+	}
 	fmt.Fprintf(stdout, "wrote %s\n", *out)
 	return nil
 }

@@ -34,8 +34,8 @@ const (
 	ReasonClean        Reason = "clean: no attack rule and the model under its threshold"
 	ReasonProtocolOnly Reason = "clean: only protocol or policy rules matched (no attack rule)"
 	ReasonCRSAndModel  Reason = "attack: CRS attack rules and the model agree"
-	ReasonCRS          Reason = "attack: CRS attack rules at paranoia 1-2, two or more"
-	ReasonCRSWeak      Reason = "suspect: one CRS attack rule at paranoia 1-2, the model disagrees"
+	ReasonCRS          Reason = "attack: a CRS attack rule at paranoia 1, confirmed by more attack rules"
+	ReasonCRSWeak      Reason = "suspect: CRS attack rules at paranoia 1-2 without confirmation, the model disagrees"
 	ReasonCRSHigh      Reason = "suspect: CRS attack rules at paranoia 3-4 only, the model disagrees"
 	ReasonModelOnly    Reason = "suspect: the model alone (no CRS attack rule)"
 	ReasonNoField      Reason = "suspect: attack evidence, but no field to label (neither the model nor CRS located it)"
@@ -43,11 +43,13 @@ const (
 	ReasonFPRule       Reason = "benign: operator feedback (false positive, by rule and field) discounted the evidence"
 	ReasonMissedReq    Reason = "attack: operator feedback (missed attack, by request id)"
 	ReasonMissedRule   Reason = "attack: operator feedback (rule and field marked as attack)"
+	ReasonCommon       Reason = "benign: every flag is the site's normal (a rule or the model flags that field in most of the site's requests)"
 )
 
-// Evidence weights. A request is an attack at AttackScore or more, a
-// suspect above 0. One PL1 rule (3) and the model (3) agree: attack; two
-// PL1-2 rules: attack; one PL3 rule alone: suspect.
+// Evidence weights. A request is an attack at AttackScore or more when a
+// paranoia-1 attack rule or the model is part of it, a suspect above 0.
+// One PL1 rule (3) and the model (3): attack; a PL1 rule and a PL2 rule:
+// attack; two PL2 rules and a PL3 rule (5, no PL1, no model): suspect.
 const (
 	weightPL1    = 3
 	weightPL2    = 2
@@ -186,20 +188,20 @@ func (l *Labeler) Label(ctx context.Context, rec *collect.Record) (Labelled, err
 		}
 	}
 	fields, _ := model.SplitFields(req)
-	l.decide(&out, &ev, fields)
+	l.decide(&out, &ev, fields, nil)
 	// A CRS-only attack needs the field CRS matched: re-run once to learn it.
 	if out.Label == LabelSuspect && out.Reason == ReasonNoField && !ev.Rerun && l.opts.RerunMode == RerunAuto {
 		if err := rerun(); err != nil {
 			return out, err
 		}
-		l.decide(&out, &ev, fields)
+		l.decide(&out, &ev, fields, nil)
 	}
 	out.Evidence = ev
 	return out, nil
 }
 
 // decide applies the evidence weights and the feedback.
-func (l *Labeler) decide(out *Labelled, ev *Evidence, fields []model.Field) {
+func (l *Labeler) decide(out *Labelled, ev *Evidence, fields []model.Field, prof *Profile) {
 	out.Category, out.AttackPart, out.AttackField, out.Note = "", "", "", ""
 	if f, ok := l.opts.Feedback.request(out.ID); ok {
 		out.Note = f.Note
@@ -215,7 +217,7 @@ func (l *Labeler) decide(out *Labelled, ev *Evidence, fields []model.Field) {
 		}
 		return
 	}
-	score, attackRules, strong, discounted, marked := 0, 0, 0, false, false
+	score, attackRules, strong, pl1, discounted, marked, common := 0, 0, 0, 0, false, false, false
 	classVotes := map[string]int{}
 	var markedHit *Hit
 	seen := map[int]bool{}
@@ -228,6 +230,10 @@ func (l *Labeler) decide(out *Labelled, ev *Evidence, fields []model.Field) {
 		if ok && fb.Label == LabelBenign {
 			discounted = true
 			out.Note = fb.Note
+			continue
+		}
+		if !ok && prof.commonHit(h) {
+			common = true
 			continue
 		}
 		if ok && fb.Label == LabelAttack {
@@ -248,6 +254,7 @@ func (l *Labeler) decide(out *Labelled, ev *Evidence, fields []model.Field) {
 		case h.Paranoia <= 1:
 			score += weightPL1
 			strong++
+			pl1++
 		case h.Paranoia == 2:
 			score += weightPL2
 			strong++
@@ -256,6 +263,19 @@ func (l *Labeler) decide(out *Labelled, ev *Evidence, fields []model.Field) {
 		}
 	}
 	modelFlag := ev.Model != nil && ev.Model.Overall <= l.opts.Threshold
+	if modelFlag && prof != nil && !marked {
+		// The model's flag counts only if one of its flagged fields is not
+		// the site's normal for that field.
+		own := false
+		for _, loc := range ev.Model.Locations {
+			if loc.Score <= l.opts.Threshold && !prof.commonModel(loc) {
+				own = true
+			}
+		}
+		if !own && len(ev.Model.Locations) > 0 {
+			modelFlag, common = false, true
+		}
+	}
 	if modelFlag {
 		score += weightModel
 	}
@@ -263,6 +283,8 @@ func (l *Labeler) decide(out *Labelled, ev *Evidence, fields []model.Field) {
 	switch {
 	case score == 0 && discounted:
 		out.Label, out.Reason = LabelBenign, ReasonFPRule
+	case score == 0 && common:
+		out.Label, out.Reason = LabelBenign, ReasonCommon
 	case score == 0 && len(ev.Rules) > 0:
 		out.Label, out.Reason = LabelBenign, ReasonProtocolOnly
 	case score == 0:
@@ -271,7 +293,9 @@ func (l *Labeler) decide(out *Labelled, ev *Evidence, fields []model.Field) {
 		out.Label, out.Reason = LabelAttack, ReasonMissedRule
 	case score >= AttackScore && modelFlag && attackRules > 0:
 		out.Label, out.Reason = LabelAttack, ReasonCRSAndModel
-	case score >= AttackScore && !modelFlag:
+	case score >= AttackScore && !modelFlag && pl1 > 0:
+		// CRS alone: its default paranoia must be part of it; noisy
+		// paranoia 2-4 rules only confirm.
 		out.Label, out.Reason = LabelAttack, ReasonCRS
 	case attackRules == 0:
 		out.Label, out.Reason = LabelSuspect, ReasonModelOnly

@@ -2,6 +2,7 @@ package learn
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -107,6 +108,8 @@ func TestDecide(t *testing.T) {
 		{"two PL1 rules, no field known", "r5", Evidence{Model: clean, Rules: []Hit{{ID: 941100, Paranoia: 1}, {ID: 941160, Paranoia: 1}}}, LabelSuspect, ReasonNoField, "", "", ""},
 		{"one PL1 rule alone", "r6", Evidence{Model: clean, Rules: []Hit{{ID: 932100, Paranoia: 1}}}, LabelSuspect, ReasonCRSWeak, "", "", ""},
 		{"PL4 rules alone", "r7", Evidence{Model: clean, Rules: []Hit{{ID: 942432, Paranoia: 4}, {ID: 942460, Paranoia: 3}}}, LabelSuspect, ReasonCRSHigh, "", "", ""},
+		{"paranoia 2-4 only, five points", "r11", Evidence{Model: clean, Rules: []Hit{{ID: 942430, Paranoia: 2, Part: "query", Field: "q"}, {ID: 942200, Paranoia: 2, Part: "query", Field: "q"}, {ID: 942431, Paranoia: 3, Part: "query", Field: "q"}}}, LabelSuspect, ReasonCRSWeak, "", "", ""},
+		{"PL1 confirmed by PL2", "r12", Evidence{Model: clean, Rules: []Hit{{ID: 942190, Paranoia: 1, Part: "query", Field: "id"}, {ID: 942430, Paranoia: 2, Part: "query", Field: "id"}}}, LabelAttack, ReasonCRS, "sqli", "query", "id"},
 		{"model alone", "r8", Evidence{Model: sqli}, LabelSuspect, ReasonModelOnly, "", "", ""},
 		{"operator: false positive by id", "req-fp", Evidence{Model: sqli, Rules: []Hit{{ID: 942100, Paranoia: 1}}}, LabelBenign, ReasonFPRequest, "", "", ""},
 		{"operator: rule on field discounted", "r9", Evidence{Model: clean, Rules: []Hit{{ID: 942100, Paranoia: 1, Part: "query", Field: "q"}}}, LabelBenign, ReasonFPRule, "", "", ""},
@@ -117,7 +120,7 @@ func TestDecide(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			out := Labelled{ID: c.id}
 			ev := c.ev
-			l.decide(&out, &ev, fields)
+			l.decide(&out, &ev, fields, nil)
 			if out.Label != c.label || out.Reason != c.reason {
 				t.Fatalf("label %s (%s), want %s (%s)", out.Label, out.Reason, c.label, c.reason)
 			}
@@ -163,5 +166,49 @@ func TestInputsAndRecords(t *testing.T) {
 	}
 	if _, err := Inputs([]string{t.TempDir()}); err == nil {
 		t.Error("an empty directory is not an error")
+	}
+}
+
+// TestProfile: a flag on most requests carrying a field is the site's
+// normal; the same rule on a field it rarely fires on stays an attack.
+func TestProfile(t *testing.T) {
+	t.Parallel()
+	l := &Labeler{opts: Options{Threshold: 20}}
+	consent := &model.Scores{Overall: 2, Class: map[string]int{"sqli": 2}, Locations: []model.Location{{Class: "sqli", Part: "query", Field: "us_privacy", Score: 2}}}
+	var recs []Labelled
+	for i := range 12 {
+		recs = append(recs, Labelled{ID: fmt.Sprintf("c%d", i), Method: "GET", URI: fmt.Sprintf("/ad?us_privacy=1---&id=%d", i),
+			Evidence: Evidence{Model: consent, Rules: []Hit{{ID: 942100, Paranoia: 1, Part: "query", Field: "us_privacy"}}}})
+	}
+	attack := &model.Scores{Overall: 1, Class: map[string]int{"sqli": 1}, Locations: []model.Location{{Class: "sqli", Part: "query", Field: "id", Score: 1}}}
+	recs = append(recs, Labelled{ID: "atk", Method: "GET", URI: "/ad?us_privacy=1---&id=1%27+union+select+1--",
+		Evidence: Evidence{Model: attack, Rules: []Hit{{ID: 942100, Paranoia: 1, Part: "query", Field: "id"}, {ID: 942100, Paranoia: 1, Part: "query", Field: "us_privacy"}}}})
+	prof := NewProfile(10, 0.5)
+	for i := range recs {
+		prof.Add(&recs[i])
+	}
+	for i := range recs {
+		l.Relabel(&recs[i], prof)
+	}
+	for _, r := range recs[:12] {
+		if r.Label != LabelBenign || r.Reason != ReasonCommon {
+			t.Fatalf("%s: %s (%s), want the site's normal", r.ID, r.Label, r.Reason)
+		}
+	}
+	if a := recs[12]; a.Label != LabelAttack || a.AttackField != "id" {
+		t.Errorf("attack: %s %q (%s)", a.Label, a.AttackField, a.Reason)
+	}
+	var b strings.Builder
+	prof.WriteCommon(&b, 10)
+	if !strings.Contains(b.String(), "rule 942100 on query:us_privacy in 13 of 13 requests") {
+		t.Errorf("common flags:\n%s", b.String())
+	}
+	// Below MinRequests nothing is common.
+	small := NewProfile(20, 0.5)
+	for i := range recs {
+		small.Add(&recs[i])
+	}
+	if len(small.Common()) != 0 {
+		t.Errorf("common below the minimum: %v", small.Common())
 	}
 }
