@@ -19,7 +19,7 @@ func TestLearnLabel(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	samples := strings.Join([]string{
-		`{"id":"clean","time":"2026-11-01T10:00:00Z","method":"GET","uri":"/products?id=42&sort=price","headers":{"host":"shop.example","user-agent":"Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0","accept":"text/html"},"body":""}`,
+		`{"id":"clean","time":"2026-11-01T10:00:00Z","method":"GET","uri":"/products?item=42&sort=price","headers":{"host":"shop.example","user-agent":"Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0","accept":"text/html"},"body":""}`,
 		`{"id":"sqli","time":"2026-11-01T10:00:01Z","method":"GET","uri":"/products?id=1%27%20UNION%20SELECT%20username%2C%20password%20FROM%20users--","headers":{"host":"shop.example","user-agent":"Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0","accept":"text/html"},"body":""}`,
 		`{"id":"reviewed","time":"2026-11-01T10:00:02Z","method":"GET","uri":"/products?id=1%27%20UNION%20SELECT%20username%2C%20password%20FROM%20users--","headers":{"host":"shop.example","accept":"text/html"},"body":""}`,
 		`{"id":"xss","time":"2026-11-01T10:00:03Z","method":"POST","uri":"/comment","headers":{"host":"shop.example","content-type":"application/x-www-form-urlencoded"},"body":"text=%3Cscript%3Ealert(document.cookie)%3C%2Fscript%3E&id=3"}`,
