@@ -235,15 +235,16 @@ def lgb_params(seed, threads=2):
     }
 
 
-def train_local(rows, names, seed, rounds, threads=2):
+def train_local(rows, names, seed, rounds, threads=2, init_model=None):
     d = rows.local()
     cw = class_weights(rows.counts)
     ds = lgb.Dataset(d["X"], label=d["y"], weight=cw[d["y"]] * d["w"], feature_name=names, free_raw_data=False)
-    booster = lgb.train(lgb_params(seed, threads), ds, num_boost_round=rounds)
+    init = lgb.Booster(model_str=init_model) if init_model else None
+    booster = lgb.train(lgb_params(seed, threads), ds, num_boost_round=rounds, init_model=init)
     return booster.model_to_string()
 
 
-def train_dask(client, rows, names, seed, rounds):
+def train_dask(client, rows, names, seed, rounds, init_model=None):
     """LightGBM's Dask estimator on the rows where the workers hold them."""
     import dask.array as da
     from lightgbm.dask import DaskLGBMRegressor
@@ -269,7 +270,8 @@ def train_dask(client, rows, names, seed, rounds):
         subsample=p["bagging_fraction"], subsample_freq=p["bagging_freq"], reg_lambda=p["lambda_l2"],
         max_bin=p["max_bin"], random_state=seed, deterministic=True, force_row_wise=True, verbose=-1,
         tree_learner="data")
-    est.fit(X, y, sample_weight=w, feature_name=names)
+    kw = {"init_model": lgb.Booster(model_str=init_model)} if init_model else {}
+    est.fit(X, y, sample_weight=w, feature_name=names, **kw)
     return est.booster_.model_to_string()
 
 
@@ -281,8 +283,14 @@ def _weight(p, cw):
     return cw[p["y"]] * p["w"]
 
 
-def train(rows, names, seed, rounds, client=None):
-    text = train_dask(client, rows, names, seed, rounds) if client is not None else train_local(rows, names, seed, rounds)
+def train(rows, names, seed, rounds, client=None, init_model=None):
+    """A LightGBM text model; with init_model (a model text), the new
+    rounds continue it (its trees are kept, the new ones fit what it gets
+    wrong on these rows)."""
+    if client is not None:
+        text = train_dask(client, rows, names, seed, rounds, init_model)
+    else:
+        text = train_local(rows, names, seed, rounds, init_model=init_model)
     if "version=v3" not in text.split("\n", 3)[1]:
         raise SystemExit("LightGBM wrote a model format leaves cannot read; pin lightgbm 3.3.x")
     return text

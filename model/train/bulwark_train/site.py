@@ -18,7 +18,8 @@ traffic (`extproc learn label`), weighted, behind two gates.
    threshold is the base model's, so policies keep their meaning.
 4. Gates: the model is refused (exit status 3, nothing written) when on the
    base validation split its request-level ROC AUC is lower than the base
-   model's by more than --tolerance, or its TPR at the threshold is lower
+   model's by more than the larger of --tolerance and two standard errors
+   of the base model's AUC there, or its TPR at the threshold is lower
    by more than a point, or its FPR is higher by more than --fpr-slack; or
    when its FPR on the site's held-out benign traffic is higher than the
    base model's there.
@@ -171,11 +172,31 @@ def train_gate(rows, names, seed, x_valid, y_valid, booster, cal, threshold, gat
     return {"booster": gb, "max_raw": max_raw}, text
 
 
+def auc_se(auc, n_pos, n_neg):
+    """Hanley and McNeil's standard error of a ROC AUC."""
+    if n_pos < 1 or n_neg < 1:
+        return 0.0
+    q1, q2 = auc / (2 - auc), 2 * auc * auc / (1 + auc)
+    var = (auc * (1 - auc) + (n_pos - 1) * (q1 - auc * auc) + (n_neg - 1) * (q2 - auc * auc)) / (n_pos * n_neg)
+    return max(0.0, var) ** 0.5
+
+
+def auc_tolerance(base_v, a):
+    """How much lower the site model's base-validation AUC may be: the
+    larger of --tolerance and two standard errors of the base model's AUC
+    there. A retrain of the base model on its own data lands that far off
+    (its rounds were picked on this very split), so a tighter bound would
+    refuse every model, good or bad, on noise."""
+    se = auc_se(base_v.get("auc", 0.0), base_v.get("attacks", 0), base_v.get("benign", 0))
+    return max(a.tolerance, 2 * se), se
+
+
 def verdict(base_v, site_v, base_h, site_h, a):
     """The reasons to refuse, empty when the site model may be emitted."""
     why = []
-    if "auc" in base_v and site_v.get("auc", 0) < base_v["auc"] - a.tolerance:
-        why.append(f"base validation ROC AUC {site_v.get('auc', 0):.5f} < base model's {base_v['auc']:.5f} - {a.tolerance}")
+    tol, _ = auc_tolerance(base_v, a)
+    if "auc" in base_v and site_v.get("auc", 0) < base_v["auc"] - tol:
+        why.append(f"base validation ROC AUC {site_v.get('auc', 0):.5f} < base model's {base_v['auc']:.5f} - {tol:.5f}")
     if "tpr" in base_v and site_v.get("tpr", 0) < base_v["tpr"] - 0.01:
         why.append(f"base validation TPR {site_v.get('tpr', 0):.4f} is more than a point under the base model's {base_v['tpr']:.4f}")
     if site_v.get("fpr", 0) > base_v.get("fpr", 0) + a.fpr_slack:
@@ -204,7 +225,8 @@ def build(a):
                          f"({base_doc.get('feature_fingerprint')}); {a.extproc} writes {schema} ({fingerprint})")
     threshold = int(base_doc["default_threshold"])
     base_cal = base_doc["calibration"]
-    rounds = a.rounds or int(base_doc.get("metrics", {}).get("best_iteration") or 150)
+    base_rounds = int(base_doc.get("metrics", {}).get("best_iteration") or 150)
+    rounds = a.rounds or (a.continue_rounds if a.mode == "continue" else base_rounds)
 
     recs, suspects = read_labelled(a.labelled)
     s_train, s_valid, s_hold = split_site(recs, a.holdout)
@@ -233,7 +255,8 @@ def build(a):
         train_rows = dt.extract(a.extproc, nfeat, [(base_paths["train"], None, 1.0), (paths["train"], site_w, 1.0)], client, a.shard_records)
         print(f"features: {len(train_rows)} training rows, class counts {train_rows.counts.tolist()}"
               f"{f' on {cluster.workers} Dask workers' if cluster else ''}", file=sys.stderr)
-        text = dt.train(train_rows, names, a.seed, rounds, client)
+        init = base_doc["lightgbm_model"] if a.mode == "continue" else None
+        text = dt.train(train_rows, names, a.seed, rounds, client, init)
         booster = lgb.Booster(model_str=text)
 
         base_valid = dt.extract(a.extproc, nfeat, [(base_paths["valid"], None, 1.0)], client, a.shard_records)
@@ -272,9 +295,10 @@ def build(a):
                       "suspect_excluded": suspects, "train": len(s_train), "valid": len(s_valid), "holdout": len(s_hold),
                       "holdout_start": fmt(window(s_hold)[0]), "train_sha256": sha256_file(paths["train"]),
                       "holdout_sha256": sha256_file(paths["holdout"])},
-        "training": {"rounds": rounds, "site_weight": a.site_weight, "seed": a.seed, "scheduler": a.scheduler or "in-process",
+        "training": {"mode": a.mode, "rounds": rounds, "site_weight": a.site_weight, "seed": a.seed, "scheduler": a.scheduler or "in-process",
                      "rows": len(train_rows), "class_counts": train_rows.counts.tolist()},
-        "gates": {"tolerance_auc": a.tolerance, "fpr_slack": a.fpr_slack, "passed": not why, "refused_because": why},
+        "gates": {"tolerance_auc": auc_tolerance(m["base_model_on_base_valid"], a)[0], "base_auc_se": auc_tolerance(m["base_model_on_base_valid"], a)[1],
+                  "min_tolerance_auc": a.tolerance, "fpr_slack": a.fpr_slack, "passed": not why, "refused_because": why},
         "metrics": m,
     }
     if why:
@@ -287,7 +311,7 @@ def build(a):
     h.update(bytes.fromhex(base_doc.get("training_data_sha256") or "00"))
     h.update(bytes.fromhex(lineage["site_data"]["train_sha256"]))
     metrics = dict(base_doc.get("metrics", {}))
-    metrics.update(default_threshold=threshold, best_iteration=rounds, valid=m["site_model_on_base_valid"],
+    metrics.update(default_threshold=threshold, best_iteration=int(booster.current_iteration()), valid=m["site_model_on_base_valid"],
                    site_holdout=m["site_model_on_site_holdout"])
     doc = {
         "format": "bulwark-model/1", "schema_version": schema, "feature_names": names,
@@ -320,8 +344,11 @@ def main(argv=None):
     ap.add_argument("--scheduler", default="")
     ap.add_argument("--holdout", type=float, default=0.2)
     ap.add_argument("--site-weight", type=float, default=3.0)
-    ap.add_argument("--rounds", type=int, default=0, help="boosting rounds (default: the base model's best iteration)")
-    ap.add_argument("--tolerance", type=float, default=0.001, help="how much lower the base-validation ROC AUC may be")
+    ap.add_argument("--mode", choices=["continue", "retrain"], default="continue",
+                    help="continue the base model with more rounds on base + site data, or retrain from scratch")
+    ap.add_argument("--continue-rounds", type=int, default=30)
+    ap.add_argument("--rounds", type=int, default=0, help="boosting rounds (default: --continue-rounds, or the base model's best iteration with --mode retrain)")
+    ap.add_argument("--tolerance", type=float, default=0.001, help="how much lower the base-validation ROC AUC may at least be (two standard errors when larger)")
     ap.add_argument("--fpr-slack", type=float, default=0.0002, help="how much higher the base-validation FPR may be")
     ap.add_argument("--gate-rounds", type=int, default=20)
     ap.add_argument("--gate-loss", type=float, default=0.0003)
