@@ -340,9 +340,42 @@ def bench(a):
             json.dump(results, f, indent=2)
 
 
+def parity(a):
+    """ROC AUC on one validation set of the single-process model and the
+    model trained on a LocalCluster of --workers, same rows and parameters."""
+    from sklearn.metrics import roc_auc_score
+    _, _, names = feature_names(a.extproc)
+    nfeat = len(names)
+    v = extract(a.extproc, nfeat, [(a.valid, None, 1.0)]).local()
+    y = v["y"] > 0
+    out = {"train": a.train, "valid": a.valid, "rounds": a.rounds, "workers": a.workers}
+    local_rows = extract(a.extproc, nfeat, [(a.train, None, 1.0)])
+    t0 = time.perf_counter()
+    single = lgb.Booster(model_str=train(local_rows, names, a.seed, a.rounds))
+    out["single_seconds"] = time.perf_counter() - t0
+    out["rows"] = len(local_rows)
+    with Cluster(f"local:{a.workers}") as c:
+        rows = extract(a.extproc, nfeat, [(a.train, None, 1.0)], c.client, a.shard_records)
+        t0 = time.perf_counter()
+        dist = lgb.Booster(model_str=train(rows, names, a.seed, a.rounds, c.client))
+        out["dask_seconds"] = time.perf_counter() - t0
+    out["auc_single"] = float(roc_auc_score(y, 1 - single.predict(v["X"])[:, 0]))
+    out["auc_dask"] = float(roc_auc_score(y, 1 - dist.predict(v["X"])[:, 0]))
+    out["auc_difference"] = abs(out["auc_single"] - out["auc_dask"])
+    print(json.dumps(out, indent=2))
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("parity", help="single-process against LocalCluster AUC on one validation set")
+    p.add_argument("--extproc", required=True)
+    p.add_argument("--train", required=True)
+    p.add_argument("--valid", required=True)
+    p.add_argument("--rounds", type=int, default=100)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--shard-records", type=int, default=5000)
+    p.add_argument("--seed", type=int, default=20260501)
     b = sub.add_parser("bench", help="rows per second at ROWS rows on a LocalCluster of each worker count")
     b.add_argument("--extproc", required=True)
     b.add_argument("--data", required=True, help="JSON Lines records to cycle through")
@@ -356,6 +389,8 @@ def main(argv=None):
     a = ap.parse_args(argv)
     if a.cmd == "bench":
         bench(a)
+    elif a.cmd == "parity":
+        parity(a)
 
 
 if __name__ == "__main__":
