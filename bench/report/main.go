@@ -112,6 +112,11 @@ func write(w io.Writer, command, cpu string, results map[string]result, order []
 		row("ext_proc round trip (headers + 1 KB form + response headers) vs bare Coraza in-process",
 			fmt.Sprintf("%s vs %s = **%.2f×**", human(ext), human(bare), r), "≤ 1.25×", r <= 1.25)
 	}
+	if ext, col := get(results, "BenchmarkExtProcRoundTrip", "ns/op"), get(results, "BenchmarkExtProcRoundTripCollect/rate=0.01", "ns/op"); ext > 0 && col > 0 {
+		r := col / ext
+		row("the same round trip with learn.collect at a 1% sample rate (docs/LEARNING.md)",
+			fmt.Sprintf("%s vs %s = **%.2f×**", human(col), human(ext), r), "≤ 1.05×", r <= 1.05)
+	}
 	if bare, ext := get(results, "BenchmarkBareCorazaParallel", "ns/op"), get(results, "BenchmarkExtProcParallel", "ns/op"); bare > 0 && ext > 0 {
 		fmt.Fprintf(w, "| throughput on all cores | ext_proc %.0f req/s, bare Coraza %.0f req/s (%.2f× the cost) | report | — |\n", 1e9/ext, 1e9/bare, ext/bare)
 	}
