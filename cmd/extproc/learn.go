@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -93,6 +94,16 @@ func runLearnLabel(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if *feedback != "" {
 		if fb, err = learn.ReadFeedback(*feedback); err != nil {
 			return err
+		}
+		// A feedback file kept beside the samples is not a sample.
+		if abs, err := filepath.Abs(*feedback); err == nil {
+			files = slices.DeleteFunc(files, func(f string) bool {
+				a, err := filepath.Abs(f)
+				return err == nil && a == abs
+			})
+			if len(files) == 0 {
+				return errors.New("learn label: no samples besides the feedback file")
+			}
 		}
 	}
 	// The rules side: the server's config (its rules, exclusions and

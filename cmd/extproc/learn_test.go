@@ -28,6 +28,7 @@ func TestLearnLabel(t *testing.T) {
 	if err := os.WriteFile(in, []byte(samples), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// In the samples directory on purpose: the feedback file is not a sample.
 	fb := filepath.Join(dir, "feedback.jsonl")
 	if err := os.WriteFile(fb, []byte(`{"request_id":"reviewed","label":"benign","note":"pen test, allowed"}`+"\n"), 0o600); err != nil {
 		t.Fatal(err)
