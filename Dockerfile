@@ -21,7 +21,7 @@ ARG VERSION=dev
 RUN --mount=type=cache,target=/go/pkg/mod \
     --mount=type=cache,target=/root/.cache/go-build \
     CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH \
-    go build -trimpath -ldflags="-s -w -X github.com/bulwark-waf/bulwark/cmd/extproc/app.Version=${VERSION}" -o /out/bulwark ./cmd/extproc
+    go build -trimpath -ldflags="-s -w -X github.com/bulwark-waf/bulwark/cmd/extproc/app.Version=${VERSION}" -o /out/extproc ./cmd/extproc
 
 FROM gcr.io/distroless/static-debian12:nonroot
 ARG VERSION=dev
@@ -30,7 +30,7 @@ LABEL org.opencontainers.image.title="bulwark" \
       org.opencontainers.image.source="https://github.com/bulwark-waf/bulwark" \
       org.opencontainers.image.licenses="Apache-2.0" \
       org.opencontainers.image.version="${VERSION}"
-COPY --from=build /out/bulwark /usr/local/bin/bulwark
+COPY --from=build /out/extproc /usr/local/bin/extproc
 # 65532 is distroless's nonroot user; numeric so runAsNonRoot can verify it.
 USER 65532:65532
 # ext_proc gRPC (and grpc.health.v1), then admin HTTP (/healthz, /readyz, /metrics).
@@ -39,5 +39,5 @@ EXPOSE 50051 9090
 # Kubernetes ignores HEALTHCHECK and probes the admin port directly (see
 # k8s/base/deployment.yaml); docker and compose use this.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
-    CMD ["/usr/local/bin/bulwark", "healthcheck"]
-ENTRYPOINT ["/usr/local/bin/bulwark"]
+    CMD ["/usr/local/bin/extproc", "healthcheck"]
+ENTRYPOINT ["/usr/local/bin/extproc"]

@@ -39,6 +39,10 @@ func TestMain(m *testing.M) {
 		serveChild()
 		return
 	}
+	if engine := os.Getenv("BULWARK_BENCH_COMPILE"); engine != "" {
+		compileChild(engine)
+		return
+	}
 	os.Exit(m.Run())
 }
 
@@ -124,9 +128,9 @@ func upstream(*envoysim.Message) *envoysim.Message {
 }
 
 // BenchmarkBareCoraza is the baseline: the same request and response
-// headers through Coraza and CRS in-process.
+// headers through upstream Coraza (its own @rx) and CRS PL1 in-process.
 func BenchmarkBareCoraza(b *testing.B) {
-	e := engine(b)
+	e := bareEngine(b)
 	ctx := context.Background()
 	if bare(ctx, e) {
 		b.Fatal("the benchmark request is blocked; it must be clean")
@@ -137,12 +141,12 @@ func BenchmarkBareCoraza(b *testing.B) {
 	}
 }
 
-// BenchmarkExtProcRoundTrip is one full exchange over loopback gRPC:
-// request headers, a 1 KB urlencoded body (BUFFERED) and response headers,
-// client and server both in this process.
+// BenchmarkExtProcRoundTrip is one full exchange over loopback gRPC with
+// Bulwark's shipped defaults (RE2 @rx, the model, ml.mode or): request
+// headers, a 1 KB urlencoded body (BUFFERED) and response headers, client
+// and server both in this process.
 func BenchmarkExtProcRoundTrip(b *testing.B) {
-	e := engine(b)
-	c := serve(b, e)
+	c := shipped(b)
 	ctx := context.Background()
 	res, err := roundTrip.Do(ctx, c, request, upstream)
 	if err != nil || res.Local != nil {
@@ -159,7 +163,7 @@ func BenchmarkExtProcRoundTrip(b *testing.B) {
 // BenchmarkBareCorazaParallel and BenchmarkExtProcParallel use every core;
 // requests per second = 1e9 / ns/op.
 func BenchmarkBareCorazaParallel(b *testing.B) {
-	e := engine(b)
+	e := bareEngine(b)
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		ctx := context.Background()
@@ -170,8 +174,7 @@ func BenchmarkBareCorazaParallel(b *testing.B) {
 }
 
 func BenchmarkExtProcParallel(b *testing.B) {
-	e := engine(b)
-	c := serve(b, e)
+	c := shipped(b)
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		ctx := context.Background()

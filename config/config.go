@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -24,21 +25,21 @@ var ErrInvalid = errors.New("invalid config")
 // Config is every Bulwark setting. YAML keys are the yaml tags; flags and
 // environment variables are derived from them (see Settings).
 type Config struct {
-	GRPCAddr                 string        `yaml:"grpc_addr"`
-	AdminAddr                string        `yaml:"admin_addr"`
-	LogLevel                 string        `yaml:"log_level"`
-	LogFormat                string        `yaml:"log_format"`
-	AuditLog                 string        `yaml:"audit_log"`
-	FailMode                 string        `yaml:"fail_mode"`
-	ShutdownTimeout          time.Duration `yaml:"shutdown_timeout"`
-	TrustedHops              int           `yaml:"trusted_hops"`
-	ModeOverride             bool          `yaml:"mode_override"`
-	AssumedRequestBodyMode   string        `yaml:"assumed_request_body_mode"`
-	AssumedResponseBodyMode  string        `yaml:"assumed_response_body_mode"`
-	GRPCMaxMessageBytes      int           `yaml:"grpc_max_message_bytes"`
-	GRPCMaxConcurrentStreams int           `yaml:"grpc_max_concurrent_streams"`
-	SlowBodyBytes            int           `yaml:"slow_body_bytes"`
-	SlowBodyTimeout          time.Duration `yaml:"slow_body_timeout"`
+	GRPCAddr                 string        `yaml:"grpc_addr" usage:"ext_proc gRPC listen address; grpc.health.v1 is served on the same port"`
+	AdminAddr                string        `yaml:"admin_addr" usage:"admin HTTP listen address for /healthz, /readyz and /metrics"`
+	LogLevel                 string        `yaml:"log_level" usage:"debug, info, warn or error"`
+	LogFormat                string        `yaml:"log_format" usage:"json or text (operational logs go to stderr)"`
+	AuditLog                 string        `yaml:"audit_log" usage:"where the JSON audit line of each flagged or blocked transaction goes: stdout, stderr, off or a file path"`
+	FailMode                 string        `yaml:"fail_mode" usage:"open passes traffic when inspection fails internally; closed answers block.error_status"`
+	ShutdownTimeout          time.Duration `yaml:"shutdown_timeout" usage:"how long open streams may drain after SIGTERM before they are cut"`
+	TrustedHops              int           `yaml:"trusted_hops" usage:"proxies in front of Envoy that append to X-Forwarded-For; 0 uses Envoy's source.address"`
+	ModeOverride             bool          `yaml:"mode_override" usage:"answer headers with a mode_override that skips bodies the rules will not read (needs allow_mode_override: true in Envoy)"`
+	AssumedRequestBodyMode   string        `yaml:"assumed_request_body_mode" usage:"request body mode assumed when Envoy sends no protocol_config (Envoy < 1.34); set it to the filter's request_body_mode"`
+	AssumedResponseBodyMode  string        `yaml:"assumed_response_body_mode" usage:"response body mode assumed when Envoy sends no protocol_config"`
+	GRPCMaxMessageBytes      int           `yaml:"grpc_max_message_bytes" usage:"largest ext_proc message accepted; must exceed Envoy's buffer limit for BUFFERED bodies"`
+	GRPCMaxConcurrentStreams int           `yaml:"grpc_max_concurrent_streams" usage:"ext_proc streams (HTTP requests in flight) per Envoy connection"`
+	SlowBodyBytes            int           `yaml:"slow_body_bytes" usage:"bodies at least this large get an override_message_timeout before inspection; 0 = never"`
+	SlowBodyTimeout          time.Duration `yaml:"slow_body_timeout" usage:"message timeout asked of Envoy for such bodies (Envoy caps it at max_message_timeout)"`
 	GRPC                     GRPC          `yaml:"grpc"`
 	Admin                    Admin         `yaml:"admin"`
 	Block                    Block         `yaml:"block"`
@@ -53,19 +54,19 @@ type Config struct {
 	Session                  Session       `yaml:"session"`
 	ClientMemory             ClientMemory  `yaml:"client_memory"`
 	// Policies are per-route overrides, YAML only.
-	Policies []Policy `yaml:"policies"`
+	Policies []Policy `yaml:"policies" yamlonly:"per-route overrides of the default policy (mode, thresholds, paranoia level, engine, response inspection, collection), chosen by route metadata, xds.route_name, host and path prefix"`
 }
 
 // ML configures how the model takes part in the default policy.
 type ML struct {
-	Enabled bool `yaml:"enabled"`
+	Enabled bool `yaml:"enabled" usage:"score requests with the ML model (scores in metadata, headers and TX variables)"`
 	// Mode is crs, ml, and, or or gated (see verdict.Mode).
-	Mode string `yaml:"mode"`
+	Mode string `yaml:"mode" usage:"how CRS and the model combine: crs, ml, and, or, gated (see docs/MODES.md)"`
 	// Threshold: a score at or below it is an attack; 0 takes the model's
 	// calibrated default.
-	Threshold int  `yaml:"threshold"`
-	ORPoints  int  `yaml:"or_points"`
-	Shadow    bool `yaml:"shadow"`
+	Threshold int  `yaml:"threshold" usage:"model score (1 attack .. 99 clean) at or below which a request is an attack; 0 = the model's calibrated default"`
+	ORPoints  int  `yaml:"or_points" usage:"anomaly points a model attack adds in or and gated modes"`
+	Shadow    bool `yaml:"shadow" usage:"compute and log the model's opinion but let CRS alone decide"`
 }
 
 // Response configures response inspection by the leakage model, for the
@@ -73,22 +74,22 @@ type ML struct {
 type Response struct {
 	// Inspect scores response bodies for leaked secrets, personal data,
 	// error pages and source code.
-	Inspect bool `yaml:"inspect"`
+	Inspect bool `yaml:"inspect" usage:"score response bodies with the leakage model (secrets, personal data, error pages, source code)"`
 	// Threshold: a class score at or below it is a leak; 0 takes the
 	// leakage model's calibrated default.
-	Threshold int `yaml:"threshold"`
+	Threshold int `yaml:"threshold" usage:"a leak class score at or below it is a leak; 0 = the leakage model's default"`
 	// Action is log, flag, mask or block, for every class Actions does not
 	// name. flag (the default) never changes a response.
-	Action string `yaml:"action"`
+	Action string `yaml:"action" usage:"log, flag (metadata only, the default), mask (redact, where the mode allows) or block; per class under response.actions (YAML)"`
 	// Actions are per-class actions (secret, pii, error, source), YAML only.
-	Actions map[string]string `yaml:"actions"`
+	Actions map[string]string `yaml:"actions" yamlonly:"per-class leak actions, e.g. {secret: block, pii: mask}"`
 	// MaxDecodedBytes bounds one decompressed body; MaxRatio refuses a
 	// decompression bomb by its decoded/compressed ratio.
-	MaxDecodedBytes int64   `yaml:"max_decoded_bytes"`
-	MaxRatio        float64 `yaml:"max_ratio"`
+	MaxDecodedBytes int64   `yaml:"max_decoded_bytes" usage:"most bytes one decompressed response body may produce"`
+	MaxRatio        float64 `yaml:"max_ratio" usage:"decoded/compressed ratio past which a body is a decompression bomb (checked past 1 MiB)"`
 	// SkipTypes are content types that are not inspected (media, fonts,
 	// archives); a missing type is sniffed, never skipped.
-	SkipTypes []string `yaml:"skip_types"`
+	SkipTypes []string `yaml:"skip_types" usage:"content types not inspected (media, fonts, archives); a missing type is sniffed"`
 }
 
 // Learn configures the sampling of traffic for site-adapted models
@@ -96,34 +97,34 @@ type Response struct {
 type Learn struct {
 	// Collect samples the default policy's traffic (policies can turn it
 	// on or off with collect).
-	Collect bool `yaml:"collect"`
+	Collect bool `yaml:"collect" usage:"sample traffic into learn.dir for site-adapted models (extproc learn)"`
 	// Dir is where the rotating JSON Lines store lives.
-	Dir string `yaml:"dir"`
+	Dir string `yaml:"dir" usage:"directory of the rotating JSON Lines sample store"`
 	// SampleRate is the fraction of exchanges kept, 0..1.
-	SampleRate float64 `yaml:"sample_rate"`
+	SampleRate float64 `yaml:"sample_rate" usage:"fraction of exchanges sampled, 0..1"`
 	// MaxBytes bounds the store; FileBytes is when a file rotates.
-	MaxBytes  int64 `yaml:"max_bytes"`
-	FileBytes int64 `yaml:"file_bytes"`
+	MaxBytes  int64 `yaml:"max_bytes" usage:"most bytes the sample store keeps; the oldest files go first"`
+	FileBytes int64 `yaml:"file_bytes" usage:"a sample file rotates at this size"`
 	// RedactHeaders are hashed whole; RedactFields are substrings of
 	// argument, JSON key and cookie names whose values are hashed. Cookies
 	// are always hashed.
-	RedactHeaders []string `yaml:"redact_headers"`
-	RedactFields  []string `yaml:"redact_fields"`
+	RedactHeaders []string `yaml:"redact_headers" usage:"headers whose values are stored as keyed hashes"`
+	RedactFields  []string `yaml:"redact_fields" usage:"substrings of argument, JSON key and cookie names whose values are stored as keyed hashes"`
 }
 
 // Session names where a session key comes from, for the client memory.
 type Session struct {
-	Cookie string `yaml:"cookie"`
-	Header string `yaml:"header"`
+	Cookie string `yaml:"cookie" usage:"cookie whose value keys the client memory instead of the IP"`
+	Header string `yaml:"header" usage:"header whose value keys the client memory instead of the IP"`
 }
 
 // ClientMemory bounds the per-client memory of recent attacks.
 type ClientMemory struct {
-	Size                  int           `yaml:"size"`
-	Window                time.Duration `yaml:"window"`
-	OffenderAttacks       int           `yaml:"offender_attacks"`
-	OffenderThresholdDrop int           `yaml:"offender_threshold_drop"`
-	OffenderMLBoost       int           `yaml:"offender_ml_boost"`
+	Size                  int           `yaml:"size" usage:"clients (IPs or sessions) whose recent attacks are remembered; least recently seen are forgotten first"`
+	Window                time.Duration `yaml:"window" usage:"how long an attack counts against its client"`
+	OffenderAttacks       int           `yaml:"offender_attacks" usage:"recent attacks after which a client gets stricter thresholds; 0 = off"`
+	OffenderThresholdDrop int           `yaml:"offender_threshold_drop" usage:"how much a repeat offender's CRS anomaly threshold drops"`
+	OffenderMLBoost       int           `yaml:"offender_ml_boost" usage:"how much a repeat offender's model threshold rises"`
 }
 
 // Policy overrides the default decision for matching routes. Zero values
@@ -151,42 +152,42 @@ type GRPC struct {
 	// requires client certificates that chain to it (mutual TLS), so only
 	// your Envoys can call the processor. The files are reloaded when they
 	// change.
-	TLSCertFile     string `yaml:"tls_cert_file"`
-	TLSKeyFile      string `yaml:"tls_key_file"`
-	TLSClientCAFile string `yaml:"tls_client_ca_file"`
+	TLSCertFile     string `yaml:"tls_cert_file" usage:"PEM certificate chain: turns on TLS for the ext_proc listener (reloaded on change)"`
+	TLSKeyFile      string `yaml:"tls_key_file" usage:"PEM private key of grpc.tls_cert_file"`
+	TLSClientCAFile string `yaml:"tls_client_ca_file" usage:"PEM CA bundle: require client certificates chaining to it (mutual TLS, only your Envoys may call)"`
 	// MaxStreams bounds the ext_proc streams open across all connections;
 	// past it a new stream gets the fail-mode answer.
-	MaxStreams int `yaml:"max_streams"`
+	MaxStreams int `yaml:"max_streams" usage:"ext_proc streams open across all connections; past it a new stream gets the fail-mode answer"`
 	// MaxConnectionIdle closes a connection without streams after this
 	// long; MaxConnectionAge closes any connection after this long (with
 	// MaxConnectionAgeGrace for its streams to finish), so connections
 	// rebalance and none lives forever.
-	MaxConnectionIdle     time.Duration `yaml:"max_connection_idle"`
-	MaxConnectionAge      time.Duration `yaml:"max_connection_age"`
-	MaxConnectionAgeGrace time.Duration `yaml:"max_connection_age_grace"`
+	MaxConnectionIdle     time.Duration `yaml:"max_connection_idle" usage:"close a connection without streams after this long"`
+	MaxConnectionAge      time.Duration `yaml:"max_connection_age" usage:"close any connection after this long, so connections rebalance"`
+	MaxConnectionAgeGrace time.Duration `yaml:"max_connection_age_grace" usage:"time open streams get after grpc.max_connection_age"`
 	// KeepaliveTime pings an idle connection after this long, and
 	// KeepaliveTimeout closes it when the ping is not answered.
-	KeepaliveTime    time.Duration `yaml:"keepalive_time"`
-	KeepaliveTimeout time.Duration `yaml:"keepalive_timeout"`
+	KeepaliveTime    time.Duration `yaml:"keepalive_time" usage:"ping a connection idle this long"`
+	KeepaliveTimeout time.Duration `yaml:"keepalive_timeout" usage:"close a connection whose ping is not answered within this"`
 }
 
 // Admin bounds the admin HTTP server (/healthz, /readyz, /metrics).
 type Admin struct {
-	ReadTimeout  time.Duration `yaml:"read_timeout"`
-	WriteTimeout time.Duration `yaml:"write_timeout"`
-	IdleTimeout  time.Duration `yaml:"idle_timeout"`
+	ReadTimeout  time.Duration `yaml:"read_timeout" usage:"admin server: time to read a request"`
+	WriteTimeout time.Duration `yaml:"write_timeout" usage:"admin server: time to write a response"`
+	IdleTimeout  time.Duration `yaml:"idle_timeout" usage:"admin server: keep-alive idle time"`
 	// Pprof serves /debug/pprof/ on the admin listener; off by default,
 	// because profiles expose internals. Bind admin_addr to localhost
 	// (127.0.0.1:9090) or a separate interface when you turn it on.
-	Pprof bool `yaml:"pprof"`
+	Pprof bool `yaml:"pprof" usage:"serve /debug/pprof/ on the admin listener (bind admin_addr to localhost when on)"`
 }
 
 // Block configures what a blocked client sees.
 type Block struct {
-	Status int `yaml:"status"`
+	Status int `yaml:"status" usage:"HTTP status of the block page"`
 	// Body is page (an HTML or JSON page with the request id) or empty.
-	Body        string `yaml:"body"`
-	ErrorStatus int    `yaml:"error_status"`
+	Body        string `yaml:"body" usage:"block page body: page (HTML or JSON with the request id) or empty"`
+	ErrorStatus int    `yaml:"error_status" usage:"HTTP status sent when failing closed"`
 }
 
 // The block page bodies.
@@ -197,32 +198,32 @@ const (
 
 // Metadata configures the Envoy dynamic metadata Bulwark writes.
 type Metadata struct {
-	Namespace string `yaml:"namespace"`
-	MaxRules  int    `yaml:"max_rules"`
+	Namespace string `yaml:"namespace" usage:"Envoy dynamic-metadata namespace for verdicts; list it in metadata_options.receiving_namespaces"`
+	MaxRules  int    `yaml:"max_rules" usage:"most rule ids written to metadata"`
 }
 
 // Headers configures the verdict headers sent to the upstream.
 type Headers struct {
-	Enabled bool   `yaml:"enabled"`
-	Prefix  string `yaml:"prefix"`
+	Enabled bool   `yaml:"enabled" usage:"send the verdict to the upstream as request headers"`
+	Prefix  string `yaml:"prefix" usage:"prefix of verdict headers; client-sent headers with it are always removed"`
 }
 
 // Reload configures hot reloading.
 type Reload struct {
-	Watch    bool          `yaml:"watch"`
-	Debounce time.Duration `yaml:"debounce"`
+	Watch    bool          `yaml:"watch" usage:"reload when the config file or a rule file changes (SIGHUP always reloads)"`
+	Debounce time.Duration `yaml:"debounce" usage:"wait this long after a file change before reloading"`
 }
 
 // Model configures the ML model.
 type Model struct {
 	// Path is a model file; empty means the model embedded in the binary.
-	Path string `yaml:"path"`
+	Path string `yaml:"path" usage:"LightGBM model file; empty uses the model embedded in the binary"`
 	// LeakPath is a leakage model file; empty means the embedded one.
-	LeakPath string `yaml:"leak_path"`
+	LeakPath string `yaml:"leak_path" usage:"leakage model file; empty uses the embedded model"`
 	// CandidatePath is a model scored in shadow beside the live one, for
 	// promotion: its disagreements are counted and logged; it never
 	// decides. Promote by making it model.path; roll back the same way.
-	CandidatePath string `yaml:"candidate_path"`
+	CandidatePath string `yaml:"candidate_path" usage:"a model scored in shadow beside the live one; its disagreements are counted and logged, it never decides"`
 }
 
 // Default returns the settings used when nothing is configured.
@@ -541,6 +542,17 @@ func loadFile(path string, cfg *Config) error {
 	if err != nil {
 		return fmt.Errorf("%w: config file: %w", ErrInvalid, err)
 	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(b, &root); err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrInvalid, path, err)
+	}
+	if len(root.Content) > 0 {
+		var unknown []error
+		checkKeys(root.Content[0], reflect.TypeFor[Config](), "", path, &unknown)
+		if len(unknown) > 0 {
+			return errors.Join(unknown...)
+		}
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
@@ -577,6 +589,8 @@ then environment variables, then flags.
 func Markdown() string {
 	var b strings.Builder
 	b.WriteString("| YAML key | flag | environment | default | meaning |\n|---|---|---|---|---|\n")
+	b.WriteString("| (none) | `--config` | `BULWARK_CONFIG` | (none) | the YAML file of these settings; flags beat variables, which beat the file |\n")
+	b.WriteString("| (none) | `--validate` | (none) | `false` | load and validate the config, rules, model and policies exactly as start does, then exit |\n")
 	d := Default()
 	for _, s := range Settings() {
 		def := s.Get(&d)
@@ -584,6 +598,9 @@ func Markdown() string {
 			def = "(empty)"
 		}
 		fmt.Fprintf(&b, "| `%s` | `--%s` | `%s` | `%s` | %s |\n", s.Key, s.Flag(), s.Env(), strings.ReplaceAll(def, "|", "\\|"), s.Usage)
+	}
+	for _, y := range YAMLOnly() {
+		fmt.Fprintf(&b, "| `%s` | (YAML only) | (YAML only) | (none) | %s |\n", y[0], y[1])
 	}
 	return b.String()
 }
@@ -642,4 +659,36 @@ func (p Policy) WAF(def waf.Config) (waf.Config, bool) {
 		wc.InboundAnomalyThreshold = p.InboundAnomalyThreshold
 	}
 	return wc, p.Engine != "" || p.ParanoiaLevel != 0 || p.InboundAnomalyThreshold != 0
+}
+
+// checkKeys reports every mapping key that names no field, by its dotted
+// path and line, so a typo never silently falls back to a default.
+func checkKeys(n *yaml.Node, t reflect.Type, prefix, file string, errs *[]error) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch {
+	case n.Kind == yaml.MappingNode && t.Kind() == reflect.Struct:
+		fields := map[string]reflect.Type{}
+		for i := range t.NumField() {
+			if name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ","); name != "" && name != "-" {
+				fields[name] = t.Field(i).Type
+			}
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			ft, ok := fields[k.Value]
+			if !ok {
+				*errs = append(*errs, fmt.Errorf("%w: %s:%d: unknown key %s%s", ErrInvalid, file, k.Line, prefix, k.Value))
+				continue
+			}
+			if ft.Kind() == reflect.Struct && ft != reflect.TypeFor[time.Duration]() || ft.Kind() == reflect.Slice || ft.Kind() == reflect.Pointer {
+				checkKeys(v, ft, prefix+k.Value+".", file, errs)
+			}
+		}
+	case n.Kind == yaml.SequenceNode && t.Kind() == reflect.Slice:
+		for i, e := range n.Content {
+			checkKeys(e, t.Elem(), fmt.Sprintf("%s[%d].", strings.TrimSuffix(prefix, "."), i), file, errs)
+		}
+	}
 }

@@ -64,7 +64,7 @@ func TestLoadErrorsNameTheKey(t *testing.T) {
 		env  map[string]string
 		want string
 	}{
-		{"unknown yaml key with line", []string{"--config", "testdata/typo.yaml"}, nil, "line 4: field paranoia_levle not found"},
+		{"unknown yaml key with line", []string{"--config", "testdata/typo.yaml"}, nil, "typo.yaml:4: unknown key waf.paranoia_levle"},
 		{"missing file", []string{"--config", "testdata/none.yaml"}, nil, "none.yaml"},
 		{"bad env value", nil, map[string]string{"BULWARK_TRUSTED_HOPS": "two"}, "trusted_hops (from BULWARK_TRUSTED_HOPS)"},
 		{"bad flag value", []string{"--shutdown-timeout", "soon"}, nil, "shutdown_timeout (from --shutdown-timeout)"},

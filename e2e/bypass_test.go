@@ -163,3 +163,15 @@ func TestAssumedModeIsPinnedForOldEnvoys(t *testing.T) {
 		t.Fatalf("attack at byte 2000 behind a 1 KiB partial buffer: blocked=%v, upstream complete=%v", res.Blocked(), res.UpstreamComplete)
 	}
 }
+
+// A JSON body deeper than waf.json_depth_limit is a body error, which the
+// recommended rules refuse with their own 400.
+func TestDeepJSONIsRefused(t *testing.T) {
+	t.Parallel()
+	client, _ := servertest.Serve(t, servertest.Options(t, inspect.Options{}, filter.Options{}))
+	deep := strings.Repeat(`{"a":`, 100) + `"1' UNION SELECT password FROM users--"` + strings.Repeat("}", 100)
+	f := &envoysim.Filter{Mode: &procv3.ProcessingMode{RequestBodyMode: procv3.ProcessingMode_BUFFERED}, MessageTimeout: 5 * time.Second}
+	if res := do(t, f, client, post("/api", "application/json", deep), nil); !res.Blocked() || res.Local.Status != 400 {
+		t.Fatalf("JSON 100 deep: %+v, want 400", res.Local)
+	}
+}

@@ -1,12 +1,16 @@
 package envoy
 
 import (
+	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
@@ -16,31 +20,17 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"sigs.k8s.io/yaml"
+
+	"github.com/bulwark-waf/bulwark/config"
+	"github.com/bulwark-waf/bulwark/internal/repo"
 )
 
 // knownConfigs must be found by the discovery walk; if one is moved the test
 // says so instead of silently validating nothing.
 var knownConfigs = []string{
 	"envoy/envoy.yaml",
+	"envoy/envoy-mtls.yaml",
 	"k8s/overlays/envoy/envoy.yaml",
-}
-
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := filepath.Abs(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
 }
 
 // envoyConfigs finds every YAML file in the repository whose top level looks
@@ -85,7 +75,7 @@ func envoyConfigs(t *testing.T, root string) []string {
 
 func TestEnvoyConfigsAreValid(t *testing.T) {
 	t.Parallel()
-	root := repoRoot(t)
+	root := repo.Root(t)
 	configs := envoyConfigs(t, root)
 	for _, want := range knownConfigs {
 		if !slices.Contains(configs, want) {
@@ -116,7 +106,78 @@ func TestEnvoyConfigsAreValid(t *testing.T) {
 			if port != GRPCPort {
 				t.Errorf("bulwark cluster %s:%d, want port %d", host, port, GRPCPort)
 			}
+			if err := checkBufferLimits(b, config.Default()); err != nil {
+				t.Error(err)
+			}
 		})
+	}
+}
+
+// checkBufferLimits holds every listener's per_connection_buffer_limit_bytes
+// to what the README's body-mode table says about it. Envoy buffers both
+// directions of a BUFFERED stream under that one limit: a request body above
+// it gets Envoy's own 413 and a response body above it Envoy's 500, before
+// Bulwark sees either. So it must be at least Bulwark's request and response
+// inspection limits (below them, Bulwark's limit is unreachable and a
+// response Bulwark would inspect partially fails instead), and at most
+// grpc_max_message_bytes, or a buffered body would be a gRPC message the
+// server refuses.
+func checkBufferLimits(b *bootstrapv3.Bootstrap, cfg config.Config) error {
+	var errs []error
+	for _, l := range b.GetStaticResources().GetListeners() {
+		protecting := false
+		for _, fc := range l.GetFilterChains() {
+			for _, f := range fc.GetFilters() {
+				hcm := &hcmv3.HttpConnectionManager{}
+				if f.GetTypedConfig().UnmarshalTo(hcm) == nil && IsProtectingListener(hcm) {
+					protecting = true
+				}
+			}
+		}
+		if !protecting {
+			continue
+		}
+		lim := l.GetPerConnectionBufferLimitBytes()
+		if lim == nil {
+			errs = append(errs, fmt.Errorf("listener %s: set per_connection_buffer_limit_bytes (Envoy's 1 MiB default is implicit)", l.GetName()))
+			continue
+		}
+		v := int(lim.GetValue())
+		need := max(cfg.WAF.RequestBodyLimit, cfg.WAF.ResponseBodyLimit)
+		if v < need {
+			errs = append(errs, fmt.Errorf("listener %s: per_connection_buffer_limit_bytes %d is below Bulwark's body limits (request %d, response %d)",
+				l.GetName(), v, cfg.WAF.RequestBodyLimit, cfg.WAF.ResponseBodyLimit))
+		}
+		if v > cfg.GRPCMaxMessageBytes {
+			errs = append(errs, fmt.Errorf("listener %s: per_connection_buffer_limit_bytes %d exceeds grpc_max_message_bytes %d", l.GetName(), v, cfg.GRPCMaxMessageBytes))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func TestBufferLimitCheckBites(t *testing.T) {
+	t.Parallel()
+	good, err := os.ReadFile("envoy.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := DecodeBootstrap(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := checkBufferLimits(b, config.Default()); err != nil {
+		t.Fatalf("envoy.yaml already fails: %v", err)
+	}
+	for name, edit := range map[string]func(*config.Config){
+		"response limit above Envoy's":  func(c *config.Config) { c.WAF.ResponseBodyLimit = 2 << 20 },
+		"request limit above Envoy's":   func(c *config.Config) { c.WAF.RequestBodyLimit = 4 << 20 },
+		"gRPC messages smaller than it": func(c *config.Config) { c.GRPCMaxMessageBytes = 512 << 10 },
+	} {
+		cfg := config.Default()
+		edit(&cfg)
+		if checkBufferLimits(b, cfg) == nil {
+			t.Errorf("%s: not caught", name)
+		}
 	}
 }
 
@@ -310,4 +371,38 @@ func mustAny(t *testing.T, m proto.Message) *anypb.Any {
 		t.Fatal(err)
 	}
 	return a
+}
+
+// The mutual-TLS variant presents a client certificate to Bulwark and
+// checks Bulwark's against a CA and its name.
+func TestMutualTLSConfig(t *testing.T) {
+	t.Parallel()
+	raw, err := os.ReadFile(filepath.Join(repo.Root(t), "envoy", "envoy-mtls.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := DecodeBootstrap(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range b.GetStaticResources().GetClusters() {
+		if c.GetName() != "bulwark" {
+			continue
+		}
+		ts := c.GetTransportSocket()
+		if ts == nil {
+			t.Fatal("the bulwark cluster has no transport_socket")
+		}
+		var up tlsv3.UpstreamTlsContext
+		if err := ts.GetTypedConfig().UnmarshalTo(&up); err != nil {
+			t.Fatalf("transport_socket: %v", err)
+		}
+		ctx := up.GetCommonTlsContext()
+		if len(ctx.GetTlsCertificates()) == 0 || ctx.GetValidationContext().GetTrustedCa().GetFilename() == "" ||
+			len(ctx.GetValidationContext().GetMatchTypedSubjectAltNames()) == 0 {
+			t.Fatalf("want a client certificate, a trusted CA and a server name check: %v", ctx)
+		}
+		return
+	}
+	t.Fatal("no bulwark cluster")
 }

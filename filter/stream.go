@@ -516,7 +516,7 @@ func (st *stream) block(d *half, it *inspect.Interruption) []*extprocv3.Processi
 		// A rule that names its own status (deny,status:424) gets it;
 		// Coraza's default 403 becomes block.status.
 		status = it.Status
-	case (it.Reason == inspect.ReasonBodyTooLarge || it.Reason == inspect.ReasonLimit || it.Reason == inspect.ReasonLeak) && it.Status != 0:
+	case (it.Reason == inspect.ReasonBodyTooLarge || it.Reason == inspect.ReasonLimit || it.Reason == inspect.ReasonLeak || it.Reason == inspect.ReasonBudget) && it.Status != 0:
 		status = it.Status
 	case it.Reason == inspect.ReasonBodyTooLarge:
 		status = 413

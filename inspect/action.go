@@ -43,6 +43,9 @@ const (
 	// ReasonLimit: a parser limit (arguments, JSON depth, multipart parts,
 	// headers) was exceeded, so part of the request could not be inspected.
 	ReasonLimit Reason = "bulwark_limit_exceeded"
+	// ReasonBudget: the request spent its @rx work budget, so some rules
+	// never saw it (waf.rx_budget_bytes).
+	ReasonBudget Reason = "bulwark_budget_exceeded"
 	// ReasonLeak: the response leaked data and its policy blocks leaks.
 	ReasonLeak Reason = "bulwark_response_leak"
 	// ReasonOverloaded: more streams were open than grpc.max_streams.

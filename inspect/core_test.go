@@ -2,6 +2,9 @@ package inspect_test
 
 import (
 	"context"
+	"fmt"
+	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/bulwark-waf/bulwark/inspect"
@@ -93,6 +96,104 @@ func TestStripPort(t *testing.T) {
 	for in, want := range map[string]string{"a.example:8443": "a.example", "a.example": "a.example", "[::1]:80": "::1", "::1": "::1", "10.0.0.1:80": "10.0.0.1", "2001:db8::1": "2001:db8::1"} {
 		if got := inspect.StripPort(in); got != want {
 			t.Errorf("StripPort(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// A request that spends its @rx work budget was not fully inspected: it is
+// refused under the reject body-limit action, and the default budget leaves
+// ordinary large bodies alone.
+func TestRxWorkBudget(t *testing.T) {
+	t.Parallel()
+	var attack, ordinary strings.Builder
+	for i := 0; attack.Len() < 100<<10; i++ {
+		fmt.Fprintf(&attack, "f%d=%s&", i, strings.Repeat("%3Csvg%20onload%3Dalert(1)%3E", 20))
+	}
+	for i := 0; ordinary.Len() < 100<<10; i++ {
+		fmt.Fprintf(&ordinary, "comment%d=%s&", i, strings.Repeat("This+is+a+perfectly+ordinary+comment+about+shoes+", 10))
+	}
+	req := func(body string) *model.Request {
+		return &model.Request{Method: "POST", URI: "/comment", Body: []byte(body), Headers: [][2]string{{"host", "a.example"},
+			{"content-type", "application/x-www-form-urlencoded"}, {"user-agent", "Mozilla/5.0"}, {"accept", "*/*"}}}
+	}
+	core := func(budget int64) *inspect.Core {
+		c := waf.DefaultConfig()
+		c.RxBudgetBytes = budget
+		e, err := waf.New(c, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		co, err := inspect.New(inspect.Options{Engine: e})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return co
+	}
+	small, def := core(64<<10), core(waf.DefaultConfig().RxBudgetBytes)
+	// An attack is refused either way: by CRS when its rules ran before the
+	// budget was spent, by the budget otherwise.
+	rep, err := small.Inspect(context.Background(), req(attack.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Request.Action != inspect.ActionBlock {
+		t.Fatalf("attack under a 64 KiB budget: %+v", rep.Request)
+	}
+	rep, err = small.Inspect(context.Background(), req(ordinary.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if it := rep.Request.Interruption; it == nil || it.Reason != inspect.ReasonBudget || it.Status != 413 {
+		t.Fatalf("100 KB under a 64 KiB budget: interruption %+v, want 413 %s", it, inspect.ReasonBudget)
+	}
+	rep, err = def.Inspect(context.Background(), req(ordinary.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Request.Action == inspect.ActionBlock {
+		t.Fatalf("100 KB of ordinary form fields under the default budget: %+v (%s)", rep.Request, rep.Explanation())
+	}
+}
+
+// A 130 KB body {"<64 KB key>":[0,0,…]} once allocated gigabytes: every
+// leaf built its full path. Through the whole core (model included) it now
+// costs at most ten times its size, and it is refused (past the argument
+// limit, Coraza's values would not be inspected).
+func TestLongJSONKeyIsCheap(t *testing.T) {
+	e, err := waf.New(waf.DefaultConfig(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := inspect.New(inspect.Options{Engine: e, Model: m, Policies: &inspect.Set{Default: inspect.Policy{Mode: inspect.ModeOr, MLThreshold: 20, ORPoints: 5}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The issue's body (32K leaves) is refused at the argument limit before
+	// any leaf costs anything. Under the limit (900 leaves) Coraza's own
+	// JSON body processor allocates about ten times the body by itself, so
+	// the bound there is 25×.
+	for _, tt := range []struct{ leaves, factor int }{{32 << 10, 10}, {900, 25}} {
+		leaves := tt.leaves
+		body := `{"` + strings.Repeat("k", 64<<10) + `":[` + strings.Repeat("0,", leaves) + `0]}`
+		r := &model.Request{Method: "POST", URI: "/api", Body: []byte(body), Headers: [][2]string{{"host", "a.example"},
+			{"content-type", "application/json"}, {"user-agent", "Mozilla/5.0"}, {"accept", "*/*"}}}
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		rep, err := c.Inspect(context.Background(), r)
+		runtime.ReadMemStats(&after)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := after.TotalAlloc - before.TotalAlloc; got > uint64(tt.factor*len(body)) {
+			t.Errorf("%d leaves: a %d-byte body allocated %d bytes", leaves, len(body), got)
+		}
+		if rep.Request.Action != inspect.ActionBlock {
+			t.Errorf("%d leaves: %s (%s)", leaves, rep.Request.Action, rep.Explanation())
 		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/bulwark-waf/bulwark/internal/collect"
 	"github.com/bulwark-waf/bulwark/internal/decode"
+	"github.com/bulwark-waf/bulwark/internal/rx"
 	"github.com/bulwark-waf/bulwark/model"
 	"github.com/bulwark-waf/bulwark/waf"
 )
@@ -98,6 +99,7 @@ type Exchange struct {
 	report Report
 	closed bool
 	resp   *responseScan
+	budget *rx.Budget
 }
 
 // Begin starts an exchange: it picks the policy and WAF, opens the Coraza
@@ -106,6 +108,7 @@ func (c *Core) Begin(ctx context.Context, h Head) *Exchange {
 	pl, eng := c.plan(h)
 	tx := eng.NewTransaction(ctx, h.Request.ID)
 	x := &Exchange{ctx: ctx, core: c, eng: eng, tx: tx, req: h.Request}
+	x.budget = eng.Budgets().Begin(tx)
 	x.report.ID = h.Request.ID
 	if x.report.ID == "" {
 		x.report.ID = tx.ID()
@@ -234,6 +237,14 @@ func (x *Exchange) FinishRequest() (Outcome, error) {
 	}
 	if it := x.checkArgumentsLimit(); it != nil {
 		return x.report.Request, nil
+	}
+	if x.budget.Exceeded() {
+		// Some rules never saw the request: it was not fully inspected.
+		x.report.Limit = fmt.Sprintf("rx work budget of %d bytes (waf.rx_budget_bytes) spent", x.eng.Config().RxBudgetBytes)
+		if c := x.eng.Config(); c.RequestBodyLimitAction == waf.LimitReject && c.Engine != waf.EngineDetectionOnly {
+			x.Refuse(Inbound, ReasonBudget, 413)
+			return x.report.Request, nil
+		}
 	}
 	v := waf.ReadVerdict(x.tx)
 	x.report.RequestCRS = v
@@ -469,6 +480,7 @@ func (x *Exchange) Close() (r Report, err error) {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("panic in logging phase: %v", p)
 		}
+		x.eng.Budgets().End(x.tx)
 		_ = x.tx.Close()
 		r = x.report
 	}()
@@ -556,6 +568,10 @@ func (l Limits) Body(d Direction) BodyLimit {
 	}
 	return l.Response
 }
+
+// RxBytes is how many input bytes the exchange's regular expressions have
+// scanned (rx_engine re2), for the work budget.
+func (x *Exchange) RxBytes() int64 { return x.budget.Used() }
 
 // Limits are the body limits of the WAF judging this exchange. A response
 // the leakage model reads is read to its end (its memory stays bounded by

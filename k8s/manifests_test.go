@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -35,6 +36,7 @@ import (
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 
+	"github.com/bulwark-waf/bulwark/config"
 	"github.com/bulwark-waf/bulwark/envoy"
 )
 
@@ -82,8 +84,17 @@ func build(t *testing.T, dir string) []object {
 	if objs, ok := buildCache[dir]; ok {
 		return objs
 	}
+	objs := buildFS(t, filesys.MakeFsOnDisk(), dir)
+	buildCache[dir] = objs
+	return objs
+}
+
+// buildFS renders the kustomization at dir in fsys and strictly decodes
+// every object.
+func buildFS(t *testing.T, fsys filesys.FileSystem, dir string) []object {
+	t.Helper()
 	k := krusty.MakeKustomizer(krusty.MakeDefaultOptions())
-	rm, err := k.Run(filesys.MakeFsOnDisk(), dir)
+	rm, err := k.Run(fsys, dir)
 	if err != nil {
 		t.Fatalf("kustomize build %s: %v", dir, err)
 	}
@@ -101,7 +112,6 @@ func build(t *testing.T, dir string) []object {
 		}
 		objs = append(objs, o)
 	}
-	buildCache[dir] = objs
 	return objs
 }
 
@@ -126,6 +136,33 @@ var decoders = map[string]func() any{
 	"gateway.envoyproxy.io/v1alpha1/EnvoyExtensionPolicy": func() any {
 		return &envoyExtensionPolicy{}
 	},
+	"cert-manager.io/v1/Certificate": func() any { return &certificate{} },
+}
+
+// certificate mirrors cert-manager.io/v1 Certificate for the fields the
+// grpc-tls component uses; cert-manager's API lives in its whole controller
+// module, so strict decoding goes against this mirror, as for Envoy
+// Gateway's policy below.
+type certificate struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata"`
+	Spec              struct {
+		SecretName  string   `json:"secretName"`
+		DNSNames    []string `json:"dnsNames,omitempty"`
+		Usages      []string `json:"usages,omitempty"`
+		Duration    string   `json:"duration,omitempty"`
+		RenewBefore string   `json:"renewBefore,omitempty"`
+		PrivateKey  *struct {
+			Algorithm      string `json:"algorithm,omitempty"`
+			Size           int    `json:"size,omitempty"`
+			RotationPolicy string `json:"rotationPolicy,omitempty"`
+		} `json:"privateKey,omitempty"`
+		IssuerRef struct {
+			Name  string `json:"name"`
+			Kind  string `json:"kind,omitempty"`
+			Group string `json:"group,omitempty"`
+		} `json:"issuerRef"`
+	} `json:"spec"`
 }
 
 // afterDecoder lets a wrapper type finish decoding parts that are not plain
@@ -447,6 +484,9 @@ func podSecurityProblems(spec corev1.PodSpec) []string {
 		if c.ReadinessProbe == nil {
 			bad("container %q has no readiness probe", c.Name)
 		}
+		if c.LivenessProbe == nil {
+			bad("container %q has no liveness probe", c.Name)
+		}
 	}
 	return out
 }
@@ -482,6 +522,7 @@ func TestPodSecurityCheckBites(t *testing.T) {
 			s.SecurityContext.SeccompProfile = nil
 			s.Containers[0].SecurityContext.SeccompProfile = &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeUnconfined}
 		}, "RuntimeDefault"},
+		{"no liveness probe", func(s *corev1.PodSpec) { s.Containers[0].LivenessProbe = nil }, "liveness probe"},
 		{"host path", func(s *corev1.PodSpec) {
 			s.Volumes = append(s.Volumes, corev1.Volume{Name: "h", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/"}}})
 		}, "hostPath"},
@@ -525,12 +566,32 @@ func TestStrictDecodingRejectsUnknownFields(t *testing.T) {
 }
 
 // TestBulwarkWiring checks the Deployment, Service, ConfigMaps and
-// availability objects agree with each other and with the server contract.
+// availability objects agree with each other and with the server contract,
+// plus what only kustomize does: the content-hashed settings ConfigMap.
 func TestBulwarkWiring(t *testing.T) {
 	t.Parallel()
 	objs := build(t, "base")
-	d := mustFind[*appsv1.Deployment](t, objs, bulwarkNamespace, bulwarkName)
-	svc := mustFind[*corev1.Service](t, objs, bulwarkNamespace, bulwarkName)
+	cfgCM, rulesCM := checkBulwarkWiring(t, objs, bulwarkNamespace, bulwarkName)
+	checkAvailability(t, objs, bulwarkNamespace, bulwarkName)
+	if !strings.HasPrefix(cfgCM.Name, "bulwark-config-") {
+		t.Errorf("settings ConfigMap %q carries no content hash: a settings change would not roll the pods", cfgCM.Name)
+	}
+	if rulesCM == nil || rulesCM.Name != "bulwark-rules" {
+		t.Errorf("rules ConfigMap is %v, want the stable name bulwark-rules (a hashed name forces a restart)", rulesCM)
+	}
+}
+
+// checkBulwarkWiring is what every rendering of Bulwark must satisfy, the
+// kustomize base and overlays as much as the Helm chart: one container
+// listening on the contract ports it declares, HTTP probes on the admin
+// port, a gRPC Service landing on it, a settings file the server's own
+// loader accepts, hot-reloadable rules, and availability and fencing
+// objects that select the pods. It returns the settings ConfigMap and the
+// rules ConfigMap (nil when no rules are mounted).
+func checkBulwarkWiring(t *testing.T, objs []object, namespace, name string) (cfgCM, rulesCM *corev1.ConfigMap) {
+	t.Helper()
+	d := mustFind[*appsv1.Deployment](t, objs, namespace, name)
+	svc := mustFind[*corev1.Service](t, objs, namespace, name)
 	pod := d.Spec.Template
 	if len(pod.Spec.Containers) != 1 {
 		t.Fatalf("want one container, got %d", len(pod.Spec.Containers))
@@ -613,21 +674,17 @@ func TestBulwarkWiring(t *testing.T) {
 		if v.ConfigMap == nil {
 			t.Fatalf("%s is not a ConfigMap volume", mountPath)
 		}
-		return mustFind[*corev1.ConfigMap](t, objs, bulwarkNamespace, v.ConfigMap.Name)
+		return mustFind[*corev1.ConfigMap](t, objs, namespace, v.ConfigMap.Name)
 	}
-	cfgCM := cmFor(configPath)
+	cfgCM = cmFor(configPath)
 	if mounts[configPath].SubPath != path.Base(configPath) {
 		t.Errorf("config mount subPath %q, want %q", mounts[configPath].SubPath, path.Base(configPath))
 	}
-	rulesCM := cmFor(rulesDir)
-	if mounts[rulesDir].SubPath != "" {
-		t.Error("rules are mounted with subPath: the kubelet never updates subPath mounts, so hot reload would not work")
-	}
-	if !strings.HasPrefix(cfgCM.Name, "bulwark-config-") {
-		t.Errorf("settings ConfigMap %q carries no content hash: a settings change would not roll the pods", cfgCM.Name)
-	}
-	if rulesCM.Name != "bulwark-rules" {
-		t.Errorf("rules ConfigMap is %q, want the stable name bulwark-rules (a hashed name forces a restart)", rulesCM.Name)
+	if _, ok := mounts[rulesDir]; ok {
+		rulesCM = cmFor(rulesDir)
+		if mounts[rulesDir].SubPath != "" {
+			t.Error("rules are mounted with subPath: the kubelet never updates subPath mounts, so hot reload would not work")
+		}
 	}
 	if _, ok := mounts["/tmp"]; !ok {
 		t.Error("no writable /tmp: Coraza spills large bodies there")
@@ -650,32 +707,48 @@ func TestBulwarkWiring(t *testing.T) {
 	if cfg.FailMode != "closed" {
 		t.Errorf("fail_mode %q, but the proxies fail closed", cfg.FailMode)
 	}
-	var globbed []string
-	for f := range rulesCM.Data {
-		for _, g := range cfg.WAF.RulesFiles {
-			if ok, _ := path.Match(g, path.Join(rulesDir, f)); ok {
-				globbed = append(globbed, f)
+	if rulesCM == nil {
+		if len(cfg.WAF.RulesFiles) > 0 {
+			t.Errorf("waf.rules_files %v, but nothing is mounted at %s", cfg.WAF.RulesFiles, rulesDir)
+		}
+	} else {
+		var globbed []string
+		for f := range rulesCM.Data {
+			for _, g := range cfg.WAF.RulesFiles {
+				if ok, _ := path.Match(g, path.Join(rulesDir, f)); ok {
+					globbed = append(globbed, f)
+				}
 			}
 		}
+		if len(globbed) != len(rulesCM.Data) || len(globbed) == 0 {
+			t.Errorf("waf.rules_files %v loads %v of the rules ConfigMap's files %v", cfg.WAF.RulesFiles, globbed, keys(rulesCM.Data))
+		}
 	}
-	if len(globbed) != len(rulesCM.Data) || len(globbed) == 0 {
-		t.Errorf("waf.rules_files %v loads %v of the rules ConfigMap's files %v", cfg.WAF.RulesFiles, globbed, keys(rulesCM.Data))
+	if err := serverRefusal(objs, d, c); err != nil {
+		t.Errorf("the server refuses the rendered settings: %v", err)
 	}
 
-	// Availability and fencing select the same pods.
-	podLabels := labels.Set(pod.Labels)
-	pdb := mustFind[*policyv1.PodDisruptionBudget](t, objs, bulwarkNamespace, bulwarkName)
+	return cfgCM, rulesCM
+}
+
+// checkAvailability checks the PodDisruptionBudget, the autoscaler and the
+// NetworkPolicy select the Bulwark pods, and the policy admits proxies only.
+func checkAvailability(t *testing.T, objs []object, namespace, name string) {
+	t.Helper()
+	d := mustFind[*appsv1.Deployment](t, objs, namespace, name)
+	podLabels := labels.Set(d.Spec.Template.Labels)
+	pdb := mustFind[*policyv1.PodDisruptionBudget](t, objs, namespace, name)
 	if s, err := metav1.LabelSelectorAsSelector(pdb.Spec.Selector); err != nil || !s.Matches(podLabels) {
 		t.Error("PodDisruptionBudget does not select the Bulwark pods")
 	}
-	hpa := mustFind[*autoscalingv2.HorizontalPodAutoscaler](t, objs, bulwarkNamespace, bulwarkName)
+	hpa := mustFind[*autoscalingv2.HorizontalPodAutoscaler](t, objs, namespace, name)
 	if r := hpa.Spec.ScaleTargetRef; r.Kind != "Deployment" || r.Name != d.Name {
 		t.Errorf("HPA scales %s/%s, want Deployment/%s", r.Kind, r.Name, d.Name)
 	}
 	if hpa.Spec.MinReplicas == nil || *hpa.Spec.MinReplicas < 2 {
 		t.Error("HPA minReplicas < 2: with fail-closed proxies one pod is an outage waiting to happen")
 	}
-	np := mustFind[*networkingv1.NetworkPolicy](t, objs, bulwarkNamespace, bulwarkName)
+	np := mustFind[*networkingv1.NetworkPolicy](t, objs, namespace, name)
 	if s, err := metav1.LabelSelectorAsSelector(&np.Spec.PodSelector); err != nil || !s.Matches(podLabels) {
 		t.Error("NetworkPolicy does not select the Bulwark pods")
 	}
@@ -688,6 +761,79 @@ func TestBulwarkWiring(t *testing.T) {
 	if !admitted(np, "anywhere", map[string]string{"bulwark.io/proxy": "true"}, map[string]string{"kubernetes.io/metadata.name": "anywhere"}, grpcPort) {
 		t.Error("NetworkPolicy does not admit pods labelled bulwark.io/proxy=true")
 	}
+}
+
+// serverRefusal loads the rendered settings with the server's own loader
+// (config.Load: strict YAML, then the container's BULWARK_* environment,
+// then validation), so a key the server does not know, a bad value or an
+// env var that contradicts the file fails here and not in a crash-looping
+// pod. The ConfigMaps the container mounts are written under a temporary
+// root and /etc/bulwark paths are moved there, so file settings point at
+// real files; settings that name files from volumes outside the render
+// (Secrets, a model ConfigMap the user creates) are left out.
+func serverRefusal(objs []object, d *appsv1.Deployment, c corev1.Container) error {
+	root, err := os.MkdirTemp("", "bulwark-k8s-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(root)
+	moved := func(s string) string {
+		return strings.ReplaceAll(s, "/etc/bulwark", filepath.Join(root, "etc", "bulwark"))
+	}
+	volumes := map[string]corev1.Volume{}
+	for _, v := range d.Spec.Template.Spec.Volumes {
+		volumes[v.Name] = v
+	}
+	// external are mount paths whose content is not in the render (a
+	// Secret, a ConfigMap or volume the user brings); settings pointing
+	// there are the user's files and are left out of the check.
+	var external []string
+	for _, m := range c.VolumeMounts {
+		v := volumes[m.Name]
+		var cm *corev1.ConfigMap
+		if v.ConfigMap != nil {
+			cm, _ = find[*corev1.ConfigMap](objs, d.Namespace, v.ConfigMap.Name)
+		}
+		if cm == nil {
+			external = append(external, m.MountPath)
+			continue
+		}
+		dst := moved(m.MountPath)
+		files := map[string]string{}
+		for k, b := range cm.BinaryData {
+			files[k] = string(b)
+		}
+		for k, body := range cm.Data {
+			files[k] = body
+		}
+		for k, body := range files {
+			if m.SubPath != "" && m.SubPath != k {
+				continue
+			}
+			file := filepath.Join(dst, k)
+			if m.SubPath != "" {
+				file = dst
+			}
+			if k == "config.yaml" {
+				body = moved(body)
+			}
+			if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+				return err
+			}
+			if err := os.WriteFile(file, []byte(body), 0o644); err != nil {
+				return err
+			}
+		}
+	}
+	env := map[string]string{}
+	for _, e := range c.Env {
+		if e.ValueFrom != nil || slices.ContainsFunc(external, func(dir string) bool { return strings.HasPrefix(e.Value, dir+"/") }) {
+			continue
+		}
+		env[e.Name] = moved(e.Value)
+	}
+	_, err = config.Load(config.Source{Env: func(k string) (string, bool) { v, ok := env[k]; return v, ok }}, io.Discard)
+	return err
 }
 
 func keys[V any](m map[string]V) []string {

@@ -2,9 +2,11 @@ package model_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -80,4 +82,28 @@ func BenchmarkScoreVsCRS(b *testing.B) {
 			}
 		})
 	})
+}
+
+// BenchmarkScoreHostile bounds the cost of requests built to exhaust the
+// caps: 5 000 risky arguments (4 096 are split out, 256 scored), and a
+// 128 KiB JSON body 40 levels deep.
+func BenchmarkScoreHostile(b *testing.B) {
+	m, err := model.Default()
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	var q strings.Builder
+	q.WriteString("/search?")
+	for i := 0; i < 5000; i++ {
+		fmt.Fprintf(&q, "p%d=%%27x%%3Cb%%3E%d&", i, i)
+	}
+	args := &model.Request{Method: "GET", URI: q.String()}
+	var body strings.Builder
+	for body.Len() < 128<<10 {
+		body.WriteString(strings.Repeat(`{"a":`, 40) + `"<b>x</b> and 'y'"` + strings.Repeat("}", 40) + "\n")
+	}
+	deep := &model.Request{Method: "POST", URI: "/api", Headers: [][2]string{{"content-type", "text/plain"}}, Body: []byte(body.String())}
+	b.Run("args", func(b *testing.B) { durations(b, func() { m.Score(ctx, args) }) })
+	b.Run("body", func(b *testing.B) { durations(b, func() { m.Score(ctx, deep) }) })
 }

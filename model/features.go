@@ -158,7 +158,8 @@ func init() {
 		nslookup dig echo rm chmod chown python python3 perl ruby php powershell cmd exe
 		kill ps ifconfig ipconfig sudo nohup xargs telnet ssh awk sed head tail tac
 		more less dir net sleep type printf env set export bin usr tmp dev null
-		sbin systeminfo certutil bitsadmin mkfifo socat busybox`)
+		sbin systeminfo certutil bitsadmin mkfifo socat busybox netstat nmap tasklist hostname
+		uname getent crontab base64 xterm ncat telnet`)
 	addKw(gCode, `system exec passthru shell_exec popen proc_open eval assert include
 		require require_once include_once __import__ os subprocess runtime getruntime
 		processbuilder forname getclass jndi ldap ldaps rmi dns iiop corba nds nis
@@ -288,7 +289,7 @@ func FieldFeatures(f *Field, dst []float64) {
 // alone.
 var evidenceFeatures = []int{fLibinjSQLi, fLibinjXSS, fQuoteKw, fSepCmd, fCmdSubst, fUnionSelect,
 	fTautology, fTagOpen, fEventHandler, fJSURI, fTemplate, fJNDI, fSensitivePath, fWrapper,
-	fDotDot, fSQLComment, fKwFuncCall, fNulBytes}
+	fDotDot, fSQLComment, fKwFuncCall, fFuncCall, fNulBytes}
 
 func evidence(dst []float64) float64 {
 	var n float64
@@ -405,11 +406,19 @@ func lexical(s string, dst []float64) {
 }
 
 var (
-	sqlCommentPat = []string{"--", "/*", "*/", "#", ";%00"}
+	// "--" is counted apart (dashRuns): only a run of exactly two dashes is
+	// a comment; "1---" (the IAB US-privacy string on every ad request)
+	// and "-----" separators are not.
+	sqlCommentPat = []string{"/*", "*/", "#", ";%00"}
 	tagPrefixes   = []string{"script", "img", "svg", "iframe", "body", "a ", "input", "details", "video", "audio", "object", "embed", "math", "style", "link", "meta", "form", "marquee", "base", "x ", "div", "isindex", "frameset"}
 	templatePat   = []string{"{{", "{%", "<%", "#{", "${", "*{", "@{"}
-	sensitivePat  = []string{"/etc/", "/proc/", "c:\\", "c:/", "\\windows", "/windows/", "win.ini", "boot.ini", "/var/", "web-inf", "/bin/", ".htaccess", ".ssh/",
-		".htpasswd", "/root/", "_history", "id_rsa", "/.git/", "/.env", "/dev/", "/usr/", "/tmp/"}
+	// Sensitive paths name the files traversal is after, not bare
+	// directories: "/etc/designs/" is where Adobe Experience Manager
+	// serves every site's assets, and "/dev/" is a common API prefix.
+	sensitivePat = []string{"etc/passwd", "etc/shadow", "etc/hosts", "etc/issue", "etc/group", "etc/nginx", "etc/apache",
+		"etc/httpd", "etc/mysql", "etc/ssh", "/proc/", "c:\\", "c:/", "\\windows", "/windows/", "win.ini", "boot.ini",
+		"/var/log", "/var/www", "/var/lib", "web-inf", "/bin/sh", "/bin/bash", "bin/cat", ".htaccess", ".ssh/", ".htpasswd",
+		"/root/", "_history", "id_rsa", "/.git/", "/.env", "/dev/tcp", "/dev/null", "/usr/local", "/tmp/"}
 	wrapperPat = []string{"php://", "file://", "data:", "expect://", "zip://", "phar://", "gopher://", "dict://", "glob://", "jar:", "netdoc:", "ldap://", "rmi://"}
 	schemePat  = []string{"http://", "https://", "ftp://", "//"}
 )
@@ -437,6 +446,11 @@ type anchored struct{ pat, off int }
 
 var patternTable = func() *patternSet {
 	ps := &patternSet{}
+	defer func() {
+		if len(ps.pats) > 96 {
+			panic("model: more substring patterns than countPatterns tracks")
+		}
+	}()
 	for g, list := range [numPatternGroups][]string{sqlCommentPat, templatePat, sensitivePat, wrapperPat, schemePat} {
 		for _, p := range list {
 			off := strings.IndexFunc(p, func(r rune) bool { return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9') })
@@ -454,7 +468,7 @@ var patternTable = func() *patternSet {
 // a scan per pattern.
 func countPatterns(s string, enabled *[numPatternGroups]bool, counts *[numPatternGroups]float64) {
 	ps := patternTable
-	var next [64]int // per pattern: first index a new match may start at
+	var next [96]int // per pattern: first index a new match may start at
 	for i := 0; i < len(s); i++ {
 		for _, a := range ps.byAnchor[s[i]] {
 			g := ps.group[a.pat]
@@ -483,6 +497,9 @@ func patterns(s string, hist *[256]uint16, dst []float64) {
 	on[pgScheme] = on[pgWrapper]
 	countPatterns(s, &on, &cnt)
 	dst[fSQLComment] = cnt[pgSQLComment]
+	if hist['-'] > 1 {
+		dst[fSQLComment] += dashRuns(s)
+	}
 	dst[fTemplate] = cnt[pgTemplate]
 	dst[fSensitivePath] = cnt[pgSensitive]
 	dst[fWrapper] = cnt[pgWrapper]
@@ -535,6 +552,26 @@ func patterns(s string, hist *[256]uint16, dst []float64) {
 			dst[fJNDI] = 1
 		}
 	}
+}
+
+// dashRuns counts the runs of exactly two dashes.
+func dashRuns(s string) float64 {
+	var n float64
+	for i := 0; i < len(s); {
+		if s[i] != '-' {
+			i++
+			continue
+		}
+		j := i
+		for j < len(s) && s[j] == '-' {
+			j++
+		}
+		if j-i == 2 {
+			n++
+		}
+		i = j
+	}
+	return n
 }
 
 // tautologies counts "x=x"-shaped comparisons ("1=1", "'a'='a", "2>1"):

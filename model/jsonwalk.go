@@ -21,6 +21,30 @@ func walkJSONFields(body, part, prefix, origin string, lvl int, c *collector) bo
 	return ok && w.i == len(w.s)
 }
 
+// maxFieldName bounds a JSON field's name (its path): a longer key or path
+// is cut, so names cost bounded memory whatever the document.
+const maxFieldName = 256
+
+// indexedElements is how many elements of an array get their own index in
+// their name.
+const indexedElements = 8
+
+// joinName is path+sep+k, cut to maxFieldName bytes without building the
+// whole string first.
+func joinName(path, sep, k string) string {
+	if len(path) >= maxFieldName {
+		return path
+	}
+	room := maxFieldName - len(path) - len(sep)
+	if room <= 0 {
+		return path
+	}
+	if len(k) > room {
+		k = k[:room]
+	}
+	return path + sep + k
+}
+
 type jsonWalker struct {
 	s            string
 	i            int
@@ -88,9 +112,9 @@ func (w *jsonWalker) value(path string, depth int) bool {
 				// Deep documents keep their first steps as the name, so
 				// names stay short; the values are still every one scored.
 			case path != "":
-				name = path + "." + k
+				name = joinName(path, ".", k)
 			default:
-				name = k
+				name = joinName("", "", k)
 			}
 			if suspiciousName(k) {
 				w.leaf(name, k, true)
@@ -109,11 +133,22 @@ func (w *jsonWalker) value(path string, depth int) bool {
 			w.i++
 			return true
 		}
+		// The first elements are named by index; the rest share one name,
+		// built once, so a long array under a long key costs one name, not
+		// one copy of the key per element.
+		shared := ""
 		for n := 0; ; n++ {
 			w.ws()
 			name := path
-			if depth < maxJSONDepth {
-				name = path + "[" + strconv.Itoa(n) + "]"
+			switch {
+			case depth >= maxJSONDepth:
+			case n < indexedElements:
+				name = joinName(path, "[", strconv.Itoa(n)+"]")
+			default:
+				if shared == "" {
+					shared = joinName(path, "[", "]")
+				}
+				name = shared
 			}
 			if !w.value(name, depth+1) {
 				return false

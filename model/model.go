@@ -329,7 +329,11 @@ func (m *Model) score(ctx context.Context, r *Request, detail bool) (Scores, []F
 // scoreField fills cls (parallel to Classes) and returns the overall score.
 func (m *Model) scoreField(f *Field, sc *scratch, cls []int) int {
 	FieldFeatures(f, sc.fv)
-	if m.gate != nil && m.gate.PredictSingle(sc.fv, 0) < m.meta.GateMaxRaw {
+	// The gate only lets out fields without any attack shape: those are
+	// capped at the novelty floor anyway, and a field with evidence always
+	// gets the main ensemble, so traffic unlike the training set cannot
+	// slip an attack past the gate.
+	if m.gate != nil && sc.fv[fEvidence] == 0 && m.gate.PredictSingle(sc.fv, 0) < m.meta.GateMaxRaw {
 		return 99
 	}
 	probs := m.predict(sc)

@@ -19,8 +19,11 @@ MODEL_EVAL_DIR ?= build/model-eval
 MODEL_LOSO_DIR ?= build/loso
 # Corpus sizes (records); the defaults keep corpus + training near 5 minutes on 2 cores.
 MODEL_SIZES    ?= --synthetic-benign 30000 --browser-benign 6000 --generator-attacks 24000 --list-attacks 16000
-# The model's timestamp: the last commit's date, so a rebuild of one commit is byte-identical.
-MODEL_EPOCH    ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 1764547200)
+# The default threshold shipped in the model, chosen on the leave-one-source-out
+# runs (make model-loso, build/loso/report.md); empty lets the trainer pick it on valid.
+MODEL_THRESHOLD ?=
+# The model's timestamp (2026-12-01T00:00:00Z, the data snapshot): fixed, so a rebuild is byte-identical.
+MODEL_EPOCH    ?= 1796083200
 # The extproc binary writes the feature matrix, so training uses exactly the
 # Go feature code that serves.
 MODEL_EXTPROC_PKG ?= ./cmd/extproc
@@ -32,7 +35,7 @@ MODEL_DEPS_STAMP := $(MODEL_VENV)/.bulwark-model-deps
 
 .PHONY: corpus train model-eval model-venv model-loso model-pytest
 
-model-venv: $(MODEL_DEPS_STAMP)
+model-venv: $(MODEL_DEPS_STAMP) ## the pinned Python environment for training and the parity test
 
 $(MODEL_DEPS_STAMP): model/train/requirements.txt
 	test -x $(MODEL_VENV)/bin/python || $(MODEL_PYTHON) -m venv $(MODEL_VENV)
@@ -45,7 +48,7 @@ $(MODEL_EXTPROC): FORCE_MODEL_BUILD
 .PHONY: FORCE_MODEL_BUILD
 FORCE_MODEL_BUILD:
 
-corpus: $(MODEL_DEPS_STAMP)
+corpus: $(MODEL_DEPS_STAMP) ## generate the labelled corpus (fixed seed) in build/corpus
 	$(MODEL_PY) bulwark_train.corpus --seed $(MODEL_SEED) --data data $(MODEL_SIZES) --out $(MODEL_CORPUS)
 
 # train-one CORPUS FEATURES MODEL METRICS: features and LightGBM for one corpus.
@@ -57,17 +60,18 @@ define model_train_one
 			--out $(2)/$$s.f64 --meta $(2)/$$s.meta.csv || exit 1; \
 	done
 	$(MODEL_PY) bulwark_train.train --seed $(MODEL_SEED) --features $(2) \
-		--corpus $(1) --names $(2)/names.txt --out $(3) --metrics $(4)
+		--corpus $(1) --names $(2)/names.txt --out $(3) --metrics $(4) $(5)
 endef
 
-train: corpus $(MODEL_EXTPROC)
-	$(call model_train_one,$(MODEL_CORPUS),$(MODEL_FEATURES),$(MODEL_FILE),build/model-metrics.json)
+train: corpus $(MODEL_EXTPROC) ## corpus, features, LightGBM; writes model/bulwark.model.gz
+	$(call model_train_one,$(MODEL_CORPUS),$(MODEL_FEATURES),$(MODEL_FILE),build/model-metrics.json,$(if $(MODEL_THRESHOLD),--threshold $(MODEL_THRESHOLD)))
 	$(MAKE) -f $(firstword $(MAKEFILE_LIST)) model-eval
 
-model-eval: $(MODEL_EXTPROC)
+model-eval: $(MODEL_EXTPROC) ## extproc eval of the committed model on the held-out splits (plots, report.html)
 	@test -f $(MODEL_CORPUS)/test.jsonl || { echo "no corpus: run 'make corpus' first"; exit 1; }
 	mkdir -p $(MODEL_EVAL_DIR)
 	for s in test family_test holdout; do \
+		test -s $(MODEL_CORPUS)/$$s.jsonl || continue; \
 		$(MODEL_EXTPROC) eval --model $(MODEL_FILE) --data $(MODEL_CORPUS)/$$s.jsonl \
 			--out-dir $(MODEL_EVAL_DIR)/$$s --predictions $(MODEL_EVAL_DIR)/$$s/predictions.csv \
 			| tee $(MODEL_EVAL_DIR)/$$s.txt || exit 1; \
@@ -80,7 +84,7 @@ model-eval: $(MODEL_EXTPROC)
 # combination mode.
 MODEL_LOSO := lighthouse:fuzzdb chrome-har:PayloadsAllTheThings pagexray:fuzzdb apache-logs:PayloadsAllTheThings
 
-model-loso: $(MODEL_DEPS_STAMP) $(MODEL_EXTPROC)
+model-loso: $(MODEL_DEPS_STAMP) $(MODEL_EXTPROC) ## leave-one-source-out training and evaluation on the real benign sources
 	set -e; for pair in $(MODEL_LOSO); do \
 		b=$${pair%%:*}; p=$${pair##*:}; d=$(MODEL_LOSO_DIR)/$$b; \
 		$(MODEL_PY) bulwark_train.corpus --seed $(MODEL_SEED) --data data $(MODEL_SIZES) \
@@ -89,10 +93,10 @@ model-loso: $(MODEL_DEPS_STAMP) $(MODEL_EXTPROC)
 	done
 	$(MODEL_PY) bulwark_train.report --loso $(MODEL_LOSO_DIR) --out $(MODEL_LOSO_DIR)/report.md
 
-model-loso-one:
+model-loso-one: ## one leave-one-source-out run (SOURCE=...)
 	$(call model_train_one,$(LOSO_DIR)/corpus,$(LOSO_DIR)/features,$(LOSO_DIR)/model.gz,$(LOSO_DIR)/metrics.json)
 	$(MODEL_EXTPROC) eval --model $(LOSO_DIR)/model.gz --data $(LOSO_DIR)/corpus/holdout.jsonl \
 		--out-dir $(LOSO_DIR)/eval --predictions $(LOSO_DIR)/predictions.csv > $(LOSO_DIR)/eval.txt
 
-model-pytest: $(MODEL_DEPS_STAMP) $(MODEL_EXTPROC)
+model-pytest: $(MODEL_DEPS_STAMP) $(MODEL_EXTPROC) ## pytest of the training package
 	BULWARK_EXTPROC=$(CURDIR)/$(MODEL_EXTPROC) PYTHONPATH=model/train $(MODEL_VENV)/bin/python -m pytest -q model/train/tests

@@ -54,6 +54,9 @@ func normalize(f *Field) (string, normStats) {
 	if strings.IndexByte(s, '\\') >= 0 {
 		s, st.jsEscapes = jsUnescape(s)
 	}
+	if strings.IndexByte(s, 0xc0) >= 0 || strings.IndexByte(s, 0xc1) >= 0 {
+		s = overlong(s)
+	}
 	if strings.IndexByte(s, 0) >= 0 {
 		st.nulBytes = strings.Count(s, "\x00")
 		s = strings.ReplaceAll(s, "\x00", "")
@@ -74,6 +77,24 @@ func normalize(f *Field) (string, normStats) {
 		s = norm.NFKC.String(s)
 	}
 	return strings.ToLower(s), st
+}
+
+// overlong decodes two-byte overlong UTF-8 forms of ASCII (0xC0 0xAE is
+// "."), which old IIS and Tomcat versions decoded and traversal payloads
+// still use.
+func overlong(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if (c == 0xc0 || c == 0xc1) && i+1 < len(s) && s[i+1]&0xc0 == 0x80 {
+			b.WriteByte((c&0x1f)<<6 | s[i+1]&0x3f)
+			i++
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
 }
 
 func unhex(c byte) (byte, bool) {

@@ -122,22 +122,32 @@ func TestNoPositionalBlindSpots(t *testing.T) {
 	}
 	deep := strings.Repeat(`{"a":`, 40) + `"<img src=x onerror=alert(document.cookie)>"` + strings.Repeat("}", 40)
 	long := strings.Repeat("lorem ipsum dolor sit amet ", 800) + "<script>alert(document.cookie)</script>" + strings.Repeat(" tail", 200)
+	// A payload inside 20 KiB of prose is diluted by it: it is seen (the
+	// field is scored in 4 KiB windows) and scores as suspicious, though
+	// not always under the blocking threshold; the same prose without it
+	// scores clean.
+	form := [][2]string{{"content-type", "application/x-www-form-urlencoded"}}
+	prose := strings.Repeat("lorem ipsum dolor sit amet ", 800)
+	if s := m.Score(context.Background(), &Request{Method: "POST", URI: "/c", Headers: form, Body: []byte("msg=" + strings.ReplaceAll(prose, " ", "+"))}); s.Overall < cleanFloor {
+		t.Fatalf("long prose without a payload scored %+v", s)
+	}
 	tests := []struct {
 		name     string
 		req      Request
 		complete bool
+		max      int
 	}{
-		{"after 300 plain arguments", Request{Method: "GET", URI: "/item?" + plain.String() + "id=" + payload}, true},
-		{"after 300 non-trivial arguments", Request{Method: "GET", URI: "/item?" + busy.String() + "id=" + payload}, false},
-		{"past 4 KiB of a value", Request{Method: "POST", URI: "/c", Headers: [][2]string{{"content-type", "application/x-www-form-urlencoded"}},
-			Body: []byte("msg=" + strings.ReplaceAll(long, " ", "+"))}, true},
-		{"40 levels of JSON", Request{Method: "POST", URI: "/api", Headers: [][2]string{{"content-type", "application/json"}}, Body: []byte(deep)}, true},
+		{"after 300 plain arguments", Request{Method: "GET", URI: "/item?" + plain.String() + "id=" + payload}, true, thr},
+		{"after 300 non-trivial arguments", Request{Method: "GET", URI: "/item?" + busy.String() + "id=" + payload}, false, thr},
+		{"past 4 KiB of a value", Request{Method: "POST", URI: "/c", Headers: form,
+			Body: []byte("msg=" + strings.ReplaceAll(long, " ", "+"))}, true, locationCutoff},
+		{"40 levels of JSON", Request{Method: "POST", URI: "/api", Headers: [][2]string{{"content-type", "application/json"}}, Body: []byte(deep)}, true, thr},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			s := m.Score(context.Background(), &tc.req)
-			if s.Overall > thr {
+			if s.Overall > tc.max || len(s.Locations) == 0 {
 				t.Errorf("payload missed: %+v", s)
 			}
 			if s.Complete != tc.complete {

@@ -388,15 +388,18 @@ func suspiciousName(k string) bool {
 func (c *collector) body(contentType string, body []byte) {
 	mt, params, _ := mime.ParseMediaType(contentType)
 	mark := len(c.fs)
-	switch {
-	case mt == "application/x-www-form-urlencoded":
-		c.args(string(body), PartBody, '&', "", 0)
-		return
-	case mt == "application/json" || strings.HasSuffix(mt, "+json"):
+	// Beacons and ad-tech send JSON under any content type (text/plain,
+	// form-urlencoded): a body that parses as JSON is JSON.
+	if t := bytes.TrimSpace(body); len(t) > 1 && (t[0] == '{' && t[len(t)-1] == '}' || t[0] == '[' && t[len(t)-1] == ']') && !strings.HasPrefix(mt, "multipart/") {
 		if walkJSONFields(string(body), PartBody, "", "", 0, c) {
 			return
 		}
 		c.fs = c.fs[:mark]
+	}
+	switch {
+	case mt == "application/x-www-form-urlencoded":
+		c.args(string(body), PartBody, '&', "", 0)
+		return
 	case strings.HasPrefix(mt, "multipart/"):
 		if c.multipart(body, params["boundary"]) {
 			return
@@ -404,14 +407,7 @@ func (c *collector) body(contentType string, body []byte) {
 		c.fs = c.fs[:mark]
 	case mt == "" || mt == "text/plain":
 		// Clients without a content type (and beacons sent as text/plain)
-		// still send forms and JSON.
-		t := bytes.TrimSpace(body)
-		if len(t) > 0 && (t[0] == '{' || t[0] == '[') {
-			if walkJSONFields(string(body), PartBody, "", "", 0, c) {
-				return
-			}
-			c.fs = c.fs[:mark]
-		}
+		// still send forms.
 		if looksLikeForm(body) {
 			c.args(string(body), PartBody, '&', "", 0)
 			return

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/bulwark-waf/bulwark/internal/rx"
 )
 
 // Engine modes accepted in Config.Engine. They mirror SecRuleEngine.
@@ -27,70 +29,82 @@ var ErrInvalidConfig = errors.New("invalid waf config")
 // under `waf:` in the config file.
 type Config struct {
 	// Engine is On (block) or DetectionOnly (log, never block).
-	Engine string `yaml:"engine"`
+	Engine string `yaml:"engine" usage:"On blocks; DetectionOnly only logs and scores"`
 	// ParanoiaLevel is CRS's blocking paranoia level, 1 to 4.
-	ParanoiaLevel int `yaml:"paranoia_level"`
+	ParanoiaLevel int `yaml:"paranoia_level" usage:"CRS blocking paranoia level, 1 to 4"`
 	// DetectionParanoiaLevel runs rules up to this level for scoring and logs
 	// without letting them block. 0 means the same as ParanoiaLevel.
-	DetectionParanoiaLevel int `yaml:"detection_paranoia_level"`
+	DetectionParanoiaLevel int `yaml:"detection_paranoia_level" usage:"run rules up to this level for scores and logs only; 0 = paranoia_level"`
 	// InboundAnomalyThreshold is the request anomaly score at which CRS blocks.
-	InboundAnomalyThreshold int `yaml:"inbound_anomaly_threshold"`
+	InboundAnomalyThreshold int `yaml:"inbound_anomaly_threshold" usage:"request anomaly score at which CRS blocks"`
 	// OutboundAnomalyThreshold is the response anomaly score at which CRS blocks.
-	OutboundAnomalyThreshold int `yaml:"outbound_anomaly_threshold"`
+	OutboundAnomalyThreshold int `yaml:"outbound_anomaly_threshold" usage:"response anomaly score at which CRS blocks"`
 	// EarlyBlocking lets CRS block at the end of phases 1 and 3 instead of
 	// waiting for the body phases.
-	EarlyBlocking bool `yaml:"early_blocking"`
+	EarlyBlocking bool `yaml:"early_blocking" usage:"CRS early blocking: decide at the end of the header phases"`
 	// DisableCRS loads no CRS rules, only RulesFiles and Directives: for a
 	// rule set of your own, or a test suite that brings its rules.
-	DisableCRS bool `yaml:"disable_crs"`
+	DisableCRS bool `yaml:"disable_crs" usage:"load no CRS rules, only waf.rules_files and waf.directives (a rule set of your own)"`
 	// RulesFiles are SecLang files or globs loaded after CRS: custom rules and
 	// rule exclusions.
-	RulesFiles []string `yaml:"rules_files"`
+	RulesFiles []string `yaml:"rules_files" usage:"SecLang files or globs loaded after CRS (custom rules, exclusions); comma-separated in flags and env"`
 	// AllowEmptyGlobs lets a rules_files glob match nothing. Off, an empty
 	// glob is an error: a typo in a mount path would otherwise drop every
 	// custom rule without a word.
-	AllowEmptyGlobs bool `yaml:"allow_empty_globs"`
+	AllowEmptyGlobs bool `yaml:"allow_empty_globs" usage:"let a waf.rules_files glob match nothing (off: an empty glob is an error)"`
 	// Directives is inline SecLang loaded after RulesFiles.
-	Directives string `yaml:"directives"`
+	Directives string `yaml:"directives" usage:"inline SecLang loaded after waf.rules_files"`
 	// RequestBodyLimit is the largest request body, in bytes, that is inspected.
-	RequestBodyLimit int `yaml:"request_body_limit"`
+	RequestBodyLimit int `yaml:"request_body_limit" usage:"request body bytes inspected; CRS costs about 12 µs per KB"`
 	// RequestBodyLimitAction is what happens past RequestBodyLimit: reject
 	// (413) or process_partial (inspect the first RequestBodyLimit bytes).
-	RequestBodyLimitAction string `yaml:"request_body_limit_action"`
+	RequestBodyLimitAction string `yaml:"request_body_limit_action" usage:"reject (413) or process_partial (inspect the first request_body_limit bytes, pass the rest)"`
 	// ResponseBodyAccess turns response body inspection (phase 4) on.
-	ResponseBodyAccess bool `yaml:"response_body_access"`
+	ResponseBodyAccess bool `yaml:"response_body_access" usage:"inspect response bodies (CRS 95x data-leak rules)"`
 	// ResponseBodyLimit is the largest response body, in bytes, that is inspected.
-	ResponseBodyLimit int `yaml:"response_body_limit"`
+	ResponseBodyLimit int `yaml:"response_body_limit" usage:"response body bytes inspected"`
 	// ResponseBodyLimitAction is reject (the client gets an error) or
 	// process_partial.
-	ResponseBodyLimitAction string `yaml:"response_body_limit_action"`
+	ResponseBodyLimitAction string `yaml:"response_body_limit_action" usage:"reject (502) or process_partial"`
 	// ResponseBodyMimeTypes are the response content types phase 4 inspects.
-	ResponseBodyMimeTypes []string `yaml:"response_body_mime_types"`
-	// RxPreFilter turns on Coraza's experimental @rx pre-filter: about 2.4×
-	// less CRS time, but in the CRS regression suite it misses two stages
-	// that match without it (932311-7, 942220-2), so it is off by default.
-	RxPreFilter bool `yaml:"rx_prefilter"`
+	ResponseBodyMimeTypes []string `yaml:"response_body_mime_types" usage:"response content types that are inspected"`
+	// RxPreFilter turns on Coraza's experimental @rx pre-filter, for
+	// RxEngine go only: about 2.4× less CRS time, but in the CRS regression
+	// suite it misses two stages that match without it (932311-7, 942220-2;
+	// docs/CORAZA-UPSTREAM.md), so it is off by default.
+	RxPreFilter bool `yaml:"rx_prefilter" usage:"Coraza's experimental regex pre-filter, rx_engine go only: CRS cheaper, but it missed 2 CRS regression stages (932311-7, 942220-2)"`
+	// RxEngine picks the @rx implementation: re2 (Bulwark's operator in
+	// internal/rx: RE2 behind an exact literal prefilter, falling back to
+	// Coraza's operator wherever the two could differ) or go (Coraza's own).
+	// RxPreFilter is Coraza's prefilter for the go engine; the re2 engine
+	// has its own and rejects it.
+	// RxBudgetBytes bounds the input bytes the @rx operators of one
+	// transaction may scan (rx_engine re2). Past it the remaining
+	// evaluations are skipped and the request gets the request body limit
+	// action: refused under reject. 0 is no bound.
+	RxBudgetBytes int64     `yaml:"rx_budget_bytes" usage:"input bytes the regular expressions of one request may scan (rx_engine re2); past it the request gets the request body limit action; 0 = no bound"`
+	RxEngine      rx.Engine `yaml:"rx_engine" usage:"@rx implementation: re2 (RE2 with an exact literal prefilter and Coraza fallback, the default) or go (Coraza's own)"`
 	// ArgumentsLimit is how many values Coraza keeps per argument
 	// collection (query, body). Rules never see values past it, so a
 	// request that reaches it is refused unless LimitAction is
 	// process_partial.
-	ArgumentsLimit int `yaml:"arguments_limit"`
+	ArgumentsLimit int `yaml:"arguments_limit" usage:"values kept per argument collection (query, body); a request reaching it is refused under waf.limit_action reject"`
 	// JSONDepthLimit is the deepest JSON request body Coraza parses; a
 	// deeper one is a body error, which the recommended rules refuse.
-	JSONDepthLimit int `yaml:"json_depth_limit"`
+	JSONDepthLimit int `yaml:"json_depth_limit" usage:"deepest JSON request body parsed; deeper is a body error, refused"`
 	// MaxRequestHeaders is the most request headers a request may carry;
 	// more are refused under LimitAction reject.
-	MaxRequestHeaders int `yaml:"max_request_headers"`
+	MaxRequestHeaders int `yaml:"max_request_headers" usage:"most request headers inspected; more are refused under waf.limit_action reject"`
 	// LimitAction is what happens at a parser limit (arguments_limit,
 	// max_request_headers): reject (400, reason bulwark_limit_exceeded) or
 	// process_partial (inspect what fits, flag the request).
-	LimitAction string `yaml:"limit_action"`
+	LimitAction string `yaml:"limit_action" usage:"at a parser limit (arguments, headers): reject (400, bulwark_limit_exceeded) or process_partial (inspect what fits, flag)"`
 	// AllowedMethods are the methods CRS accepts (rule 911100); empty keeps
 	// CRS's own default, GET HEAD POST OPTIONS.
-	AllowedMethods []string `yaml:"allowed_methods"`
+	AllowedMethods []string `yaml:"allowed_methods" usage:"HTTP methods CRS accepts (911100); empty = CRS's default GET HEAD POST OPTIONS"`
 	// AllowedRequestContentTypes are the request content types CRS accepts
 	// (rule 920420); empty keeps CRS's own default.
-	AllowedRequestContentTypes []string `yaml:"allowed_request_content_types"`
+	AllowedRequestContentTypes []string `yaml:"allowed_request_content_types" usage:"request content types CRS accepts (920420); empty = CRS's default"`
 }
 
 // DefaultConfig is CRS at paranoia level 1 with its standard thresholds,
@@ -108,6 +122,8 @@ func DefaultConfig() Config {
 		ResponseBodyAccess:       true,
 		ResponseBodyLimit:        512 << 10,
 		ResponseBodyLimitAction:  LimitProcessPartial,
+		RxEngine:                 rx.EngineRE2,
+		RxBudgetBytes:            16 << 20,
 		ResponseBodyMimeTypes:    []string{"text/plain", "text/html", "text/xml", "application/json"},
 		ArgumentsLimit:           1000,
 		JSONDepthLimit:           64,
@@ -181,6 +197,15 @@ func (c Config) Validate() error {
 		if m == "" || strings.ContainsAny(m, " \t|'\"") {
 			return bad(fmt.Sprintf("allowed_request_content_types[%d]", i), "%q is not a media type", m)
 		}
+	}
+	if c.RxBudgetBytes < 0 {
+		return bad("rx_budget_bytes", "%d is negative", c.RxBudgetBytes)
+	}
+	if !c.RxEngine.Valid() {
+		return bad("rx_engine", "%q is not one of re2, go", c.RxEngine)
+	}
+	if c.RxPreFilter && c.RxEngine == rx.EngineRE2 {
+		return bad("rx_prefilter", "applies to rx_engine go only; rx_engine re2 has its own exact prefilter")
 	}
 	for i, f := range c.RulesFiles {
 		if strings.TrimSpace(f) == "" {

@@ -18,6 +18,8 @@ import (
 	"github.com/corazawaf/coraza/v3/experimental"
 	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
 	"github.com/corazawaf/coraza/v3/types"
+
+	"github.com/bulwark-waf/bulwark/internal/rx"
 )
 
 // CRSVersion is the Core Rule Set release embedded in the binary.
@@ -49,9 +51,10 @@ func (e *RuleError) Unwrap() []error { return []error{ErrRules, e.Err} }
 // Engine is one compiled WAF. It is immutable and safe for concurrent use;
 // reloading builds a new Engine.
 type Engine struct {
-	cfg   Config
-	waf   coraza.WAF
-	files []string
+	cfg     Config
+	waf     coraza.WAF
+	files   []string
+	budgets *rx.Budgets
 }
 
 // New validates cfg and compiles CRS plus the user's rules. A bad rule file
@@ -75,7 +78,8 @@ func New(cfg Config, logger *slog.Logger) (*Engine, error) {
 	if strings.TrimSpace(cfg.Directives) != "" {
 		chunks = append(chunks, ruleChunk{text: cfg.Directives, inline: true})
 	}
-	w, err := compile(chunks)
+	budgets := rx.NewBudgets(cfg.RxBudgetBytes)
+	w, err := compile(chunks, cfg.RxEngine, budgets)
 	if err != nil {
 		return nil, locate(chunks, err)
 	}
@@ -86,8 +90,12 @@ func New(cfg Config, logger *slog.Logger) (*Engine, error) {
 		}
 		logger.Info("waf compiled", "crs_version", CRSVersion, "rules", n, "rule_files", files, "engine", cfg.Engine, "paranoia_level", cfg.ParanoiaLevel)
 	}
-	return &Engine{cfg: cfg, waf: w, files: files}, nil
+	return &Engine{cfg: cfg, waf: w, files: files, budgets: budgets}, nil
 }
+
+// Budgets are the per-transaction @rx work budgets of this WAF
+// (waf.rx_budget_bytes; rx_engine re2 only).
+func (e *Engine) Budgets() *rx.Budgets { return e.budgets }
 
 // Config returns the settings the engine was built from.
 func (e *Engine) Config() Config { return e.cfg }
@@ -111,8 +119,10 @@ type ruleChunk struct {
 	inline bool
 }
 
-func compile(chunks []ruleChunk) (coraza.WAF, error) {
-	cfg := coraza.NewWAFConfig().WithRootFS(rootFS{})
+// compile builds the WAF; engine picks the @rx operator of these rules
+// (internal/rx reads it from the root file system).
+func compile(chunks []ruleChunk, engine rx.Engine, budgets *rx.Budgets) (coraza.WAF, error) {
+	cfg := coraza.NewWAFConfig().WithRootFS(rx.WithBudgets(rootFS{}, engine, budgets))
 	for _, c := range chunks {
 		if c.file != "" {
 			cfg = cfg.WithDirectivesFromFile(c.file)
@@ -125,21 +135,22 @@ func compile(chunks []ruleChunk) (coraza.WAF, error) {
 
 // locate pins a compile error to a file and line by compiling growing
 // prefixes. It only runs when loading already failed, so its cost (a few CRS
-// compilations) is paid on the error path alone.
+// compilations) is paid on the error path alone. It compiles with Coraza's
+// @rx: the RE2 operator reports Coraza's own errors, so both fail alike.
 func locate(chunks []ruleChunk, cause error) error {
-	if _, err := compile(chunks[:1]); err != nil {
+	if _, err := compile(chunks[:1], rx.EngineGo, nil); err != nil {
 		// The generated base failed: a bug in Bulwark or a bad mime type.
 		return fmt.Errorf("%w: built-in CRS setup: %w", ErrRules, err)
 	}
 	for i := 1; i < len(chunks); i++ {
-		if _, err := compile(chunks[:i+1]); err == nil {
+		if _, err := compile(chunks[:i+1], rx.EngineGo, nil); err == nil {
 			continue
 		}
 		stmts := statements(chunks[i].text)
 		// Smallest statement count whose prefix fails.
 		n := sort.Search(len(stmts), func(k int) bool {
 			prefix := append(append([]ruleChunk{}, chunks[:i]...), ruleChunk{text: joinStatements(stmts[:k+1])})
-			_, err := compile(prefix)
+			_, err := compile(prefix, rx.EngineGo, nil)
 			return err != nil
 		})
 		line := 0

@@ -13,15 +13,16 @@ import (
 	"github.com/bulwark-waf/bulwark/config"
 	"github.com/bulwark-waf/bulwark/model"
 	"github.com/bulwark-waf/bulwark/model/evaluate"
+	"github.com/bulwark-waf/bulwark/waf"
 )
 
 // runEval implements `extproc eval --data FILE.jsonl [--predictions OUT.csv]`.
 func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	data := fs.String("data", "", "JSON Lines requests: {id,label,category,method,uri,headers,body} (- for stdin)")
+	data := fs.String("data", "", "JSON Lines requests, optionally gzip: {id,label,category,source,method,uri,headers,body} (- for stdin)")
 	preds := fs.String("predictions", "", "write one CSV row per request with every score and the CRS anomaly score")
-	outDir := fs.String("out-dir", "eval-report", "directory for histogram.png, roc.png and report.json")
+	outDir := fs.String("out-dir", "eval-report", "directory for report.html, histogram.png, roc.png and report.json")
 	threshold := fs.Int("threshold", 0, "flag requests whose overall score is <= this (default: the model's)")
 	noCRS := fs.Bool("no-crs", false, "skip the CRS comparison")
 	workers := fs.Int("workers", 0, "parallel workers (default: GOMAXPROCS)")
@@ -53,14 +54,18 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return fmt.Errorf("eval: %w", err)
 	}
 	t := *threshold
+	thresholdSource := "--threshold"
 	if t == 0 {
 		t = m.Info().DefaultThreshold
+		thresholdSource = "the model's calibrated default"
 	}
 	opt := evaluate.Options{Model: m, Workers: *workers}
 	crsName := "CRS"
+	crsThreshold := waf.DefaultConfig().InboundAnomalyThreshold
 	if !*noCRS {
 		opt.CRS = crs.Core
 		crsName = fmt.Sprintf("CRS PL%d", crs.Config.WAF.ParanoiaLevel)
+		crsThreshold = crs.Config.WAF.InboundAnomalyThreshold
 	}
 	var in io.Reader = os.Stdin
 	if *data != "-" {
@@ -85,6 +90,17 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := writeFile(filepath.Join(*outDir, "roc.png"), func(w io.Writer) error { return evaluate.WriteROC(w, rows, &rep) }); err != nil {
 		return err
 	}
+	info := m.Info()
+	html := evaluate.HTMLOptions{
+		Title:           *data,
+		ModelDesc:       evaluate.Describe(info.SchemaVersion, info.Trainer, info.Created),
+		ThresholdSource: thresholdSource,
+		CRSName:         crsName,
+		CRSThreshold:    crsThreshold,
+	}
+	if err := writeFile(filepath.Join(*outDir, "report.html"), func(w io.Writer) error { return evaluate.WriteHTML(w, rows, &rep, html) }); err != nil {
+		return err
+	}
 	if err := writeFile(filepath.Join(*outDir, "report.json"), func(w io.Writer) error {
 		e := json.NewEncoder(w)
 		e.SetIndent("", "  ")
@@ -102,10 +118,9 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		e.SetIndent("", "  ")
 		return e.Encode(rep)
 	}
-	info := m.Info()
 	fmt.Fprintf(stdout, "model: %s, %s, trained %s, data sha256 %.12s\n", info.SchemaVersion, info.Trainer, info.Created, info.TrainingDataHash)
 	rep.WriteText(stdout, crsName)
-	fmt.Fprintf(stdout, "\nplots: %s, %s\n", filepath.Join(*outDir, "histogram.png"), filepath.Join(*outDir, "roc.png"))
+	fmt.Fprintf(stdout, "\nreport: %s (plots: %s, %s)\n", filepath.Join(*outDir, "report.html"), filepath.Join(*outDir, "histogram.png"), filepath.Join(*outDir, "roc.png"))
 	return nil
 }
 

@@ -1,7 +1,10 @@
 // Package ftw owns Bulwark's run of the OWASP CRS regression suite (the
 // go-ftw YAML tests shipped with the CRS release Bulwark embeds).
 //
-// It loads the suite and Coraza's engine-specific overrides, turns every test
+// It loads the suite from the tests package of the coraza-coreruleset module
+// the rules are embedded from (so tests and rules are always one release),
+// plus the file that module drops (testdata/crs), and Coraza's
+// engine-specific overrides (vendored in testdata/crs), turns every test
 // stage into the request go-ftw would put on the wire, and replays it twice
 // with the same rule configuration: once through bare in-process Coraza
 // (phases 1 to 5, response included) and once through Bulwark's real ext_proc

@@ -22,7 +22,14 @@ func (r Result) Diverges() bool {
 
 // RunAll replays every case on both paths with workers goroutines. The
 // stages of one test stay in order on one worker, as go-ftw runs them.
-func RunAll(ctx context.Context, cases []Case, bare *Bare, ext *ExtProc, workers int) []Result {
+// Runner replays a request through one way of serving Bulwark: the
+// ext_proc server driven by the Envoy-faithful client, or real HTTP through
+// `extproc proxy`.
+type Runner interface {
+	Run(ctx context.Context, r *Request, id string, wantLog bool) Observation
+}
+
+func RunAll(ctx context.Context, cases []Case, bare *Bare, ext Runner, workers int) []Result {
 	results := make([]Result, len(cases))
 	// Stages of one test are adjacent in cases (Load keeps file order).
 	var groups [][2]int
@@ -55,7 +62,7 @@ func RunAll(ctx context.Context, cases []Case, bare *Bare, ext *ExtProc, workers
 	return results
 }
 
-func runOne(ctx context.Context, c Case, bare *Bare, ext *ExtProc) Result {
+func runOne(ctx context.Context, c Case, bare *Bare, ext Runner) Result {
 	res := Result{Case: c}
 	req, err := BuildRequest(c.Input)
 	if err != nil {

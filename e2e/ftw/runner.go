@@ -191,31 +191,8 @@ func (e *ExtProc) Run(ctx context.Context, r *Request, id string, wantLog bool) 
 		obs.Status = res.Downstream.Status
 	}
 	ns := res.Metadata.GetFields()["bulwark"].GetStructValue().GetFields()
-	for _, k := range []string{"matched_rules", "response_matched_rules"} {
-		for _, s := range strings.Split(ns[k].GetStringValue(), ",") {
-			if n, err := strconv.Atoi(s); err == nil && !slices.Contains(obs.IDs, n) {
-				obs.IDs = append(obs.IDs, n)
-			}
-		}
-	}
-	if len(obs.IDs) > 0 {
-		// The audit line is written at stream end, after the logging phase,
-		// so it also carries phase-5 rules (980170) that no metadata can.
-		rules, ok := e.Audit.Wait(rid, e.AuditWait)
-		if !ok {
-			obs.Err = fmt.Errorf("no audit line for request %s within %v", rid, e.AuditWait)
-		}
-		var b strings.Builder
-		for _, r := range rules {
-			fmt.Fprintf(&b, "[id %q] [msg %q] [data %q]\n", strconv.Itoa(r.ID), r.Msg, r.Data)
-			if !slices.Contains(obs.IDs, r.ID) {
-				obs.IDs = append(obs.IDs, r.ID)
-			}
-		}
-		if wantLog {
-			obs.Log = b.String()
-		}
-	}
+	obs.IDs = metadataIDs(ns["matched_rules"].GetStringValue(), ns["response_matched_rules"].GetStringValue())
+	e.Audit.addLog(&obs, rid, e.AuditWait, wantLog)
 	return obs
 }
 
@@ -285,5 +262,41 @@ func (s *AuditSink) Wait(id string, d time.Duration) ([]AuditRule, bool) {
 			return rules, ok
 		}
 		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// metadataIDs reads the comma-separated rule ids of the metadata fields.
+func metadataIDs(lists ...string) []int {
+	var ids []int
+	for _, l := range lists {
+		for _, s := range strings.Split(l, ",") {
+			if n, err := strconv.Atoi(s); err == nil && !slices.Contains(ids, n) {
+				ids = append(ids, n)
+			}
+		}
+	}
+	return ids
+}
+
+// addLog completes obs from the audit line of request rid: the audit line
+// is written at stream end, after the logging phase, so it also carries
+// phase-5 rules (980170) that no metadata can.
+func (s *AuditSink) addLog(obs *Observation, rid string, wait time.Duration, wantLog bool) {
+	if len(obs.IDs) == 0 {
+		return
+	}
+	rules, ok := s.Wait(rid, wait)
+	if !ok {
+		obs.Err = fmt.Errorf("no audit line for request %s within %v", rid, wait)
+	}
+	var b strings.Builder
+	for _, r := range rules {
+		fmt.Fprintf(&b, "[id %q] [msg %q] [data %q]\n", strconv.Itoa(r.ID), r.Msg, r.Data)
+		if !slices.Contains(obs.IDs, r.ID) {
+			obs.IDs = append(obs.IDs, r.ID)
+		}
+	}
+	if wantLog {
+		obs.Log = b.String()
 	}
 }

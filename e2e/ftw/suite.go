@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -126,27 +125,42 @@ func LoadOverrides(path string) ([]Override, error) {
 	return doc.TestOverrides, nil
 }
 
-// Load reads every *.yaml and *.yml test file under dir and applies the
-// overrides. An override with an output replaces the stage's output, as
-// go-ftw does; one without (a bare "wip" or "TODO") marks the stage ignored.
-func Load(dir string, overrides []Override) ([]Case, error) {
-	var paths []string
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+// Load reads every go-ftw test file (*.yaml, *.yml) in the suites and
+// applies the overrides. Files are taken in path order across all suites,
+// so a supplement folder laid out like the upstream tests directory slots
+// its families in where upstream would have them. A path present in two
+// suites is an error: a silent shadowing would change what is measured.
+// An override with an output replaces the stage's output, as go-ftw does;
+// one without (a bare "wip" or "TODO") marks the stage ignored.
+func Load(overrides []Override, suites ...fs.FS) ([]Case, error) {
+	type file struct {
+		fsys fs.FS
+		path string
+	}
+	var paths []file
+	seen := map[string]bool{}
+	for _, fsys := range suites {
+		err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if !d.IsDir() && (strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".yml")) {
+				if seen[p] {
+					return fmt.Errorf("%s: in more than one suite", p)
+				}
+				seen[p] = true
+				paths = append(paths, file{fsys, p})
+			}
+			return nil
+		})
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if !d.IsDir() && (strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".yml")) {
-			paths = append(paths, p)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
 	}
 	if len(paths) == 0 {
-		return nil, fmt.Errorf("%s: no go-ftw test files", dir)
+		return nil, errors.New("no go-ftw test files in the suites")
 	}
-	sort.Strings(paths)
+	sort.Slice(paths, func(i, j int) bool { return paths[i].path < paths[j].path })
 	type key struct{ rule, test int }
 	ov := map[key]Override{}
 	for _, o := range overrides {
@@ -156,8 +170,9 @@ func Load(dir string, overrides []Override) ([]Case, error) {
 	}
 	var cases []Case
 	var errs []error
-	for _, p := range paths {
-		b, err := os.ReadFile(p)
+	for _, pf := range paths {
+		p := pf.path
+		b, err := fs.ReadFile(pf.fsys, p)
 		if err != nil {
 			return nil, err
 		}
@@ -166,8 +181,7 @@ func Load(dir string, overrides []Override) ([]Case, error) {
 			errs = append(errs, fmt.Errorf("%s: %w", p, err))
 			continue
 		}
-		rel, _ := filepath.Rel(dir, p)
-		family := strings.Split(filepath.ToSlash(rel), "/")[0]
+		family := strings.Split(p, "/")[0]
 		for _, t := range f.Tests {
 			for i, s := range t.Stages {
 				c := Case{

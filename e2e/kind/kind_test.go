@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bulwark-waf/bulwark/internal/repo"
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 )
@@ -72,19 +73,6 @@ func preflight(t *testing.T, tools ...string) {
 	}
 }
 
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, _ := filepath.Abs(".")
-	for ; ; dir = filepath.Dir(dir) {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		if dir == filepath.Dir(dir) {
-			t.Fatal("go.mod not found")
-		}
-	}
-}
-
 // run executes a command, streaming nothing, and fails the test with its
 // output on error.
 func run(t *testing.T, stdin []byte, name string, args ...string) string {
@@ -121,7 +109,7 @@ func kubectlApply(t *testing.T, manifests []byte) {
 // use and points it at the e2e image.
 func render(t *testing.T, overlay string) []byte {
 	t.Helper()
-	rm, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(filesys.MakeFsOnDisk(), filepath.Join(repoRoot(t), overlay))
+	rm, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(filesys.MakeFsOnDisk(), filepath.Join(repo.Root(t), overlay))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +134,7 @@ func cluster(t *testing.T) {
 			t.Cleanup(func() { _, _ = tryRun(nil, "kind", "delete", "cluster", "--name", clusterName) })
 		}
 	}
-	run(t, nil, "docker", "build", "-t", image, repoRoot(t))
+	run(t, nil, "docker", "build", "-t", image, repo.Root(t))
 	run(t, nil, "kind", "load", "docker-image", image, "--name", clusterName)
 }
 
@@ -381,7 +369,7 @@ func hotReload(t *testing.T, base string) {
 
 func TestKind(t *testing.T) {
 	preflight(t, "docker", "kind", "kubectl")
-	root := repoRoot(t)
+	root := repo.Root(t)
 	cluster(t)
 
 	t.Run("envoy", func(t *testing.T) {

@@ -111,7 +111,7 @@ func SniffKind(head []byte) Kind {
 		head = head[:SniffLen]
 	}
 	trimmed := bytes.TrimLeft(head, " \t\r\n\xef\xbb\xbf")
-	if len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[') && looksText(trimmed) {
+	if looksJSON(trimmed) && looksText(trimmed) {
 		return JSON
 	}
 	ct := http.DetectContentType(head)
@@ -133,6 +133,25 @@ func SniffKind(head []byte) Kind {
 	// secrets inside binary files (a leaked SQLite file, a core dump) are
 	// plain ASCII runs.
 	return Text
+}
+
+// looksJSON: an object or array whose first member starts like a JSON
+// value, so that an INI file ("[core]") or a log line ("[INFO] …") is not
+// taken for JSON.
+func looksJSON(b []byte) bool {
+	if len(b) == 0 || (b[0] != '{' && b[0] != '[') {
+		return false
+	}
+	rest := bytes.TrimLeft(b[1:], " \t\r\n")
+	if len(rest) == 0 {
+		return true
+	}
+	c := rest[0]
+	if b[0] == '{' {
+		return c == '"' || c == '}'
+	}
+	return c == '{' || c == '[' || c == '"' || c == ']' || c == '-' || (c >= '0' && c <= '9') ||
+		bytes.HasPrefix(rest, []byte("true")) || bytes.HasPrefix(rest, []byte("false")) || bytes.HasPrefix(rest, []byte("null"))
 }
 
 // looksText: valid UTF-8 (allowing a cut rune at the end) with few

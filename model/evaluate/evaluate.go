@@ -1,14 +1,19 @@
 package evaluate
 
 import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"runtime"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/bulwark-waf/bulwark/inspect"
@@ -17,9 +22,13 @@ import (
 
 // Row is the outcome for one request.
 type Row struct {
-	ID          string
-	Label       string // "attack", "benign" or "" when unlabelled
-	Category    string
+	ID       string
+	Label    string // "attack", "benign" or "" when unlabelled
+	Category string
+	// Source is the data source a record names in its "source" field,
+	// reduced to the owner/repository (data/traffic records name
+	// "<owner>/<repo>@<commit>:<path>#<index>"); empty when absent.
+	Source      string
 	Family      string
 	Obfuscation string
 	Scores      model.Scores
@@ -52,9 +61,16 @@ func Score(ctx context.Context, in io.Reader, opt Options) ([]Row, error) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
+	raw, err := readAll(in)
+	if err != nil {
+		return nil, fmt.Errorf("evaluate: %w", err)
+	}
+	sources := lineSources(raw)
 	var recs []*model.Record
-	if err := model.ReadRecords(in, func(_ int, rec *model.Record) error {
+	var recSources []string
+	if err := model.ReadRecords(bytes.NewReader(raw), func(line int, rec *model.Record) error {
 		recs = append(recs, rec)
+		recSources = append(recSources, sources[line])
 		return nil
 	}); err != nil {
 		return nil, fmt.Errorf("evaluate: %w", err)
@@ -68,6 +84,7 @@ func Score(ctx context.Context, in io.Reader, opt Options) ([]Row, error) {
 			defer wg.Done()
 			for i := range next {
 				rows[i] = scoreOne(ctx, recs[i], opt)
+				rows[i].Source = recSources[i]
 			}
 		}()
 	}
@@ -83,6 +100,50 @@ func Score(ctx context.Context, in io.Reader, opt Options) ([]Row, error) {
 		return nil, err
 	}
 	return rows, nil
+}
+
+// readAll reads the whole input, gunzipping it when it starts with the gzip
+// magic, so the vendored data/traffic files are read as they are.
+func readAll(in io.Reader) ([]byte, error) {
+	br := bufio.NewReader(in)
+	if magic, err := br.Peek(2); err == nil && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, err
+		}
+		defer zr.Close()
+		return io.ReadAll(zr)
+	}
+	return io.ReadAll(br)
+}
+
+// lineSources maps 1-based line numbers (as model.ReadRecords counts them)
+// to the record's source key. model.Record has no source field, so it is
+// read here; a line that is not JSON is left to ReadRecords to report.
+func lineSources(raw []byte) map[int]string {
+	out := map[int]string{}
+	for i, line := range bytes.Split(raw, []byte("\n")) {
+		if !bytes.Contains(line, []byte(`"source"`)) {
+			continue
+		}
+		var rec struct {
+			Source string `json:"source"`
+		}
+		if json.Unmarshal(bytes.TrimSpace(line), &rec) == nil && rec.Source != "" {
+			out[i+1] = SourceKey(rec.Source)
+		}
+	}
+	return out
+}
+
+// SourceKey reduces a record's source to the slice it is reported under:
+// "owner/repo@commit:path#index" becomes "owner/repo"; anything else is cut
+// at the first '@', ':' or '#'.
+func SourceKey(src string) string {
+	if i := strings.IndexAny(src, "@:#"); i >= 0 {
+		src = src[:i]
+	}
+	return strings.TrimSpace(src)
 }
 
 func scoreOne(ctx context.Context, rec *model.Record, opt Options) Row {
@@ -134,7 +195,7 @@ func WireHeaders(r *model.Request) [][2]string {
 // CRS anomaly score.
 func WritePredictions(w io.Writer, rows []Row) error {
 	cw := csv.NewWriter(w)
-	head := []string{"id", "label", "category", "overall"}
+	head := []string{"id", "label", "category", "source", "overall"}
 	head = append(head, model.Classes...)
 	head = append(head, "top_class", "top_part", "top_field", "crs_anomaly_score", "crs_blocked")
 	if err := cw.Write(head); err != nil {
@@ -142,7 +203,7 @@ func WritePredictions(w io.Writer, rows []Row) error {
 	}
 	for i := range rows {
 		r := &rows[i]
-		rec := []string{r.ID, r.Label, r.Category, strconv.Itoa(r.Scores.Overall)}
+		rec := []string{r.ID, r.Label, r.Category, r.Source, strconv.Itoa(r.Scores.Overall)}
 		for _, c := range model.Classes {
 			rec = append(rec, strconv.Itoa(r.Scores.Class[c]))
 		}

@@ -2,9 +2,12 @@ package evaluate
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/csv"
+	"fmt"
 	"image/png"
+	"io"
 	"math"
 	"strings"
 	"testing"
@@ -108,6 +111,107 @@ func TestWireHeaders(t *testing.T) {
 	for i := range want {
 		if h[i] != want[i] {
 			t.Fatalf("got %q, want %q", h, want)
+		}
+	}
+}
+
+func TestSourceKey(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"GoogleChrome/lighthouse@f8eac394:core/test/fixtures/a.json#12": "GoogleChrome/lighthouse",
+		"elastic/examples@6d86454e:Common Data Formats/apache_logs#0":   "elastic/examples",
+		"my-capture:file.har#3": "my-capture",
+		"proxy-log":             "proxy-log",
+		"":                      "",
+	} {
+		if got := SourceKey(in); got != want {
+			t.Errorf("SourceKey(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestScoreReadsSourcesAndGzip: the source slice comes from each record's
+// own line (blank lines included in the count), and gzip input is read as
+// the vendored data/traffic files are.
+func TestScoreReadsSourcesAndGzip(t *testing.T) {
+	t.Parallel()
+	m, err := model.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := `{"id":"x","label":"benign","method":"GET","uri":"/","headers":{},"body":"","source":"a/one@c:f#1"}
+
+{"id":"y","label":"benign","method":"GET","uri":"/b","headers":{},"body":""}
+{"id":"z","label":"attack","category":"xss","method":"GET","uri":"/?q=%3Cscript%3E","headers":{},"body":"","source":"b/two@c:g#2"}
+`
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	if _, err := zw.Write([]byte(in)); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for name, r := range map[string]io.Reader{"plain": strings.NewReader(in), "gzip": &gz} {
+		rows, err := Score(context.Background(), r, Options{Model: m, Workers: 1})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		got := []string{}
+		for _, row := range rows {
+			got = append(got, row.ID+"="+row.Source)
+		}
+		if want := "x=a/one y= z=b/two"; strings.Join(got, " ") != want {
+			t.Errorf("%s: sources %q, want %q", name, strings.Join(got, " "), want)
+		}
+		rep := Summarize(rows, m.Info().DefaultThreshold)
+		if len(rep.Sources) != 2 || rep.Sources[0].Name != "b/two" || !rep.Sources[0].Attack || rep.Sources[1].Name != "a/one" {
+			t.Errorf("%s: source groups %+v", name, rep.Sources)
+		}
+	}
+}
+
+// TestDistributionAgreesWithSummary: the per-score counts the HTML report
+// and the plots use give the same rates as the summary at its threshold.
+func TestDistributionAgreesWithSummary(t *testing.T) {
+	t.Parallel()
+	var rows []Row
+	for i := 0; i < 200; i++ {
+		label, cat := "benign", "api"
+		if i%3 == 0 {
+			label, cat = "attack", "sqli"
+		}
+		crs := (i * 7) % 60
+		rows = append(rows, Row{ID: fmt.Sprint(i), Label: label, Category: cat, Source: fmt.Sprintf("s%d", i%2),
+			Scores: model.Scores{Overall: 1 + (i*37)%99}, CRSRan: true, CRSScore: crs, CRSBlocked: crs >= 5})
+	}
+	for _, threshold := range []int{1, 20, 45, 98, 99} {
+		rep := Summarize(rows, threshold)
+		ds := Distribute(rows)
+		if got, want := ds.Attacks.ModelRate(threshold), rep.Overall.Model.Value(); math.Abs(got-want) > 1e-12 {
+			t.Errorf("t=%d: attack rate %v, summary %v", threshold, got, want)
+		}
+		if got, want := ds.Benign.ModelRate(threshold), rep.BenignFPR.Model.Value(); math.Abs(got-want) > 1e-12 {
+			t.Errorf("t=%d: benign rate %v, summary %v", threshold, got, want)
+		}
+		if got, want := ds.Attacks.CRSRate(5), rep.Overall.CRS.Value(); math.Abs(got-want) > 1e-12 {
+			t.Errorf("CRS at 5: %v, summary (blocked at >= 5) %v", got, want)
+		}
+		if len(ds.Sources) != 4 || len(ds.Categories) != 2 {
+			t.Errorf("slices: %d sources (label x source), %d categories", len(ds.Sources), len(ds.Categories))
+		}
+	}
+	ds := Distribute(rows)
+	if ds.Benign.CRSRate(0) != 1 || ds.Benign.ModelRate(99) != 1 || ds.Benign.ModelRate(0) != 0 {
+		t.Error("the ends of the threshold ranges do not flag everything and nothing")
+	}
+	if ds.Attacks.CRSRate(CRSScoreCap) != float64(ds.Attacks.CRS[CRSScoreCap])/float64(ds.Attacks.CRSN()) {
+		t.Error("scores above the cap are not counted at the cap")
+	}
+	pts := modelROC(ds.Attacks, ds.Benign)
+	for i := 1; i < len(pts); i++ {
+		if pts[i].fpr < pts[i-1].fpr || pts[i].tpr < pts[i-1].tpr {
+			t.Fatalf("model ROC not monotone at %d: %v then %v", i, pts[i-1], pts[i])
 		}
 	}
 }

@@ -2,313 +2,269 @@ package evaluate
 
 import (
 	"fmt"
-	"image"
 	"image/color"
-	"image/png"
 	"io"
-	"sort"
-	"strings"
+	"math"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
 )
 
-// The plots are drawn with the standard library only: a few lines, bars
-// and a 3x5 pixel font are all a score histogram and a ROC curve need.
+// PNG size of both plots, in pixels (gonum/plot renders at 96 dpi when
+// the size is given in points scaled like this).
+const (
+	plotW = 960
+	plotH = 600
+)
 
 var (
-	black  = color.RGBA{0, 0, 0, 255}
-	grey   = color.RGBA{210, 210, 210, 255}
 	blue   = color.RGBA{31, 119, 180, 255}
 	red    = color.RGBA{214, 39, 40, 255}
-	orange = color.RGBA{255, 127, 14, 255}
 	green  = color.RGBA{44, 160, 44, 255}
+	orange = color.RGBA{255, 127, 14, 255}
 )
 
-// font3x5 rows are 3-bit masks, top to bottom.
-var font3x5 = map[rune][5]uint8{
-	'0': {7, 5, 5, 5, 7}, '1': {2, 6, 2, 2, 7}, '2': {7, 1, 7, 4, 7}, '3': {7, 1, 7, 1, 7},
-	'4': {5, 5, 7, 1, 1}, '5': {7, 4, 7, 1, 7}, '6': {7, 4, 7, 5, 7}, '7': {7, 1, 1, 2, 2},
-	'8': {7, 5, 7, 5, 7}, '9': {7, 5, 7, 1, 7}, 'A': {2, 5, 7, 5, 5}, 'B': {6, 5, 6, 5, 6},
-	'C': {7, 4, 4, 4, 7}, 'D': {6, 5, 5, 5, 6}, 'E': {7, 4, 6, 4, 7}, 'F': {7, 4, 6, 4, 4},
-	'G': {7, 4, 5, 5, 7}, 'H': {5, 5, 7, 5, 5}, 'I': {7, 2, 2, 2, 7}, 'J': {1, 1, 1, 5, 7},
-	'K': {5, 5, 6, 5, 5}, 'L': {4, 4, 4, 4, 7}, 'M': {5, 7, 7, 5, 5}, 'N': {6, 5, 5, 5, 5},
-	'O': {7, 5, 5, 5, 7}, 'P': {7, 5, 7, 4, 4}, 'Q': {7, 5, 5, 7, 1}, 'R': {7, 5, 6, 5, 5},
-	'S': {7, 4, 7, 1, 7}, 'T': {7, 2, 2, 2, 2}, 'U': {5, 5, 5, 5, 7}, 'V': {5, 5, 5, 5, 2},
-	'W': {5, 5, 7, 7, 5}, 'X': {5, 5, 2, 5, 5}, 'Y': {5, 5, 2, 2, 2}, 'Z': {7, 1, 2, 4, 7},
-	'.': {0, 0, 0, 0, 2}, ',': {0, 0, 0, 2, 4}, ':': {0, 2, 0, 2, 0}, '-': {0, 0, 7, 0, 0},
-	'=': {0, 7, 0, 7, 0}, '(': {1, 2, 2, 2, 1}, ')': {4, 2, 2, 2, 4}, '%': {5, 1, 2, 4, 5},
-	'/': {1, 1, 2, 4, 4}, '<': {1, 2, 4, 2, 1}, '>': {4, 2, 1, 2, 4}, ' ': {0, 0, 0, 0, 0},
-}
+// histBins is the number of 5-point score bins over 1..99 (the last holds
+// 96..99).
+const histBins = 20
 
-type canvas struct{ img *image.RGBA }
+func binOf(score int) int { return min(histBins-1, (score-1)/5) }
 
-func newCanvas(w, h int) *canvas {
-	img := image.NewRGBA(image.Rect(0, 0, w, h))
-	for i := range img.Pix {
-		img.Pix[i] = 255
-	}
-	return &canvas{img}
-}
-
-func (c *canvas) rect(x0, y0, x1, y1 int, col color.RGBA) {
-	for y := min(y0, y1); y <= max(y0, y1); y++ {
-		for x := min(x0, x1); x <= max(x0, x1); x++ {
-			c.img.SetRGBA(x, y, col)
-		}
-	}
-}
-
-func (c *canvas) line(x0, y0, x1, y1 int, col color.RGBA, width int) {
-	dx, dy := abs(x1-x0), -abs(y1-y0)
-	sx, sy := sign(x1-x0), sign(y1-y0)
-	err := dx + dy
-	for {
-		c.rect(x0-width/2, y0-width/2, x0+(width-1)/2, y0+(width-1)/2, col)
-		if x0 == x1 && y0 == y1 {
-			return
-		}
-		e2 := 2 * err
-		if e2 >= dy {
-			err += dy
-			x0 += sx
-		}
-		if e2 <= dx {
-			err += dx
-			y0 += sy
-		}
-	}
-}
-
-// text draws s at scale 2 with its top-left corner at x, y.
-func (c *canvas) text(x, y int, s string, col color.RGBA) {
-	const sc = 2
-	for _, r := range strings.ToUpper(s) {
-		g, ok := font3x5[r]
-		if !ok {
-			g = font3x5['-']
-		}
-		for row := 0; row < 5; row++ {
-			for bit := 0; bit < 3; bit++ {
-				if g[row]&(4>>bit) != 0 {
-					c.rect(x+bit*sc, y+row*sc, x+bit*sc+sc-1, y+row*sc+sc-1, col)
-				}
-			}
-		}
-		x += 4 * sc
-	}
-}
-
-func textWidth(s string) int { return len(s) * 8 }
-
-func abs(v int) int {
-	if v < 0 {
-		return -v
-	}
-	return v
-}
-
-func sign(v int) int {
-	switch {
-	case v < 0:
-		return -1
-	case v > 0:
-		return 1
-	}
-	return 0
-}
-
-const (
-	plotW, plotH = 720, 480
-	left, right  = 70, 20
-	top, bottom  = 40, 60
-)
-
-// WriteHistogram draws the distribution of overall scores (1..99 in 5-point
-// bins), one bar colour per label; counts are normalised per label so that
-// a small attack set stays visible next to a large benign one.
+// WriteHistogram draws the distribution of overall model scores, one bar
+// per label side by side in every 5-point bin, as a share of that label's
+// rows on a linear axis. The threshold is the dashed line: rows in the bins
+// left of it are flagged.
 func WriteHistogram(w io.Writer, rows []Row, threshold int) error {
-	const bins = 20
-	labels := []string{"benign", "attack", "unlabelled"}
-	cols := map[string]color.RGBA{"benign": blue, "attack": red, "unlabelled": green}
-	counts := map[string]*[bins]int{}
-	totals := map[string]int{}
-	for i := range rows {
-		l := rows[i].Label
-		if !rows[i].Labelled() {
-			l = "unlabelled"
-		}
-		if counts[l] == nil {
-			counts[l] = &[bins]int{}
-		}
-		b := min(bins-1, (rows[i].Scores.Overall-1)*bins/99)
-		counts[l][b]++
-		totals[l]++
+	ds := Distribute(rows)
+	p := plot.New()
+	p.Title.Text = fmt.Sprintf("Model score by label (flagged: score <= %d)", threshold)
+	p.X.Label.Text = "model score, 5-point bins (1 = attack ... 99 = clean)"
+	p.Y.Label.Text = "share of the label's requests (%)"
+	p.Add(plotter.NewGrid())
+	p.Legend.Top = true
+	p.Legend.Left = false
+
+	type series struct {
+		d   *Distribution
+		col color.Color
 	}
-	var present []string
-	for _, l := range labels {
-		if totals[l] > 0 {
-			present = append(present, l)
+	var present []series
+	for _, s := range []series{{ds.Benign, blue}, {ds.Attacks, red}, {ds.Unlabelled, green}} {
+		if s.d.N() > 0 {
+			present = append(present, s)
 		}
 	}
-	c := newCanvas(plotW, plotH)
-	pw, ph := plotW-left-right, plotH-top-bottom
-	c.text(left, 12, "SCORE HISTOGRAM (1 = ATTACK, 99 = CLEAN), SHARE OF EACH LABEL", black)
-	for _, f := range []float64{0.25, 0.5, 0.75, 1} {
-		y := top + ph - int(f*float64(ph))
-		c.line(left, y, left+pw, y, grey, 1)
-		s := fmt.Sprintf("%d%%", int(f*100))
-		c.text(left-8-textWidth(s), y-5, s, black)
+	// Bars of a bin sit side by side, each a third of a bin wide at most,
+	// so no label's bar can hide another's.
+	slot := 0.8 / float64(max(1, len(present)))
+	top := 0.0
+	for k, s := range present {
+		vals := make(plotter.Values, histBins)
+		for score := 1; score <= 99; score++ {
+			vals[binOf(score)] += float64(s.d.Model[score])
+		}
+		n := float64(s.d.N())
+		for i := range vals {
+			vals[i] = 100 * vals[i] / n
+			top = max(top, vals[i])
+		}
+		xys := make(plotter.XYs, histBins)
+		for i, v := range vals {
+			xys[i] = plotter.XY{X: float64(i) + 0.1 + slot*(float64(k)+0.5), Y: v}
+		}
+		bars, err := newBars(xys, slot, s.col)
+		if err != nil {
+			return err
+		}
+		p.Add(bars)
+		p.Legend.Add(fmt.Sprintf("%s (%d)", s.d.Name, s.d.N()), bars)
 	}
-	if len(present) > 0 {
-		slot := pw / bins
-		bw := max(1, (slot-4)/len(present))
-		for b := 0; b < bins; b++ {
-			for k, l := range present {
-				frac := float64(counts[l][b]) / float64(totals[l])
-				// sqrt keeps the long tails readable next to the main mass.
-				h := int(sqrtScale(frac) * float64(ph))
-				x0 := left + b*slot + 2 + k*bw
-				if h > 0 {
-					c.rect(x0, top+ph-h, x0+bw-1, top+ph, cols[l])
-				}
+	// Scores 1..5 are bin 0 = [0, 1) on the axis, so a score t sits at
+	// (t-1)/5 + 1/5 = t/5 once its bin is full: the threshold line marks the
+	// right edge of the last flagged score.
+	tx := float64(threshold) / 5
+	top = min(100, 1.08*max(top, 1))
+	line, err := plotter.NewLine(plotter.XYs{{X: tx, Y: 0}, {X: tx, Y: top}})
+	if err != nil {
+		return err
+	}
+	line.Color = orange
+	line.Width = vg.Points(2)
+	line.Dashes = []vg.Length{vg.Points(6), vg.Points(4)}
+	p.Add(line)
+	p.Legend.Add(fmt.Sprintf("threshold %d", threshold), line)
+
+	p.X.Min, p.X.Max = 0, histBins
+	p.Y.Min, p.Y.Max = 0, top
+	p.Legend.XOffs, p.Legend.YOffs = -vg.Points(8), -vg.Points(4)
+	var ticks []plot.Tick
+	for i := 0; i <= histBins; i++ {
+		label := ""
+		if i%2 == 0 {
+			label = fmt.Sprint(min(99, 5*i+1))
+			if i == histBins {
+				label = "99"
 			}
 		}
+		ticks = append(ticks, plot.Tick{Value: float64(i), Label: label})
 	}
-	tx := left + (threshold*pw)/99
-	c.line(tx, top, tx, top+ph, orange, 2)
-	c.text(tx+4, top+4, fmt.Sprintf("T=%d", threshold), orange)
-	c.line(left, top+ph, left+pw, top+ph, black, 1)
-	c.line(left, top, left, top+ph, black, 1)
-	for s := 1; s <= 99; s += 14 {
-		x := left + (s*pw)/99
-		c.text(x-textWidth(fmt.Sprint(s))/2, top+ph+8, fmt.Sprint(s), black)
-	}
-	c.text(left+pw/2-textWidth("SCORE")/2, top+ph+28, "SCORE", black)
-	lx := left + 10
-	for _, l := range present {
-		c.rect(lx, plotH-16, lx+10, plotH-6, cols[l])
-		s := fmt.Sprintf("%s (%d)", l, totals[l])
-		c.text(lx+14, plotH-16, s, black)
-		lx += textWidth(s) + 40
-	}
-	c.text(plotW-right-textWidth("SQRT SCALE"), plotH-16, "SQRT SCALE", black)
-	return png.Encode(w, c.img)
+	p.X.Tick.Marker = plot.ConstantTicks(ticks)
+	return writePNG(w, p)
 }
 
-func sqrtScale(f float64) float64 {
-	if f <= 0 {
-		return 0
-	}
-	// Newton is plenty for a plot and keeps math out of this file's imports.
-	x := f
-	for i := 0; i < 20; i++ {
-		x = 0.5 * (x + f/x)
-	}
-	return x
+// bars is a plotter drawing one rectangle per point, centred on X, from 0
+// to Y. gonum's BarChart spaces bars one unit apart from a single origin;
+// here each label needs its own offset within a bin.
+type bars struct {
+	xys   plotter.XYs
+	width float64
+	color color.Color
 }
 
-type rocPt struct{ fpr, tpr float64 }
-
-func rocCurve(atk, ben []float64) []rocPt {
-	cuts := map[float64]bool{}
-	for _, v := range atk {
-		cuts[v] = true
+func newBars(xys plotter.XYs, width float64, c color.Color) (*bars, error) {
+	if err := plotter.CheckFloats(width); err != nil {
+		return nil, err
 	}
-	for _, v := range ben {
-		cuts[v] = true
-	}
-	vals := make([]float64, 0, len(cuts))
-	for v := range cuts {
-		vals = append(vals, v)
-	}
-	sort.Sort(sort.Reverse(sort.Float64Slice(vals)))
-	sa := append([]float64(nil), atk...)
-	sb := append([]float64(nil), ben...)
-	sort.Float64s(sa)
-	sort.Float64s(sb)
-	above := func(s []float64, v float64) float64 {
-		i := sort.SearchFloat64s(s, v)
-		return float64(len(s)-i) / float64(len(s))
-	}
-	pts := []rocPt{{0, 0}}
-	for _, v := range vals {
-		pts = append(pts, rocPt{above(sb, v), above(sa, v)})
-	}
-	return append(pts, rocPt{1, 1})
+	return &bars{xys: xys, width: width, color: c}, nil
 }
 
-// WriteROC draws the model's ROC curve and, when CRS ran, CRS's (from its
-// anomaly score). The x axis is logarithmic from 0.01% FPR, where a WAF
-// operates.
-func WriteROC(w io.Writer, rows []Row, rep *Report) error {
-	var atk, ben, atkC, benC []float64
-	for i := range rows {
-		r := &rows[i]
-		if !r.Labelled() {
+func (b *bars) Plot(c draw.Canvas, p *plot.Plot) {
+	trX, trY := p.Transforms(&c)
+	for _, xy := range b.xys {
+		if xy.Y <= 0 {
 			continue
 		}
-		if r.Label == "attack" {
-			atk = append(atk, float64(100-r.Scores.Overall))
-			atkC = append(atkC, float64(r.CRSScore))
-		} else {
-			ben = append(ben, float64(100-r.Scores.Overall))
-			benC = append(benC, float64(r.CRSScore))
+		x0, x1 := trX(xy.X-b.width/2), trX(xy.X+b.width/2)
+		y0, y1 := trY(0), trY(xy.Y)
+		poly := []vg.Point{{X: x0, Y: y0}, {X: x0, Y: y1}, {X: x1, Y: y1}, {X: x1, Y: y0}}
+		c.FillPolygon(b.color, c.ClipPolygonXY(poly))
+	}
+}
+
+func (b *bars) DataRange() (xmin, xmax, ymin, ymax float64) {
+	xmin, xmax, ymin, ymax = math.Inf(1), math.Inf(-1), 0, 0
+	for _, xy := range b.xys {
+		xmin = min(xmin, xy.X-b.width/2)
+		xmax = max(xmax, xy.X+b.width/2)
+		ymax = max(ymax, xy.Y)
+	}
+	return xmin, xmax, ymin, ymax
+}
+
+func (b *bars) Thumbnail(c *draw.Canvas) {
+	pts := []vg.Point{{X: c.Min.X, Y: c.Min.Y}, {X: c.Min.X, Y: c.Max.Y}, {X: c.Max.X, Y: c.Max.Y}, {X: c.Max.X, Y: c.Min.Y}}
+	c.FillPolygon(b.color, c.ClipPolygonY(pts))
+}
+
+// WriteROC draws the model's ROC curve and, when CRS ran, CRS's over its
+// inbound anomaly threshold, on a logarithmic FPR axis (a WAF operates at
+// small false-positive rates). The curves differ in colour, dash and marker,
+// so one lying on the other still shows; each marks its default operating
+// point. Curves are drawn as steps between operating points. An FPR of zero cannot sit on a log axis and is drawn at the floor,
+// half a benign request, which the axis label states.
+func WriteROC(w io.Writer, rows []Row, rep *Report) error {
+	ds := Distribute(rows)
+	p := plot.New()
+	p.Title.Text = "ROC: attacks flagged against benign requests flagged"
+	nb := ds.Benign.N()
+	floor := 1e-4
+	if nb > 0 {
+		floor = 0.5 / float64(nb)
+	}
+	p.X.Label.Text = fmt.Sprintf("false-positive rate, log scale (0 drawn at %.2g%%, half of one of %d benign requests)", 100*floor, nb)
+	p.Y.Label.Text = "true-positive rate (%)"
+	p.Add(plotter.NewGrid())
+	// The curves rise to the right; the top-left corner stays empty.
+	p.Legend.Top = true
+	p.Legend.Left = true
+	p.Legend.XOffs, p.Legend.YOffs = vg.Points(8), -vg.Points(8)
+	p.X.Scale = plot.LogScale{}
+	p.X.Tick.Marker = percentLogTicks{}
+	p.X.Min, p.X.Max = floor, 1
+	p.Y.Min, p.Y.Max = 0, 100
+	var yticks []plot.Tick
+	for v := 0; v <= 100; v += 10 {
+		yticks = append(yticks, plot.Tick{Value: float64(v), Label: fmt.Sprint(v)})
+	}
+	p.Y.Tick.Marker = plot.ConstantTicks(yticks)
+
+	if ds.Attacks.N() == 0 || nb == 0 {
+		p.Title.Text = "ROC: no labelled attack and benign rows"
+		return writePNG(w, p)
+	}
+	curve := func(pts []rocPt) plotter.XYs {
+		xys := make(plotter.XYs, 0, len(pts))
+		for _, pt := range pts {
+			xys = append(xys, plotter.XY{X: max(pt.fpr, floor), Y: 100 * pt.tpr})
+		}
+		return xys
+	}
+	add := func(name string, xys plotter.XYs, col color.Color, dashes []vg.Length, shape draw.GlyphDrawer, op plotter.XY) error {
+		l, pts, err := plotter.NewLinePoints(xys)
+		if err != nil {
+			return err
+		}
+		l.Color, l.Width, l.Dashes = col, vg.Points(2), dashes
+		// Between two operating points only the lower one's TPR is
+		// guaranteed: a straight segment on a log axis would promise more.
+		l.StepStyle = plotter.PostStep
+		pts.Color, pts.Shape, pts.Radius = col, shape, vg.Points(2.5)
+		p.Add(l, pts)
+		mark, err := plotter.NewScatter(plotter.XYs{op})
+		if err != nil {
+			return err
+		}
+		mark.Color, mark.Shape, mark.Radius = col, shape, vg.Points(7)
+		p.Add(mark)
+		p.Legend.Add(name, l, pts)
+		return nil
+	}
+	t := rep.Threshold
+	modelOp := plotter.XY{X: max(ds.Benign.ModelRate(t), floor), Y: 100 * ds.Attacks.ModelRate(t)}
+	if err := add(fmt.Sprintf("model, AUC %.4f (large mark: threshold %d)", rep.ModelAUC, t),
+		curve(modelROC(ds.Attacks, ds.Benign)), blue, nil, draw.CircleGlyph{}, modelOp); err != nil {
+		return err
+	}
+	if rep.CRS && ds.Benign.CRSN() > 0 && ds.Attacks.CRSN() > 0 {
+		crsOp := plotter.XY{
+			X: max(float64(ds.Benign.CRSBlocked)/float64(ds.Benign.CRSN()), floor),
+			Y: 100 * float64(ds.Attacks.CRSBlocked) / float64(ds.Attacks.CRSN()),
+		}
+		if err := add(fmt.Sprintf("CRS anomaly score, AUC %.4f (large mark: blocked as configured)", rep.CRSAUC),
+			curve(crsROC(ds.Attacks, ds.Benign)), red, []vg.Length{vg.Points(8), vg.Points(4)}, draw.TriangleGlyph{}, crsOp); err != nil {
+			return err
 		}
 	}
-	c := newCanvas(plotW, plotH)
-	pw, ph := plotW-left-right, plotH-top-bottom
-	c.text(left, 12, "ROC (LOG FPR AXIS)", black)
-	decades := []float64{1e-4, 1e-3, 1e-2, 1e-1, 1}
-	xOf := func(fpr float64) int {
-		f := max(fpr, 1e-4)
-		// log10 by repeated division keeps this dependency-free and exact
-		// enough for pixels.
-		d := 0.0
-		for f < 1 {
-			f *= 10
-			d++
+	return writePNG(w, p)
+}
+
+// percentLogTicks labels each decade of a log axis of rates as a percentage.
+type percentLogTicks struct{}
+
+func (percentLogTicks) Ticks(lo, hi float64) []plot.Tick {
+	var ticks []plot.Tick
+	for e := math.Floor(math.Log10(lo)); e <= math.Ceil(math.Log10(hi)); e++ {
+		v := math.Pow(10, e)
+		if v >= lo && v <= hi {
+			ticks = append(ticks, plot.Tick{Value: v, Label: fmt.Sprintf("%g%%", 100*v)})
 		}
-		frac := (4 - d + (f-1)/9) / 4
-		if fpr >= 1 {
-			frac = 1
-		}
-		return left + int(frac*float64(pw))
-	}
-	yOf := func(tpr float64) int { return top + ph - int(tpr*float64(ph)) }
-	for _, d := range decades {
-		x := xOf(d)
-		c.line(x, top, x, top+ph, grey, 1)
-		s := fmt.Sprintf("%g%%", d*100)
-		c.text(x-textWidth(s)/2, top+ph+8, s, black)
-	}
-	for _, t := range []float64{0.25, 0.5, 0.75, 1} {
-		y := yOf(t)
-		c.line(left, y, left+pw, y, grey, 1)
-		s := fmt.Sprintf("%d%%", int(t*100))
-		c.text(left-8-textWidth(s), y-5, s, black)
-	}
-	c.line(left, top+ph, left+pw, top+ph, black, 1)
-	c.line(left, top, left, top+ph, black, 1)
-	c.text(left+pw/2-textWidth("FALSE POSITIVE RATE")/2, top+ph+28, "FALSE POSITIVE RATE", black)
-	draw := func(pts []rocPt, col color.RGBA) {
-		for i := 1; i < len(pts); i++ {
-			c.line(xOf(pts[i-1].fpr), yOf(pts[i-1].tpr), xOf(pts[i].fpr), yOf(pts[i-1].tpr), col, 2)
-			c.line(xOf(pts[i].fpr), yOf(pts[i-1].tpr), xOf(pts[i].fpr), yOf(pts[i].tpr), col, 2)
+		for m := 2.0; m < 10; m++ {
+			if mv := m * v; mv >= lo && mv <= hi {
+				ticks = append(ticks, plot.Tick{Value: mv})
+			}
 		}
 	}
-	legendX := left + 10
-	if len(atk) > 0 && len(ben) > 0 {
-		draw(rocCurve(atk, ben), blue)
-		s := fmt.Sprintf("MODEL AUC %.4f", rep.ModelAUC)
-		c.rect(legendX, plotH-16, legendX+10, plotH-6, blue)
-		c.text(legendX+14, plotH-16, s, black)
-		legendX += textWidth(s) + 40
-		if rep.CRS {
-			draw(rocCurve(atkC, benC), red)
-			s = fmt.Sprintf("CRS AUC %.4f", rep.CRSAUC)
-			c.rect(legendX, plotH-16, legendX+10, plotH-6, red)
-			c.text(legendX+14, plotH-16, s, black)
-		}
-	} else {
-		c.text(left+20, top+20, "NO LABELLED ATTACK AND BENIGN ROWS", black)
+	return ticks
+}
+
+func writePNG(w io.Writer, p *plot.Plot) error {
+	// 72 points per inch: a size in points at 96 dpi gives these pixels.
+	wt, err := p.WriterTo(vg.Length(plotW)*0.75, vg.Length(plotH)*0.75, "png")
+	if err != nil {
+		return err
 	}
-	return png.Encode(w, c.img)
+	_, err = wt.WriteTo(w)
+	return err
 }

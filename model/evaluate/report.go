@@ -56,6 +56,7 @@ type Report struct {
 	BenignFPR   Group        `json:"overall_benign"`
 	Obfuscated  *Group       `json:"obfuscated,omitempty"`
 	Categories  []Group      `json:"categories"`
+	Sources     []Group      `json:"sources,omitempty"`
 	Families    []Group      `json:"families,omitempty"`
 	Sweep       []SweepPoint `json:"sweep"`
 	ModelAUC    float64      `json:"model_auc"`
@@ -74,6 +75,7 @@ func Summarize(rows []Row, threshold int) Report {
 	rep := Report{Threshold: threshold, Rows: len(rows), ClassAUC: map[string]float64{}}
 	cats := map[string]*Group{}
 	fams := map[string]*Group{}
+	srcs := map[string]*Group{}
 	var atkScores, benScores, atkCRS, benCRS []float64
 	catScores := map[string][]float64{}
 	catCRS := map[string][]float64{}
@@ -118,6 +120,15 @@ func Summarize(rows []Row, threshold int) Report {
 			cats[cat] = g
 		}
 		add(g)
+		if r.Source != "" {
+			key := r.Label + "\x00" + r.Source
+			g := srcs[key]
+			if g == nil {
+				g = &Group{Name: r.Source, Attack: attack}
+				srcs[key] = g
+			}
+			add(g)
+		}
 		if r.Family != "" {
 			f := fams[r.Family]
 			if f == nil {
@@ -177,6 +188,10 @@ func Summarize(rows []Row, threshold int) Report {
 	for _, g := range fams {
 		rep.Families = append(rep.Families, *g)
 	}
+	for _, g := range srcs {
+		rep.Sources = append(rep.Sources, *g)
+	}
+	sortGroups(rep.Sources)
 	sortGroups(rep.Categories)
 	sortGroups(rep.Families)
 	if len(rep.Families) <= 1 {
@@ -267,9 +282,12 @@ func (rep *Report) WriteText(w io.Writer, crsName string) {
 		}
 		line(g, kind)
 	}
-	if len(rep.Families) > 0 {
+	for _, section := range [][]Group{rep.Sources, rep.Families} {
+		if len(section) == 0 {
+			continue
+		}
 		fmt.Fprintf(tw, "\t\t\t\t\t\t\n")
-		for _, g := range rep.Families {
+		for _, g := range section {
 			kind := "FPR"
 			if g.Attack {
 				kind = "TPR"

@@ -11,8 +11,9 @@ import (
 type handler func(s *Scanner, b []byte, i int)
 
 type anchor struct {
-	lit string
-	h   handler
+	lit  string
+	litB []byte // lit, converted once
+	h    handler
 }
 
 // The prefilter: a bitset over the 65536 byte pairs that can start
@@ -20,23 +21,24 @@ type anchor struct {
 // load and one bit test, which is what makes clean text fast.
 type prefilter struct {
 	bits   [1 << 16 / 64]uint64
-	group  map[uint16]int
+	group  [1 << 16]uint16 // index into groups; 0 = none
 	groups [][]anchor
 }
 
 func (p *prefilter) add(a, b byte, an anchor) {
 	k := uint16(a)<<8 | uint16(b)
-	g, ok := p.group[k]
-	if !ok {
-		g = len(p.groups)
+	g := p.group[k]
+	if g == 0 {
+		g = uint16(len(p.groups))
 		p.group[k] = g
 		p.groups = append(p.groups, nil)
 		p.bits[k>>6] |= 1 << (k & 63)
 	}
+	an.litB = []byte(an.lit)
 	p.groups[g] = append(p.groups[g], an)
 }
 
-// lookup returns the anchors for the pair at b[i:] (i+1 < len(b)).
+// lookup returns the anchors for the byte pair k.
 func (p *prefilter) lookup(k uint16) []anchor {
 	return p.groups[p.group[k]]
 }
@@ -88,7 +90,7 @@ var literals = []struct {
 	{[]string{"File \"", "File &quot;", "File &#34;"}, pyFrame},
 	{[]string{"Traceback <em>(most recent call last)</em>", "Traceback (most recent call last)", "Werkzeug Debugger",
 		"The debugger caught an exception"}, count(FPythonTrace)},
-	{[]string{"Basic "}, token(FOtherToken, 16, 0, b64Set)},
+	{[]string{"Basic "}, token(FSecretAssign, 16, 0, b64Set)},
 	{[]string{"goroutine "}, goroutine},
 	{[]string{"panic: ", "runtime error: ", "[recovered]"}, count(FGoPanic)},
 	{[]string{".go:"}, frameDigits(FGoFrame, "")},
@@ -101,7 +103,8 @@ var literals = []struct {
 		"Call to undefined", "Undefined variable", "Undefined index", "Undefined array key"}, count(FPHPError)},
 	{[]string{"Server Error in '", "Exception Details:", "Source Error:", "Version Information:", "ASP.NET Version",
 		"Microsoft .NET Framework", "System.Web.", "NullReferenceException", "Unhandled exception.", "Source File:",
-		"Stack Trace:", "System.InvalidOperationException", "Microsoft.AspNetCore."}, count(FDotNetError)},
+		"Stack Trace:", "System.InvalidOperationException", "Microsoft.AspNetCore.",
+		"An unhandled exception occurred while processing the request", "Microsoft.Extensions."}, count(FDotNetError)},
 	{[]string{".cs:line "}, frameDigits(FDotNetFrame, "")},
 	{[]string{"at System.", "at Microsoft."}, count(FDotNetFrame)},
 	{[]string{"Django Version:", "Exception Value:", "Exception Location:", "Request Method:", "Python Executable:",
@@ -130,6 +133,10 @@ var literals = []struct {
 	{[]string{"&lt;?php"}, count(FPHPEscaped)},
 	{[]string{"[core]", "repositoryformatversion", "ref: refs/heads/", "[remote \"", "# pack-refs with:", "logallrefupdates",
 		"[branch \"", "filemode = ", "bare = false"}, count(FGitMeta)},
+	{[]string{"-- MySQL dump", "-- PostgreSQL database dump", "CREATE TABLE ", "INSERT INTO ", "-- Dump completed", "DROP TABLE IF EXISTS",
+		"LOCK TABLES `", "COPY public."}, count(FSQLDump)},
+	{[]string{"phpinfo()", "PHP Version ", "Loaded Configuration File", "$_SERVER['", "PHP Credits", "propertySources",
+		"activeProfiles", "systemEnvironment", "systemProperties"}, count(FConfigKey)},
 	{[]string{"Index of /", "Parent Directory", "[To Parent Directory]", "Directory listing for", "Directory Listing For"}, count(FDirListing)},
 	{[]string{"DB_PASSWORD", "DB_HOST", "DB_USERNAME", "DB_DATABASE", "DATABASE_URL", "SECRET_KEY", "APP_KEY", "AWS_SECRET",
 		"spring.datasource", "connectionStrings", "define('DB_", "define( 'DB_", "[mysqld]", "jdbc:", "REDIS_URL",
@@ -140,7 +147,7 @@ var literals = []struct {
 var pf = buildPrefilter()
 
 func buildPrefilter() *prefilter {
-	p := &prefilter{group: map[uint16]int{}, groups: [][]anchor{nil}}
+	p := &prefilter{groups: [][]anchor{nil}}
 	for _, l := range literals {
 		for _, lit := range l.lits {
 			p.add(lit[0], lit[1], anchor{lit: lit, h: l.h})
@@ -189,7 +196,7 @@ var (
 	b64Set         = makeSet("+/=", true)
 	hashSet        = makeSet("./$=,+_-:", true)
 	b64urlSet      = makeSet("_-", true)
-	userinfoSet    = makeSet("-._~!$&'()*+,;=%:", true)
+	userinfoAtSet  = makeSet("-._~!$&'()*+,;=%:@#", true)
 )
 
 func run(b []byte, i int, set *charset, limit int) int {
@@ -378,7 +385,9 @@ var connSchemes = map[string]bool{
 	"kafka": true, "nats": true, "memcached": true, "couchdb": true, "neo4j": true, "elasticsearch": true,
 }
 
-// connURL: scheme://user:password@host with a real password.
+// connURL: scheme://user:password@host with a real password. Leaked
+// configs carry raw '#', '@' and '!' in passwords, so the userinfo runs to
+// the last '@' before the host.
 func connURL(s *Scanner, b []byte, i int) {
 	k := i
 	for k > 0 && i-k < 20 && (isAlnum(b[k-1]) || b[k-1] == '+' || b[k-1] == ':') {
@@ -388,8 +397,9 @@ func connURL(s *Scanner, b []byte, i int) {
 		return
 	}
 	u := i + 3
-	end := run(b, u, userinfoSet, 200)
-	if end >= len(b) || b[end] != '@' {
+	stop := run(b, u, userinfoAtSet, 200)
+	end := u + bytes.LastIndexByte(b[u:stop], '@')
+	if end < u {
 		return
 	}
 	c := bytes.IndexByte(b[u:end], ':')
@@ -439,9 +449,36 @@ func secretAssign(s *Scanner, b []byte, i int) {
 		}
 	}
 	j = kend
+	// a table row: key</td><td class="v">value (phpinfo, debug pages,
+	// admin environment listings); ['KEY'] as in $_SERVER['KEY'].
+	for j < len(b) && (b[j] == '\'' || b[j] == '"' || b[j] == ']') && j-kend < 3 {
+		j++
+	}
+	if cell := tableCell(b, j); cell > 0 {
+		j = cell
+		end := j
+		for end < len(b) && end-j < 200 && b[end] != '<' && b[end] != '\n' {
+			end++
+		}
+		v := bytes.TrimSpace(b[j:end])
+		if len(v) == 0 {
+			return
+		}
+		if len(v) < 6 || placeholder(v) || !secretShaped(v) {
+			s.hit(FSecretMasked, j, end, false)
+			return
+		}
+		s.hit(FSecretAssign, j, j+len(v), true)
+		return
+	}
+	j = kend
 	// separator: optional closing quote, spaces, : or = or =>, spaces, opening quote
 	for j < len(b) && (b[j] == '"' || b[j] == '\'' || b[j] == ' ' || b[j] == '\\') && j-kend < 4 {
 		j++
+	}
+	// an HTML attribute pair: name="db_password" value="..."
+	if bytes.HasPrefix(b[j:], []byte("value=")) || bytes.HasPrefix(b[j:], []byte("content=")) {
+		j = bytes.IndexByte(b[j:], '=') + j
 	}
 	if j >= len(b) || (b[j] != ':' && b[j] != '=') {
 		return
@@ -476,6 +513,38 @@ func secretAssign(s *Scanner, b []byte, i int) {
 		return
 	}
 	s.hit(FSecretAssign, j, end, true)
+}
+
+// tableCell: if b[j:] closes a table cell and opens the next one
+// ("</td><td class=...>", "</th><td>", "</dt><dd>"), the offset after it.
+func tableCell(b []byte, j int) int {
+	for j < len(b) && b[j] == ' ' {
+		j++
+	}
+	x := b[j:min(len(b), j+96)]
+	var rest []byte
+	switch {
+	case bytes.HasPrefix(x, []byte("</td>")), bytes.HasPrefix(x, []byte("</th>")), bytes.HasPrefix(x, []byte("</dt>")):
+		rest = x[5:]
+	default:
+		return 0
+	}
+	rest = bytes.TrimLeft(rest, " \n\t\r")
+	if !bytes.HasPrefix(rest, []byte("<td")) && !bytes.HasPrefix(rest, []byte("<dd")) {
+		return 0
+	}
+	gt := bytes.IndexByte(rest, '>')
+	if gt < 0 {
+		return 0
+	}
+	n := j + (len(x) - len(rest)) + gt + 1
+	// a nested <pre> or <code> inside the cell
+	for _, tag := range []string{"<pre>", "<code>", "<pre class=\"code\">"} {
+		if bytes.HasPrefix(b[n:], []byte(tag)) {
+			n += len(tag)
+		}
+	}
+	return n
 }
 
 // secretShaped: a value that could be a password or key rather than a
@@ -522,7 +591,7 @@ func email(s *Scanner, b []byte, i int) {
 	for j < i && (b[j] == '.' || b[j] == '-') {
 		j++
 	}
-	if j == i || (j > 0 && (b[j-1] == '/' || b[j-1] == ':')) {
+	if j == i || (j > 0 && (b[j-1] == '/' || b[j-1] == ':' || b[j-1] == '@')) {
 		return
 	}
 	// domain: labels separated by dots

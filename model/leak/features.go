@@ -79,6 +79,7 @@ const (
 	FGitMeta
 	FDirListing
 	FConfigKey
+	FSQLDump
 	FDirectiveLine
 	FShebang
 	// shape
@@ -107,7 +108,7 @@ var FeatureNames = [NumFeatures]string{
 	"dotnet_error", "dotnet_frame", "django_debug", "rails_error", "ruby_frame", "spring_error", "express_error",
 	"sql_mysql", "sql_postgres", "sql_mssql", "sql_oracle", "sql_sqlite", "sql_generic", "exception_word", "frames_per_kb",
 	"php_open", "php_escaped", "env_line", "env_secret_key", "env_line_frac", "code_line", "code_line_frac",
-	"ini_section", "passwd_line", "git_meta", "dir_listing", "config_key", "directive_line", "shebang",
+	"ini_section", "passwd_line", "git_meta", "dir_listing", "config_key", "sql_dump", "directive_line", "shebang",
 	"log_bytes", "lines", "tags_per_kb", "braces_per_kb", "quotes_per_kb", "prose_per_kb",
 	"kind_json", "kind_html", "kind_xml", "kind_text",
 }

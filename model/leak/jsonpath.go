@@ -22,7 +22,7 @@ type jsonPath struct {
 
 type jsonFrame struct {
 	obj bool
-	key string
+	key []byte // reused across the object's keys: no allocation per key
 	idx int
 }
 
@@ -38,9 +38,13 @@ func (j *jsonPath) feed(b []byte) {
 				j.esc = false
 				continue
 			}
-			k := i
-			for k < len(b) && b[k] != '"' && b[k] != '\\' {
-				k++
+			// SIMD searches: JSON strings are most of a JSON body.
+			k := len(b)
+			if q := bytes.IndexByte(b[i:], '"'); q >= 0 {
+				k = i + q
+			}
+			if e := bytes.IndexByte(b[i:k], '\\'); e >= 0 {
+				k = i + e
 			}
 			if j.isKey && len(j.key) < maxKeyLen {
 				j.key = append(j.key, b[i:min(k, i+maxKeyLen-len(j.key))]...)
@@ -55,11 +59,17 @@ func (j *jsonPath) feed(b []byte) {
 			}
 			j.inStr = false
 			if j.isKey && len(j.stack) > 0 && j.over == 0 {
-				j.stack[len(j.stack)-1].key = string(j.key)
+				top := &j.stack[len(j.stack)-1]
+				top.key = append(top.key[:0], j.key...)
 			}
 			continue
 		}
 		switch b[i] {
+		case ' ', '\n', '\r', '\t':
+			// indentation of pretty-printed JSON
+			for i+1 < len(b) && (b[i+1] == ' ' || b[i+1] == '\n' || b[i+1] == '\r' || b[i+1] == '\t') {
+				i++
+			}
 		case '"':
 			j.inStr = true
 			j.isKey = len(j.stack) > 0 && j.stack[len(j.stack)-1].obj && j.expectKey && j.over == 0
@@ -69,7 +79,13 @@ func (j *jsonPath) feed(b []byte) {
 				j.over++
 				continue
 			}
-			j.stack = append(j.stack, jsonFrame{obj: b[i] == '{'})
+			if len(j.stack) < cap(j.stack) {
+				j.stack = j.stack[:len(j.stack)+1]
+				top := &j.stack[len(j.stack)-1]
+				top.obj, top.key, top.idx = b[i] == '{', top.key[:0], 0
+			} else {
+				j.stack = append(j.stack, jsonFrame{obj: b[i] == '{'})
+			}
 			j.expectKey = b[i] == '{'
 		case '}', ']':
 			if j.over > 0 {
@@ -100,15 +116,15 @@ func (j *jsonPath) path() string {
 	b.WriteByte('$')
 	for _, f := range j.stack {
 		if f.obj {
-			if f.key == "" {
+			if len(f.key) == 0 {
 				continue
 			}
 			if plainKey(f.key) {
 				b.WriteByte('.')
-				b.WriteString(f.key)
+				b.Write(f.key)
 			} else {
 				b.WriteString("[")
-				b.WriteString(strconv.Quote(f.key))
+				b.WriteString(strconv.Quote(string(f.key)))
 				b.WriteString("]")
 			}
 			continue
@@ -123,6 +139,6 @@ func (j *jsonPath) path() string {
 	return b.String()
 }
 
-func plainKey(k string) bool {
-	return bytes.IndexFunc([]byte(k), func(r rune) bool { return !(r == '_' || r == '-' || isAlnum(byte(r)) && r < 128) }) < 0
+func plainKey(k []byte) bool {
+	return bytes.IndexFunc(k, func(r rune) bool { return !(r == '_' || r == '-' || isAlnum(byte(r)) && r < 128) }) < 0
 }

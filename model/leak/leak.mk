@@ -22,11 +22,11 @@ FORCE_LEAK_TOOL:
 $(LEAK_TOOL): FORCE_LEAK_TOOL
 	go build -o $@ ./model/leak/internal/leaktool
 
-leak-corpus: $(MODEL_DEPS_STAMP)
+leak-corpus: $(MODEL_DEPS_STAMP) ## generate the leakage corpus (fixed seed)
 	cd model/leak/train && PYTHONHASHSEED=0 $(LEAK_PY) -m leaktrain corpus --seed $(LEAK_SEED) \
 		--benign $(LEAK_BENIGN) --leaky $(LEAK_LEAKY) --data $(abspath data/responses) --out $(abspath $(LEAK_DIR))/corpus
 
-train-leak: leak-corpus $(LEAK_TOOL)
+train-leak: leak-corpus $(LEAK_TOOL) ## train the leakage model; writes model/leak/leak.model.gz
 	mkdir -p $(LEAK_DIR)/features
 	for s in train valid test; do \
 		$(LEAK_TOOL) features --data $(LEAK_DIR)/corpus/$$s.jsonl --out $(LEAK_DIR)/features/$$s.csv || exit 1; \
@@ -36,13 +36,13 @@ train-leak: leak-corpus $(LEAK_TOOL)
 		--out $(abspath $(LEAK_MODEL)) --metrics $(abspath $(LEAK_DIR))/metrics.json
 	$(MAKE) -f $(firstword $(MAKEFILE_LIST)) leak-eval
 
-leak-eval: $(LEAK_TOOL)
+leak-eval: $(LEAK_TOOL) ## evaluate the leakage model and CRS outbound on the held-out splits
 	@test -f $(LEAK_DIR)/corpus/test.jsonl || { echo "no leak corpus: run 'make leak-corpus' first"; exit 1; }
 	$(LEAK_TOOL) eval --model $(LEAK_MODEL) --data $(LEAK_DIR)/corpus/test.jsonl --misses $(LEAK_DIR)/misses.txt | tee $(LEAK_DIR)/eval.md
 
-leak-pytest: $(MODEL_DEPS_STAMP)
+leak-pytest: $(MODEL_DEPS_STAMP) ## pytest of the leakage training package
 	$(LEAK_PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r model/leak/train/requirements-test.txt
 	cd model/leak/train && $(LEAK_PY) -m pytest -q tests
 
-leak-bench:
+leak-bench: ## leakage scanner and decoder benchmarks
 	go test -run '^$$' -bench . -benchmem -benchtime 2s -timeout 30m ./model/leak/ ./internal/decode/ | tee $(LEAK_DIR)-bench.txt

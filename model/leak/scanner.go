@@ -111,7 +111,8 @@ func newScanner(ctx context.Context, m *Model, contentType string, opts Options)
 	if opts.MaxSpans <= 0 {
 		opts.MaxSpans = 4096
 	}
-	s := &Scanner{m: m, ctx: ctx, opts: opts, kind: opts.Types.Classify(contentType)}
+	s := &Scanner{m: m, ctx: ctx, opts: opts}
+	s.setKind(opts.Types.Classify(contentType))
 	for c := range s.first {
 		s.first[c] = -1
 	}
@@ -211,14 +212,19 @@ func (s *Scanner) Close() error {
 func (s *Scanner) process(end int) {
 	b := s.buf
 	from := s.start
-	last := min(end, len(b)-1)
-	for i := from; i < last; i++ {
-		k := uint16(b[i])<<8 | uint16(b[i+1])
-		if pf.bits[k>>6]&(1<<(k&63)) == 0 {
+	bits := &pf.bits
+	// win is every position to scan plus the byte after the last one;
+	// indexing it with j and j+1 < len(win) lets the compiler drop the
+	// bounds checks of the hot loop.
+	win := b[from:min(end+1, len(b))]
+	for j := 0; j+1 < len(win); j++ {
+		k := uint16(win[j])<<8 | uint16(win[j+1])
+		if bits[k>>6]&(1<<(k&63)) == 0 {
 			continue
 		}
+		i := from + j
 		for _, a := range pf.lookup(k) {
-			if a.lit != "" && !bytes.HasPrefix(b[i:], []byte(a.lit)) {
+			if len(a.litB) > 0 && !bytes.HasPrefix(b[i:], a.litB) {
 				continue
 			}
 			s.cur = a
@@ -318,6 +324,15 @@ var codeStarts = [][]byte{
 	[]byte("export "), []byte("self."), []byte("$this->"), []byte("fn "), []byte("impl "), []byte("defer "),
 }
 
+// codeByFirst indexes codeStarts by first byte, so a line costs one
+// lookup and at most a few comparisons.
+var codeByFirst = func() (t [256][][]byte) {
+	for _, p := range codeStarts {
+		t[p[0]] = append(t[p[0]], p)
+	}
+	return t
+}()
+
 var secretWords = [][]byte{[]byte("PASS"), []byte("SECRET"), []byte("TOKEN"), []byte("KEY"), []byte("PWD"), []byte("CREDENTIAL")}
 
 func (s *Scanner) line(b []byte, i int) {
@@ -379,7 +394,7 @@ func (s *Scanner) line(b []byte, i int) {
 	if directive(x) {
 		s.hit(FDirectiveLine, j, j, false)
 	}
-	for _, p := range codeStarts {
+	for _, p := range codeByFirst[c] {
 		if bytes.HasPrefix(x, p) {
 			s.cnt[FCodeLine]++
 			break
@@ -391,6 +406,9 @@ func (s *Scanner) line(b []byte, i int) {
 // (lower_case_name value;) or Apache style (CamelCaseName value, or a
 // <CamelCase ...> section).
 func directive(x []byte) bool {
+	if len(x) < 4 || !(isAlpha(x[0]) || x[0] == '<' && isAlpha(x[1])) {
+		return false
+	}
 	end := bytes.IndexByte(x, '\n')
 	if end < 0 {
 		end = len(x)
@@ -440,6 +458,12 @@ func (s *Scanner) Result() Scores {
 		return res
 	}
 	scores := s.m.scoreVector(fv[:])
+	for _, f := range certain {
+		if fv[f] > 0 {
+			c := featureClass[f]
+			scores[c] = min(scores[c], certainScore)
+		}
+	}
 	for c, name := range Classes {
 		res.Class[name] = scores[c]
 		res.Overall = min(res.Overall, scores[c])
@@ -455,6 +479,18 @@ func (s *Scanner) Result() Scores {
 	res.Spans = append([]Span(nil), s.spans...)
 	return res
 }
+
+// certain lists the detections that are leaks whatever the rest of the
+// body looks like: credential formats with a fixed prefix, length and
+// alphabet that are only ever issued as live secrets (documentation uses
+// AKIA…EXAMPLE, sk_test_ and placeholders, which are counted apart), and
+// PEM private keys with a key body. The trees learn from co-occurrence,
+// and one live key in a long page is rare in any corpus; these floors keep
+// such a body from scoring clean. certainScore is the class score they
+// floor to.
+var certain = []int{FAWSKeyID, FPrivateKeyBody, FStripeLive, FGitHubToken, FSlackToken}
+
+const certainScore = 5
 
 // locationCutoff: classes scoring above it get no location, as in the
 // request model.

@@ -206,7 +206,9 @@ func placeholder(v []byte) bool {
 	}
 	l := bytes.ToLower(v)
 	for _, p := range []string{"example", "xxxx", "****", "redacted", "your_", "your-", "<", "${", "{{", "%s", "changeme",
-		"placeholder", "dummy", "sample", "secret_here", "...", "null", "none", "undefined", "password", "hidden", "masked", "•"} {
+		"placeholder", "dummy", "sample", "secret_here", "...", "null", "none", "undefined", "password", "hidden", "masked", "•",
+		// a reference to where the secret lives, not the secret
+		"environ", "process.env", "getenv", "env[", "env(", "vault:", "secretkeyref", "valuefrom"} {
 		if bytes.Contains(l, []byte(p)) {
 			return true
 		}

@@ -54,6 +54,8 @@ class Pools:
 
 
 
+BLOB_CHARS = "".join(chr(c) for c in range(0x21, 0x7f))
+
 SQLISH_PROSE = [
     "select a date", "Please select a date from the calendar", "drop me a line", "Drop me a line when you're free",
     "union of european states", "Union Station to Grand Central", "where is my order from last week?",
@@ -143,7 +145,7 @@ class Benign:
         r = self.r
         p = self.p
         kind = kind or pick(r, ["int", "word", "name", "email", "uuid", "date", "text", "url", "bool", "price",
-                             "slug", "token", "phone", "product", "city", "color", "csv", "file", "ip"])
+                             "slug", "token", "phone", "product", "city", "color", "csv", "file", "ip", "blob"])
         return {
             "int": lambda: str(r.randint(0, 10**r.randint(1, 9))),
             "word": lambda: pick(r, p.words),
@@ -164,6 +166,10 @@ class Benign:
             "csv": lambda: ",".join(pick(r, p.words) for _ in range(r.randint(2, 5))),
             "file": lambda: pick(r, p.files),
             "ip": lambda: pick(r, p.ips),
+            # Trackers and anti-bot scripts send obfuscated fingerprints:
+            # long runs of random printable characters, quotes and
+            # brackets included, with no structure an attack has.
+            "blob": lambda: "".join(r.choice(BLOB_CHARS) for _ in range(r.randint(24, 300))),
         }[kind]()
 
     def headers(self):
@@ -184,7 +190,7 @@ class Benign:
                 if k < 0.2:
                     cookies.append(f"session={hexs(r, 32)}")
                 elif k < 0.35:
-                    cookies.append(f"_ga=GA1.2.{r.randint(10**8, 10**9)}.{r.randint(1.6e9, 1.8e9)}")
+                    cookies.append(f"_ga=GA1.2.{r.randint(10**8, 10**9)}.{r.randint(1600000000, 1800000000)}")
                 elif k < 0.5:
                     cookies.append(f"token={jwt(r)}")
                 elif k < 0.6:

@@ -22,7 +22,7 @@ def b64url(r, n):
 
 def jwt(r):
     head = base64.urlsafe_b64encode(json.dumps({"alg": pick(r, ["HS256", "RS256"]), "typ": "JWT"}).encode()).decode().rstrip("=")
-    body = base64.urlsafe_b64encode(json.dumps({"sub": str(r.randint(1, 10**6)), "iat": r.randint(1.6e9, 1.8e9), "scope": "read write"}).encode()).decode().rstrip("=")
+    body = base64.urlsafe_b64encode(json.dumps({"sub": str(r.randint(1, 10**6)), "iat": r.randint(1600000000, 1800000000), "scope": "read write"}).encode()).decode().rstrip("=")
     return f"{head}.{body}.{b64url(r, 32)}"
 
 

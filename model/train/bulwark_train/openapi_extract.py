@@ -193,7 +193,7 @@ def main():
             recs.extend(requests_of(api, spec))
             if len(recs) >= MAX_RECORDS:
                 break
-    with open(dst, "wb") as f, gzip.GzipFile(fileobj=f, mode="wb", mtime=0) as z:
+    with open(dst, "wb") as f, gzip.GzipFile(filename="", fileobj=f, mode="wb", mtime=0) as z:
         for rec in recs:
             z.write((json.dumps(rec, ensure_ascii=False, sort_keys=True) + "\n").encode())
     print(f"{len(recs)} requests from {len({r['api'] for r in recs})} APIs", file=sys.stderr)

@@ -52,7 +52,7 @@ def arrays(rows):
     }
 
 
-def decide(a, mode, t, pts):
+def decide(a, mode, t, pts, clean=None):
     ml = a["overall"] <= t
     crs = a["crs"] >= CRS_THRESHOLD
     if mode == "crs":
@@ -61,6 +61,11 @@ def decide(a, mode, t, pts):
         return ml
     if mode == "and":
         return crs & ml
+    if mode == "confirm":
+        # The model blocks on its own at t, and CRS's blocks stand unless
+        # the model, having seen the whole request, is sure it is clean
+        # (score above `clean`).
+        return ml | (crs & (a["overall"] <= clean))
     return a["crs"] + np.where(ml, pts, 0) >= CRS_THRESHOLD  # or (gated decides the same)
 
 
@@ -102,7 +107,44 @@ def main(argv=None):
                 n += int(arr["attack"].sum())
             if ok and (best is None or tp > best[0]):
                 best = (tp, t, pts, tp / max(n, 1))
+    # The same search for "confirm": model threshold t, and the score above
+    # which the model overrules a CRS block.
+    best_c = None
+    for t in range(1, 51):
+        for clean in (60, 70, 80, 90, 95, 98, 99):
+            ok, tp, n = True, 0, 0
+            for arr, _ in runs.values():
+                ben = ~arr["attack"]
+                d = decide(arr, "confirm", t, 0, clean)
+                if rate(d, ben) > max(rate(decide(arr, "crs", t, 0), ben), FPR_FLOOR) + 1e-12:
+                    ok = False
+                tp += int(d[arr["attack"]].sum())
+                n += int(arr["attack"].sum())
+            if ok and (best_c is None or tp > best_c[0]):
+                best_c = (tp, t, clean, tp / max(n, 1))
+    # And for ml (the model alone, CRS only where the model did not see the
+    # whole request).
+    best_m = None
+    for t in range(1, 60):
+        ok, tp, n = True, 0, 0
+        for arr, _ in runs.values():
+            ben = ~arr["attack"]
+            d = decide(arr, "ml", t, 0)
+            if rate(d, ben) > max(rate(decide(arr, "crs", t, 0), ben), FPR_FLOOR) + 1e-12:
+                ok = False
+            tp += int(d[arr["attack"]].sum())
+            n += int(arr["attack"].sum())
+        if ok and (best_m is None or tp > best_m[0]):
+            best_m = (tp, t, tp / max(n, 1))
     out = ["# Leave-one-source-out results", ""]
+    if best_m:
+        out += [f"Best ml mode threshold: {best_m[1]}: held-out attack TPR {pct(best_m[2])} over all runs, every source within max(CRS PL1, 0.5%).", ""]
+    if best_c:
+        out += [f"Best confirm mode (model blocks at <= {best_c[1]}, overrules a CRS block when it scores > {best_c[2]}): "
+                f"held-out attack TPR {pct(best_c[3])} over all runs, every source within max(CRS PL1, 0.5%).", ""]
+        ct, cclean = best_c[1], best_c[2]
+    else:
+        ct, cclean = 5, 99
     if best:
         out += [f"Chosen defaults (or mode): ml_threshold = {best[1]}, or_points = {best[2]}: held-out attack TPR {pct(best[3])} over all runs, "
                 "with every held-out source's FPR at or under max(CRS PL1, 0.5%).", ""]
@@ -110,22 +152,24 @@ def main(argv=None):
     else:
         out += ["No or-mode threshold keeps every held-out source's FPR at or under max(CRS PL1, 0.5%).", ""]
         t, pts = 5, 5
-    summary = {"threshold": t, "or_points": pts, "runs": {}}
+    mt = best_m[1] if best_m else 5
+    summary = {"threshold": t, "or_points": pts, "confirm": {"threshold": ct, "clean": cclean}, "ml_threshold": mt, "runs": {}}
     for name, (arr, info) in runs.items():
         ben, att = ~arr["attack"], arr["attack"]
         dt = info["default_threshold"]
-        holdout_payloads = sorted({f.split(":")[0] for f in np.unique(arr["kind"])} - {"attack"})
         out += [f"## held out: {name} (model default threshold {dt}; attacks: {int(att.sum())}, benign: {int(ben.sum())}, "
                 f"prevalence {pct(att.mean())})", ""]
-        out += ["| slice | n | model alone | CRS PL1 | or (T=%d, %d pts) | and |" % (t, pts), "|---|---:|---:|---:|---:|---:|"]
+        out += ["| slice | n | model alone (T=%d) | ml (T=%d) | CRS PL1 | or (T=%d, %d pts) | and | confirm (T=%d, clean>%d) |" % (dt, mt, t, pts, ct, cclean),
+                "|---|---:|---:|---:|---:|---:|---:|---:|"]
         res = {}
-        modes = {"model": decide(arr, "ml", dt, pts), "crs": decide(arr, "crs", t, pts), "or": decide(arr, "or", t, pts), "and": decide(arr, "and", t, pts)}
+        modes = {"model": decide(arr, "ml", dt, pts), "ml": decide(arr, "ml", mt, pts), "crs": decide(arr, "crs", t, pts), "or": decide(arr, "or", t, pts),
+                 "and": decide(arr, "and", t, pts), "confirm": decide(arr, "confirm", ct, 0, cclean)}
         slices = [("benign FPR", ben)] + [(f"{k} FPR", ben & (arr["kind"] == k)) for k in sorted(set(arr["kind"][ben]))]
         slices += [("attack TPR", att), ("obfuscated TPR", att & arr["obf"])] + [(f"{c} TPR", att & (arr["cls"] == c)) for c in CLASSES]
         for label, m in slices:
             vals = {k: rate(v, m) for k, v in modes.items()}
             res[label] = {"n": int(m.sum()), **vals}
-            out.append(f"| {label} | {int(m.sum())} | {pct(vals['model'])} | {pct(vals['crs'])} | {pct(vals['or'])} | {pct(vals['and'])} |")
+            out.append(f"| {label} | {int(m.sum())} | {pct(vals['model'])} | {pct(vals['ml'])} | {pct(vals['crs'])} | {pct(vals['or'])} | {pct(vals['and'])} | {pct(vals['confirm'])} |")
         out += ["", "| class | ROC AUC (overall score) | ROC AUC (class score) |", "|---|---:|---:|"]
         for c in CLASSES:
             m = ben | (att & (arr["cls"] == c))

@@ -87,7 +87,7 @@ def field_scores(x, booster, cal, gate):
     per_class = {c: np.maximum(floor, score_from_prob(apply_knots(cal[c], probs[:, i + 1]))) for i, c in enumerate(CLASSES)}
     gated = np.zeros(len(x), dtype=bool)
     if gate:
-        gated = gate["booster"].predict(x, raw_score=True) < gate["max_raw"]
+        gated = (gate["booster"].predict(x, raw_score=True) < gate["max_raw"]) & (x[:, EVIDENCE] == 0)
         overall = np.where(gated, 99, overall)
         per_class = {c: np.where(gated, 99, v) for c, v in per_class.items()}
     return overall, per_class, gated
@@ -176,6 +176,8 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=20260501)
     ap.add_argument("--rounds", type=int, default=150)
     ap.add_argument("--max-fpr", type=float, default=0.0002)
+    ap.add_argument("--threshold", type=int, default=0,
+                    help="default threshold to ship (chosen on the leave-one-source-out runs); 0: the most permissive one within --max-fpr on valid")
     ap.add_argument("--gate-rounds", type=int, default=20)
     ap.add_argument("--gate-loss", type=float, default=0.0003)
     a = ap.parse_args(argv)
@@ -236,6 +238,8 @@ def main(argv=None):
             threshold = t
         else:
             break
+    if a.threshold:
+        threshold = a.threshold
     print(f"default threshold {threshold}", file=sys.stderr)
 
     # Early-exit gate: a tiny binary ensemble (any attack vs benign) that
@@ -286,7 +290,7 @@ def main(argv=None):
     raw = json.dumps(doc, sort_keys=True).encode()
     with open(a.out, "wb") as f:
         # mtime=0 so identical models are identical bytes.
-        with gzip.GzipFile(fileobj=f, mode="wb", mtime=0) as z:
+        with gzip.GzipFile(filename="", fileobj=f, mode="wb", mtime=0) as z:
             z.write(raw)
     with open(a.metrics, "w") as f:
         json.dump(metrics, f, indent=2, sort_keys=True)

@@ -94,12 +94,18 @@ def inject(rng, fake, base, kind):
     raise ValueError(kind)
 
 
-def one_credential(rng, fake):
+def one_credential(rng, fake, pool):
     """An ordinary page or payload carrying exactly one credential: the
     common real leak (one key in a config echo, a debug field, an inline
-    script), which the multi-secret families alone would under-teach."""
-    fam = rng.choice(sorted(set(gen.BENIGN) - HELDOUT_BENIGN - HARD))
-    ct, st, body = gen.BENIGN[fam](rng, fake)
+    script), which the multi-secret families alone would under-teach. The
+    carrier is a generated page or, half the time, a real one of the same
+    split, so that one key in a long page is taught as well."""
+    if pool and rng.random() < 0.5:
+        base = rng.choice(pool)
+        ct, st, body = base["content_type"], 200, base["body"]
+    else:
+        fam = rng.choice(sorted(set(gen.BENIGN) - HELDOUT_BENIGN - HARD))
+        ct, st, body = gen.BENIGN[fam](rng, fake)
     kind, key, val = T.any_secret(rng, fake)
     if kind == "pw":
         val = T.password(rng) + T.rand(rng, T.ALNUM, 4)
@@ -160,9 +166,10 @@ def build(data_dir, seed, n_benign, n_leaky):
             ct, st, body, labels = fn(rng, rng.choice(fakers))
             sp = "test" if fam in HELDOUT_LEAKY else rng.choices(["train", "valid", "test"], [0.65, 0.2, 0.15])[0]
             add(sp, "generated", fam, ct, st, body, labels)
-    for _ in range(2 * n_leaky):
-        ct, st, body, labels = one_credential(rng, rng.choice(fakers))
-        add(rng.choices(["train", "valid", "test"], [0.65, 0.2, 0.15])[0], "generated", "s_one_credential", ct, st, body, labels)
+    for _ in range(3 * n_leaky):
+        sp = rng.choices(["train", "valid", "test"], [0.65, 0.2, 0.15])[0]
+        ct, st, body, labels = one_credential(rng, rng.choice(fakers), by_split[sp])
+        add(sp, "generated", "s_one_credential", ct, st, body, labels)
     for kind, pool_filter in (("inj_php_warning", lambda r: r["content_type"].startswith("text/html")),
                               ("inj_secret_json", lambda r: "json" in r["content_type"]),
                               ("inj_pii_bulk", lambda r: "json" in r["content_type"])):

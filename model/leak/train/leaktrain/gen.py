@@ -100,7 +100,10 @@ def b_security_blog(rng, fake):
                         "Unclosed quotation mark after the character string ''.", "panic: runtime error: index out of range [3] with length 3\n\ngoroutine 1 [running]:\nmain.main()\n\t/tmp/sandbox/prog.go:8 +0x1d"])
     title = rng.choice(["Why verbose errors are a gift to attackers", "Anatomy of an error-based SQL injection", "Stop leaking stack traces",
                         "Debugging production incidents: a postmortem", "How we found a panic in our parser"])
-    body = paragraphs(rng, fake, rng.randint(3, 8)) + f"<pre><code>{E(quote)}</code></pre>" + paragraphs(rng, fake, rng.randint(3, 9))
+    code = E(quote) if rng.random() < 0.6 else quote.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    body = paragraphs(rng, fake, rng.randint(1, 6)) + f"<pre><code>{code}</code></pre>" + paragraphs(rng, fake, rng.randint(1, 7))
+    if rng.random() < 0.3:
+        body = f"<p class='meta'>Posted by {E(fake.name())} on {day(rng)}</p>" + body
     if rng.random() < 0.4:
         body += "<h2>Comments</h2>" + "".join(f"<div class='c'><b>{E(fake.user_name())}</b><p>{E(fake.sentence())}</p></div>" for _ in range(rng.randint(1, 6)))
     return "text/html; charset=utf-8", 200, html_page(rng, title, f"<article>{body}</article>", fake)
@@ -137,6 +140,9 @@ def b_payment_docs(rng, fake):
 
 
 def b_oauth_token(rng, fake):
+    if rng.random() < 0.25:
+        # token endpoints that answer with the bare token
+        return rng.choice(["text/plain", "application/jwt"]), 200, T.jwt(rng, fake)
     body = {"access_token": T.jwt(rng), "token_type": "Bearer", "expires_in": rng.choice([300, 900, 3600])}
     if rng.random() < 0.6:
         body["refresh_token"] = T.rand(rng, T.ALNUM, 40)

@@ -333,6 +333,12 @@ def e_aspnet(rng, fake):
                       "System.Data.SqlClient.SqlException: Invalid object name 'dbo.Users'.", "System.InvalidOperationException: Sequence contains no elements"])
     st = "\n".join(f"   at {fake.word().title()}.{_cls(rng)}.{fake.word().title()}() in C:\\inetpub\\wwwroot\\{fake.word()}\\{_cls(rng)}.cs:line {rng.randint(10, 400)}" for _ in range(rng.randint(2, 6)))
     st += "\n   at System.Web.Mvc.ActionMethodDispatcher.Execute(ControllerBase controller, Object[] parameters)"
+    if rng.random() < 0.3:
+        body = (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8" /><title>Internal Server Error</title></head><body>\n'
+                f'<h1>An unhandled exception occurred while processing the request.</h1>\n<div class="titleerror">{E(exc)}</div>\n'
+                f'<ul id="header"><li id="stack">Stack</li><li id="query">Query</li><li id="cookies">Cookies</li><li id="headers">Headers</li></ul>\n'
+                f'<div id="stackpage" class="page"><pre>{E(st)}</pre></div>\n</body></html>\n')
+        return "text/html; charset=utf-8", 500, body, ["error"]
     if rng.random() < 0.6:
         body = (f'<!DOCTYPE html>\n<html>\n    <head>\n        <title>{E(exc.split(":")[1].strip())}</title>\n    </head>\n    <body bgcolor="white">\n'
                 f"            <span><H1>Server Error in '/' Application.<hr width=100% size=1 color=silver></H1>\n\n            <h2> <i>{E(exc.split(':')[1].strip())}</i> </h2></span>\n"
@@ -387,7 +393,8 @@ def c_dotenv(rng, fake):
              f"REDIS_URL=redis://default:{T.password(rng)}@{fake.domain_word()}.cache.amazonaws.com:6379",
              f"MAIL_PASSWORD={T.password(rng)}", f"AWS_ACCESS_KEY_ID={T.aws_key_id(rng)}", f"AWS_SECRET_ACCESS_KEY={T.aws_secret(rng)}",
              f"STRIPE_SECRET={T.stripe_live(rng)}"]
-    lines = [ln for ln in lines if ln == "" or rng.random() < 0.8]
+    keep = rng.choice([0.25, 0.5, 0.8, 1.0])
+    lines = [ln for ln in lines if ln != "" and rng.random() < keep] or lines[10:12]
     return rng.choice(["application/octet-stream", "text/plain", "", "text/plain; charset=UTF-8"]), 200, "\n".join(lines) + "\n", ["source", "secret"]
 
 
@@ -496,6 +503,43 @@ def c_httpd_conf(rng, fake):
     return rng.choice(["text/plain", "application/octet-stream", ""]), 200, body, ["source"]
 
 
+def c_phpinfo(rng, fake):
+    ver = rng.choice(["8.1.2-1ubuntu2.14", "7.4.33", "8.2.12", "5.6.40"])
+    rows = [("System", f"Linux {fake.domain_word()}-{rng.randint(1, 9)} 5.15.0-{rng.randint(50, 99)}-generic x86_64"), ("Server API", "Apache 2.0 Handler"),
+            ("Loaded Configuration File", f"/etc/php/{ver[:3]}/apache2/php.ini"), ("DOCUMENT_ROOT", "/var/www/html"),
+            ("$_SERVER['SERVER_ADDR']", fake.ipv4_private()), ("$_SERVER['HTTP_HOST']", fake.domain_name())]
+    if rng.random() < 0.6:
+        rows.append((f"$_SERVER['{rng.choice(['DB_PASSWORD', 'MYSQL_PASSWORD', 'APP_SECRET'])}']", T.password(rng)))
+    esc = E if rng.random() < 0.3 else (lambda x: x.replace("&", "&amp;").replace("<", "&lt;"))
+    t = "".join(f'<tr><td class="e">{esc(k)} </td><td class="v">{esc(v)} </td></tr>\n' for k, v in rows)
+    body = (f'<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" "DTD/xhtml1-transitional.dtd">\n<html xmlns="http://www.w3.org/1999/xhtml"><head>\n'
+            f'<title>PHP {ver} - phpinfo()</title><meta name="ROBOTS" content="NOINDEX,NOFOLLOW,NOARCHIVE" /></head>\n<body><div class="center">\n'
+            f'<table><tr class="h"><td><h1 class="p">PHP Version {ver}</h1></td></tr></table>\n<table>\n{t}</table>\n</div></body></html>\n')
+    labels = ["source"] + (["secret"] if len(rows) > 6 else [])
+    return "text/html; charset=UTF-8", 200, body, labels
+
+
+def c_sql_dump(rng, fake):
+    tbl = rng.choice(["users", "customers", "accounts", "members"])
+    head = rng.choice([f"-- MySQL dump 10.13  Distrib 8.0.{rng.randint(20, 40)}, for Linux (x86_64)\n--\n-- Host: localhost    Database: {fake.word()}\n",
+                       f"--\n-- PostgreSQL database dump\n--\n\n-- Dumped from database version 15.{rng.randint(1, 8)}\n"])
+    rows = ",".join(f"({i},'{fake.free_email()}','{T.bcrypt_hash(rng)}','{fake.name()}')" for i in range(1, rng.randint(3, 60)))
+    body = (head + f"DROP TABLE IF EXISTS `{tbl}`;\nCREATE TABLE `{tbl}` (\n  `id` int NOT NULL AUTO_INCREMENT,\n  `email` varchar(255) NOT NULL,\n"
+            f"  `password` varchar(255) NOT NULL,\n  `name` varchar(120),\n  PRIMARY KEY (`id`)\n) ENGINE=InnoDB;\nINSERT INTO `{tbl}` VALUES {rows};\n")
+    return rng.choice(["application/sql", "text/plain", "application/octet-stream", ""]), 200, body, ["source", "secret"] + (["pii"] if rows.count("@") >= 20 else [])
+
+
+def c_actuator_env(rng, fake):
+    props = {"spring.datasource.url": {"value": f"jdbc:postgresql://{fake.ipv4_private()}:5432/{fake.word()}"},
+             "spring.datasource.username": {"value": fake.user_name()},
+             "spring.datasource.password": {"value": T.password(rng) if rng.random() < 0.7 else "******"},
+             "server.port": {"value": "8080"}}
+    body = {"activeProfiles": ["prod"], "propertySources": [
+        {"name": "systemEnvironment", "properties": {"JAVA_HOME": {"value": "/opt/java/openjdk"}, "HOSTNAME": {"value": fake.domain_word() + "-5d8f"}}},
+        {"name": "Config resource 'class path resource [application.properties]'", "properties": props}]}
+    return "application/vnd.spring-boot.actuator.v3+json", 200, dumps(rng, body), ["source"]
+
+
 LEAKY = {
     # secret
     "s_config_json": s_config_json, "s_env_html": s_env_html, "s_js_bundle": s_js_bundle, "s_user_hashes": s_user_hashes,
@@ -512,5 +556,6 @@ LEAKY = {
     # source
     "c_dotenv": c_dotenv, "c_git": c_git, "c_dirlist": c_dirlist, "c_php_source": c_php_source, "c_settings_py": c_settings_py,
     "c_app_properties": c_app_properties, "c_passwd": c_passwd, "c_node_source": c_node_source, "c_docker_compose": c_docker_compose,
-    "c_nginx_conf": c_nginx_conf, "c_httpd_conf": c_httpd_conf, "s_error_conn": s_error_conn,
+    "c_nginx_conf": c_nginx_conf, "c_httpd_conf": c_httpd_conf,
+    "c_phpinfo": c_phpinfo, "c_sql_dump": c_sql_dump, "c_actuator_env": c_actuator_env, "s_error_conn": s_error_conn,
 }

@@ -54,7 +54,7 @@ MONOTONE = {
     "error": ["java_frame", "python_trace", "python_frame", "go_panic", "go_frame", "node_frame", "php_error", "dotnet_error",
               "dotnet_frame", "django_debug", "rails_error", "ruby_frame", "spring_error", "express_error", "sql_mysql",
               "sql_postgres", "sql_mssql", "sql_oracle", "sql_sqlite", "frames_per_kb"],
-    "source": ["php_open", "env_line", "env_secret_key", "git_meta", "dir_listing", "passwd_line", "directive_line", "config_key"],
+    "source": ["php_open", "env_line", "env_secret_key", "git_meta", "dir_listing", "passwd_line", "directive_line", "config_key", "sql_dump"],
 }
 
 
@@ -112,19 +112,19 @@ def run(seed, corpus_dir, feat_dir, out_path, metrics_path):
         cal = calibrate(booster.predict(xv, raw_score=True), yv[c])
         models[c] = {"lightgbm_model": booster.model_to_string(), "calibration": cal}
         metrics["classes"][c] = {"trees": booster.num_trees(), "train_pos": int(yt[c].sum()), "valid_pos": int(yv[c].sum())}
-    # Default threshold: the highest score that keeps the validation
-    # split's benign false positives (any class) at or under 0.05 %.
-    benign = np.array([not yv[c].any() for c in []] or [all(yv[c][i] == 0 for c in CLASSES) for i in range(len(xv))])
+    # Default threshold: 20, the request model's default (score <= 20 is a
+    # calibrated probability >= 0.806), so that both models flag on one
+    # scale; the validation split's benign false-positive rate at it is
+    # recorded, and training fails loudly if it exceeds 0.5 %.
+    benign = np.array([all(yv[c][i] == 0 for c in CLASSES) for i in range(len(xv))])
     overall = np.full(len(xv), 99)
     for c in CLASSES:
         b = lgb.Booster(model_str=models[c]["lightgbm_model"])
         p = apply_cal(models[c]["calibration"], 1 / (1 + np.exp(-b.predict(xv, raw_score=True))))
         overall = np.minimum(overall, score_from_prob(p))
-    threshold = 5
-    for t in range(5, 51):
-        fpr = float(np.mean(overall[benign] <= t))
-        if fpr <= 0.0005:
-            threshold = t
+    threshold = 20
+    if float(np.mean(overall[benign] <= threshold)) > 0.005:
+        raise SystemExit(f"validation benign FPR at threshold {threshold} is {np.mean(overall[benign] <= threshold):.4f}")
     metrics["default_threshold_valid_fpr"] = float(np.mean(overall[benign] <= threshold))
     h = hashlib.sha256()
     for sp in ("train", "valid"):
