@@ -25,7 +25,6 @@ import (
 	"github.com/bulwark-waf/bulwark/config"
 	"github.com/bulwark-waf/bulwark/filter"
 	"github.com/bulwark-waf/bulwark/inspect"
-	"github.com/bulwark-waf/bulwark/internal/collect"
 	"github.com/bulwark-waf/bulwark/internal/envoysim"
 	"github.com/bulwark-waf/bulwark/internal/servertest"
 	"github.com/bulwark-waf/bulwark/model"
@@ -407,24 +406,15 @@ func phase1(ctx context.Context, e *waf.Engine) types.Transaction {
 	return tx
 }
 
-// BenchmarkExtProcRoundTripCollect is BenchmarkExtProcRoundTrip with the
-// learning store on (learn.collect, default redaction) at a sample rate of
-// 0 and of 1%: the 0 run pays every check but writes nothing, so the
-// ratio of the two sub-benchmarks to BenchmarkExtProcRoundTrip is the cost
-// of collection (docs/LEARNING.md).
+// BenchmarkExtProcRoundTripCollect is BenchmarkExtProcRoundTrip (the
+// shipped server) with the learning store on (learn.collect, default
+// redaction) at a sample rate of 0 and of 1%: the 0 run pays every check
+// but writes nothing, so the ratio of the sub-benchmarks to
+// BenchmarkExtProcRoundTrip is the cost of collection (docs/LEARNING.md).
 func BenchmarkExtProcRoundTripCollect(b *testing.B) {
-	for _, rate := range []float64{0, 0.01} {
-		b.Run(fmt.Sprintf("rate=%g", rate), func(b *testing.B) {
-			def := config.Default().Learn
-			st, err := collect.Open(collect.Config{Dir: b.TempDir(), Rate: rate, MaxBytes: def.MaxBytes, FileBytes: def.FileBytes,
-				RedactHeaders: def.RedactHeaders, RedactFields: def.RedactFields}, nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { _ = st.Close(context.Background()) })
-			e := engine(b)
-			pol := &inspect.Set{Default: inspect.Policy{Name: "default", Mode: inspect.ModeCRS, MLThreshold: inspect.DefaultMLThreshold, Collect: true}}
-			c, _ := servertest.Serve(b, servertest.Options(b, inspect.Options{Engine: e, Policies: pol, Collect: st}, filter.Options{}))
+	for _, rate := range []string{"0", "0.01"} {
+		b.Run("rate="+rate, func(b *testing.B) {
+			c := shipped(b, "--learn-collect=true", "--learn-dir="+b.TempDir(), "--learn-sample-rate="+rate)
 			ctx := context.Background()
 			res, err := roundTrip.Do(ctx, c, request, upstream)
 			if err != nil || res.Local != nil {
