@@ -26,7 +26,6 @@ import (
 	"github.com/bulwark-waf/bulwark/filter"
 	"github.com/bulwark-waf/bulwark/inspect"
 	"github.com/bulwark-waf/bulwark/internal/envoysim"
-	"github.com/bulwark-waf/bulwark/internal/servertest"
 	"github.com/bulwark-waf/bulwark/model"
 	"github.com/bulwark-waf/bulwark/waf"
 )
@@ -106,12 +105,6 @@ func bare(ctx context.Context, e *waf.Engine) bool {
 	}
 	tx.ProcessLogging()
 	return blocked
-}
-
-func serve(b testing.TB, e *waf.Engine) extprocv3.ExternalProcessorClient {
-	b.Helper()
-	client, _ := servertest.Serve(b, servertest.Options(b, inspect.Options{Engine: e}, filter.Options{}))
-	return client
 }
 
 var roundTrip = &envoysim.Filter{
