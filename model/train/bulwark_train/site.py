@@ -235,7 +235,16 @@ def build(a):
     write_jsonl(paths["train"], s_train, "train")
     write_jsonl(paths["valid"], s_valid, "valid")
     write_jsonl(paths["holdout"], [r for r in s_hold if r["label"] == "benign"], "holdout")
-    weights = {r["id"]: float(r.get("weight") or 1.0) for r in recs}
+    def weight(r):
+        w = float(r.get("weight") or 1.0)
+        # Attacks only the rules and the model vouch for are often the
+        # site's own odd traffic (a consent string, a log beacon): they
+        # count for little next to the base corpus's attacks, unless the
+        # operator confirmed them.
+        if r["label"] == "attack" and not str(r.get("reason", "")).startswith("attack: operator feedback"):
+            w *= a.auto_attack_weight
+        return w
+    weights = {r["id"]: weight(r) for r in recs}
     base_paths = {s: os.path.join(a.base_corpus, f"{s}.jsonl") for s in ("train", "valid")}
     for p in base_paths.values():
         if not os.path.exists(p):
@@ -295,7 +304,7 @@ def build(a):
                       "suspect_excluded": suspects, "train": len(s_train), "valid": len(s_valid), "holdout": len(s_hold),
                       "holdout_start": fmt(window(s_hold)[0]), "train_sha256": sha256_file(paths["train"]),
                       "holdout_sha256": sha256_file(paths["holdout"])},
-        "training": {"mode": a.mode, "rounds": rounds, "site_weight": a.site_weight, "seed": a.seed, "scheduler": a.scheduler or "in-process",
+        "training": {"mode": a.mode, "rounds": rounds, "site_weight": a.site_weight, "auto_attack_weight": a.auto_attack_weight, "seed": a.seed, "scheduler": a.scheduler or "in-process",
                      "rows": len(train_rows), "class_counts": train_rows.counts.tolist()},
         "gates": {"tolerance_auc": auc_tolerance(m["base_model_on_base_valid"], a)[0], "base_auc_se": auc_tolerance(m["base_model_on_base_valid"], a)[1],
                   "min_tolerance_auc": a.tolerance, "fpr_slack": a.fpr_slack, "passed": not why, "refused_because": why},
@@ -344,6 +353,8 @@ def main(argv=None):
     ap.add_argument("--scheduler", default="")
     ap.add_argument("--holdout", type=float, default=0.2)
     ap.add_argument("--site-weight", type=float, default=3.0)
+    ap.add_argument("--auto-attack-weight", type=float, default=0.25,
+                    help="weight factor of site attacks labelled by the rules and the model alone (operator-confirmed ones keep theirs)")
     ap.add_argument("--mode", choices=["continue", "retrain"], default="continue",
                     help="continue the base model with more rounds on base + site data, or retrain from scratch")
     ap.add_argument("--continue-rounds", type=int, default=30)
