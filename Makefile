@@ -83,6 +83,7 @@ clean: ## remove build/
 	rm -rf build
 
 include model/model.mk
+include model/learn.mk
 include k8s/deploy.mk
 include e2e/ftw/ftw.mk
 

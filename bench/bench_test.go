@@ -26,7 +26,6 @@ import (
 	"github.com/bulwark-waf/bulwark/filter"
 	"github.com/bulwark-waf/bulwark/inspect"
 	"github.com/bulwark-waf/bulwark/internal/envoysim"
-	"github.com/bulwark-waf/bulwark/internal/servertest"
 	"github.com/bulwark-waf/bulwark/model"
 	"github.com/bulwark-waf/bulwark/waf"
 )
@@ -106,12 +105,6 @@ func bare(ctx context.Context, e *waf.Engine) bool {
 	}
 	tx.ProcessLogging()
 	return blocked
-}
-
-func serve(b testing.TB, e *waf.Engine) extprocv3.ExternalProcessorClient {
-	b.Helper()
-	client, _ := servertest.Serve(b, servertest.Options(b, inspect.Options{Engine: e}, filter.Options{}))
-	return client
 }
 
 var roundTrip = &envoysim.Filter{
@@ -404,4 +397,28 @@ func phase1(ctx context.Context, e *waf.Engine) types.Transaction {
 	tx.ProcessRequestHeaders()
 	_, _, _ = tx.WriteRequestBody([]byte(form1KB))
 	return tx
+}
+
+// BenchmarkExtProcRoundTripCollect is BenchmarkExtProcRoundTrip (the
+// shipped server) with the learning store on (learn.collect, default
+// redaction) at a sample rate of 0 and of 1%: the 0 run pays every check
+// but writes nothing, so the ratio of the sub-benchmarks to
+// BenchmarkExtProcRoundTrip is the cost of collection (docs/LEARNING.md).
+func BenchmarkExtProcRoundTripCollect(b *testing.B) {
+	for _, rate := range []string{"0", "0.01"} {
+		b.Run("rate="+rate, func(b *testing.B) {
+			c := shipped(b, "--learn-collect=true", "--learn-dir="+b.TempDir(), "--learn-sample-rate="+rate)
+			ctx := context.Background()
+			res, err := roundTrip.Do(ctx, c, request, upstream)
+			if err != nil || res.Local != nil {
+				b.Fatalf("round trip not clean: %v %+v", err, res.Local)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := roundTrip.Do(ctx, c, request, upstream); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

@@ -225,10 +225,10 @@ func bareReplay(ctx context.Context, e *waf.Engine, r *replayRequest) bool {
 // shipped starts Bulwark as the binary runs it, with every default (the
 // model included, ml.mode or), on loopback ports, and returns a client
 // connected over a real socket.
-func shipped(tb testing.TB) extprocv3.ExternalProcessorClient {
+func shipped(tb testing.TB, extra ...string) extprocv3.ExternalProcessorClient {
 	tb.Helper()
 	src := config.Source{
-		Args: []string{"--grpc-addr=127.0.0.1:0", "--admin-addr=127.0.0.1:0", "--audit-log=off", "--reload-watch=false"},
+		Args: append([]string{"--grpc-addr=127.0.0.1:0", "--admin-addr=127.0.0.1:0", "--audit-log=off", "--reload-watch=false"}, extra...),
 		Env:  func(string) (string, bool) { return "", false },
 	}
 	a, err := app.New(src, slog.New(slog.NewTextHandler(io.Discard, nil)))

@@ -80,6 +80,10 @@ type Metadata struct {
 	NoveltyFloor int                    `json:"novelty_floor"`
 	Calibration  map[string]Calibration `json:"calibration"`
 	Metrics      map[string]any         `json:"metrics"`
+	// Lineage is set on site-adapted models (`extproc learn train`): the
+	// base model, the data window, hashes of every input and the gates'
+	// metrics. Empty for the base pipeline's models.
+	Lineage map[string]any `json:"lineage,omitempty"`
 }
 
 type fileJSON struct {
@@ -380,3 +384,7 @@ func (m *Model) RawGate(fv []float64) (float64, bool) {
 	}
 	return m.gate.PredictSingle(fv, 0), true
 }
+
+// EmbeddedFile is the model file embedded in the binary, byte for byte:
+// `extproc learn train` hands it to the trainer as the base model.
+func EmbeddedFile() []byte { return defaultModel }

@@ -162,6 +162,11 @@ func write(w io.Writer, command, cpu string, results map[string]result, order []
 	if bare, bul := get(results, "BenchmarkReplayParallel/bare", "ns/op"), get(results, "BenchmarkReplayParallel/bulwark", "ns/op"); bare > 0 && bul > 0 {
 		fmt.Fprintf(w, "| real-traffic replay on all cores | Bulwark %.0f req/s, bare Coraza %.0f req/s (%.2f× bare's throughput) | report | — |\n", 1e9/bul, 1e9/bare, bare/bul)
 	}
+	if ext, col := get(results, "BenchmarkExtProcRoundTrip", "ns/op"), get(results, "BenchmarkExtProcRoundTripCollect/rate=0.01", "ns/op"); ext > 0 && col > 0 {
+		r := col / ext
+		row("the same round trip with learn.collect at a 1% sample rate (docs/LEARNING.md)",
+			fmt.Sprintf("%s vs %s = **%.2f×**", human(col), human(ext), r), "≤ 1.05×", r <= 1.05)
+	}
 	if bare, ext := get(results, "BenchmarkBareCorazaParallel", "ns/op"), get(results, "BenchmarkExtProcParallel", "ns/op"); bare > 0 && ext > 0 {
 		row(fmt.Sprintf("1 KB form throughput through ext_proc on all cores vs %.0f req/s before the RE2 operator (docs/BENCHMARKS.md of %s, then %.2f× bare Coraza's)", previousReqPerSec, previousDate, previousVsBare),
 			fmt.Sprintf("%.0f req/s = %.2f× (bare Coraza %.0f req/s in this run: ext_proc now %.2f× bare's)", 1e9/ext, 1e9/ext/previousReqPerSec, 1e9/bare, bare/ext), "≥ 2×", 1e9/ext >= 2*previousReqPerSec)

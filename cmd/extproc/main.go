@@ -38,6 +38,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		"check":       runCheck,
 		"eval":        runEval,
 		"features":    runFeatures,
+		"learn":       runLearn,
 		"settings":    runSettings,
 		"modes":       runModes,
 		"healthcheck": runHealthcheck,
