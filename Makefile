@@ -25,7 +25,7 @@ run: ## serve ext_proc on :50051 and admin on :9090 with embedded defaults (ARGS
 
 # The whole suite: Go modules are fetched by go itself, the pinned Python
 # requirements (LightGBM for the parity test) by model-venv.
-test: model-venv browser lint test-go test-race test-k8s ## the whole suite CI runs: lint, tests, race tests, the k8s module
+test: model-venv browser lint test-go test-race test-k8s model-pytest leak-pytest learn-pytest ## the whole suite CI runs: lint, tests, race tests, the k8s module, the training tests
 
 # The eval report test opens report.html in headless Chromium. Under CI it
 # installs Debian's chromium when missing (and the test fails without it);

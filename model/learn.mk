@@ -30,7 +30,6 @@ learn-bench: $(LEARN_DEPS_STAMP) $(MODEL_EXTPROC) ## learn rows per second at 1M
 		--extproc $(CURDIR)/$(MODEL_EXTPROC) --data $(LEARN_BENCH_DIR)/real.jsonl --rows $(LEARN_BENCH_ROWS) \
 		--workers 1,2 --workdir $(LEARN_BENCH_DIR) --out $(LEARN_BENCH_DIR)/bench.json
 
-test: learn-pytest ## (the suite also runs learn-pytest)
 
 # Each real benign source as a site (base model without it, learn on its
 # first 60%, test on the rest with held-out payloads placed in it); about
