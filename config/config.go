@@ -61,12 +61,15 @@ type Config struct {
 type ML struct {
 	Enabled bool `yaml:"enabled" usage:"score requests with the ML model (scores in metadata, headers and TX variables)"`
 	// Mode is crs, ml, and, or or gated (see verdict.Mode).
-	Mode string `yaml:"mode" usage:"how CRS and the model combine: crs, ml, and, or, gated (see docs/MODES.md)"`
+	Mode string `yaml:"mode" usage:"how CRS and the model combine: crs, ml, and, or, gated, confirm (see docs/MODES.md)"`
 	// Threshold: a score at or below it is an attack; 0 takes the model's
 	// calibrated default.
-	Threshold int  `yaml:"threshold" usage:"model score (1 attack .. 99 clean) at or below which a request is an attack; 0 = the model's calibrated default"`
-	ORPoints  int  `yaml:"or_points" usage:"anomaly points a model attack adds in or and gated modes"`
-	Shadow    bool `yaml:"shadow" usage:"compute and log the model's opinion but let CRS alone decide"`
+	Threshold int `yaml:"threshold" usage:"model score (1 attack .. 99 clean) at or below which a request is an attack; 0 = the model's calibrated default"`
+	ORPoints  int `yaml:"or_points" usage:"anomaly points a model attack adds in or and gated modes"`
+	// ClearScore: in confirm mode a CRS block is overruled when the model
+	// saw the whole request and scores it above this.
+	ClearScore int  `yaml:"clear_score" usage:"confirm mode: a CRS block is overruled when the model saw the whole request and scores it above this (1..99)"`
+	Shadow     bool `yaml:"shadow" usage:"compute and log the model's opinion but let CRS alone decide"`
 }
 
 // Response configures response inspection by the leakage model, for the
@@ -251,7 +254,7 @@ func Default() Config {
 		UpstreamHeaders: Headers{Enabled: false, Prefix: "x-bulwark-"},
 		Reload:          Reload{Watch: true, Debounce: 500 * time.Millisecond},
 		WAF:             waf.DefaultConfig(),
-		ML:              ML{Enabled: true, Mode: "or", ORPoints: 5},
+		ML:              ML{Enabled: true, Mode: "confirm", ORPoints: 5, ClearScore: inspect.DefaultClearScore},
 		Response: Response{Inspect: true, Action: "flag", MaxDecodedBytes: 1 << 30, MaxRatio: 200,
 			SkipTypes: []string{"image/*", "video/*", "audio/*", "font/*", "application/font-woff", "application/font-woff2",
 				"application/vnd.ms-fontobject", "application/x-font-ttf", "application/zip", "application/gzip", "application/x-gzip",
@@ -354,7 +357,7 @@ func (c Config) Validate() error {
 		errs = append(errs, err)
 	}
 	if !slices.Contains(inspect.Modes, inspect.Mode(c.ML.Mode)) {
-		bad("ml.mode", "%q is not one of crs, ml, and, or, gated", c.ML.Mode)
+		bad("ml.mode", "%q is not one of crs, ml, and, or, gated, confirm", c.ML.Mode)
 	}
 	if c.ML.Threshold < 0 || c.ML.Threshold > 98 {
 		bad("ml.threshold", "%d is outside 0..98 (0 = the model's default)", c.ML.Threshold)
@@ -389,6 +392,9 @@ func (c Config) Validate() error {
 	if c.Learn.Collect && c.Learn.Dir == "" {
 		bad("learn.dir", "required when learn.collect is on")
 	}
+	if c.ML.ClearScore < 1 || c.ML.ClearScore > 99 {
+		bad("ml.clear_score", "%d is outside 1..99", c.ML.ClearScore)
+	}
 	if c.ML.ORPoints < 0 || c.ML.ORPoints > 100 {
 		bad("ml.or_points", "%d is outside 0..100", c.ML.ORPoints)
 	}
@@ -412,7 +418,7 @@ func (c Config) Validate() error {
 		case p.Route == "" && p.Host == "" && p.PathPrefix == "":
 			bad(key, "needs route, host or path_prefix to match on")
 		case p.Mode != "" && !slices.Contains(inspect.Modes, inspect.Mode(p.Mode)):
-			bad(key+".mode", "%q is not one of crs, ml, and, or, gated", p.Mode)
+			bad(key+".mode", "%q is not one of crs, ml, and, or, gated, confirm", p.Mode)
 		case p.MLThreshold < 0 || p.MLThreshold > 98:
 			bad(key+".ml_threshold", "%d is outside 0..98", p.MLThreshold)
 		case p.Engine != "" && p.Engine != waf.EngineOn && p.Engine != waf.EngineDetectionOnly:

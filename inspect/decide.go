@@ -27,10 +27,20 @@ const (
 	// ModeGated is ModeOr with the model run only when its points could
 	// change the outcome.
 	ModeGated Mode = "gated"
+	// ModeConfirm lets the model block on its own at MLThreshold, and keeps
+	// CRS's blocks unless the model, having seen the whole request, is sure
+	// it is clean (a score above ClearScore). It keeps CRS's verdict on
+	// what the model does not model (protocol attacks, XXE, scanners) and
+	// drops CRS's false positives on ordinary traffic.
+	ModeConfirm Mode = "confirm"
 )
 
 // Modes lists the valid modes.
-var Modes = []Mode{ModeCRS, ModeML, ModeAnd, ModeOr, ModeGated}
+var Modes = []Mode{ModeCRS, ModeML, ModeAnd, ModeOr, ModeGated, ModeConfirm}
+
+// DefaultClearScore is the model score above which confirm mode overrules a
+// CRS block.
+const DefaultClearScore = 95
 
 // ErrInvalid is wrapped by policy validation errors.
 var ErrInvalid = errors.New("invalid policy")
@@ -43,6 +53,10 @@ type Policy struct {
 	MLThreshold int
 	// ORPoints are the anomaly points a model attack adds in or and gated.
 	ORPoints int
+	// ClearScore: in confirm mode a CRS block is overruled when the model
+	// saw the whole request and scores it above ClearScore (0 means
+	// DefaultClearScore).
+	ClearScore int
 	// Shadow computes and logs the model's opinion but never lets it act:
 	// the decision is CRS's alone.
 	Shadow bool
@@ -64,7 +78,7 @@ func (p Policy) Validate() error {
 		ok = ok || p.Mode == m
 	}
 	if !ok {
-		return fmt.Errorf("%w: mode %q is not one of crs, ml, and, or, gated", ErrInvalid, p.Mode)
+		return fmt.Errorf("%w: mode %q is not one of crs, ml, and, or, gated, confirm", ErrInvalid, p.Mode)
 	}
 	if p.MLThreshold < 1 || p.MLThreshold > 98 {
 		return fmt.Errorf("%w: ml_threshold %d is outside 1..98", ErrInvalid, p.MLThreshold)
@@ -140,6 +154,15 @@ func Decide(p Policy, c CRS, ml *model.Scores) Decision {
 		}
 		d.Block = c.Blocks() && mlAttack
 		d.Override = c.Blocks() && ml != nil && !mlAttack
+	case ModeConfirm:
+		clear := p.ClearScore
+		if clear == 0 {
+			clear = DefaultClearScore
+		}
+		d.Block = mlAttack || c.Blocks()
+		if !mlAttack && c.Blocks() && ml != nil && ml.Complete && ml.Overall > clear {
+			d.Block, d.Override = false, true
+		}
 	case ModeOr, ModeGated:
 		if mlAttack {
 			d.Score += p.ORPoints

@@ -192,3 +192,33 @@ func TestIncompleteModelNeverOverrules(t *testing.T) {
 		t.Fatalf("%+v", d)
 	}
 }
+
+// confirm: the model blocks alone; CRS's blocks stand unless the model saw
+// the whole request and is sure it is clean.
+func TestConfirmMode(t *testing.T) {
+	t.Parallel()
+	p := Policy{Mode: ModeConfirm, MLThreshold: 25}
+	crsBlock, crsClean := CRS{Score: 10, Threshold: 5}, CRS{Score: 0, Threshold: 5}
+	partial := scores(99)
+	partial.Complete = false
+	tests := []struct {
+		name     string
+		crs      CRS
+		ml       *model.Scores
+		block    bool
+		override bool
+	}{
+		{"model attack, CRS clean", crsClean, scores(10), true, false},
+		{"CRS block, model sure it is clean", crsBlock, scores(97), false, true},
+		{"CRS block, model unsure", crsBlock, scores(80), true, false},
+		{"CRS block, model saw part", crsBlock, partial, true, false},
+		{"CRS block, model not run", crsBlock, nil, true, false},
+		{"both clean", crsClean, scores(99), false, false},
+	}
+	for _, tt := range tests {
+		d := Decide(p, tt.crs, tt.ml)
+		if d.Block != tt.block || d.Override != tt.override {
+			t.Errorf("%s: block=%v override=%v (%s)", tt.name, d.Block, d.Override, d.Explain)
+		}
+	}
+}

@@ -16,7 +16,8 @@ func TestCheckExplainsTheDecision(t *testing.T) {
 		explain  string
 	}{
 		{[]string{"--mode", "and", "http://shop.example/search?q=union+station+selection"}, "flag", "mode=and crs=block(anomaly 5: 942190) ml=clean("},
-		{[]string{"http://shop.example/greet?name=%7B%7B7*7%7D%7D"}, "block", "mode=or crs=pass(anomaly 0) ml=attack(rce 1 in query:name) → block (anomaly 0+5)"},
+		{[]string{"http://shop.example/greet?name=%7B%7B7*7%7D%7D"}, "block", "mode=confirm crs=pass(anomaly 0) ml=attack(rce 1 in query:name) → block"},
+		{[]string{"--mode", "or", "http://shop.example/greet?name=%7B%7B7*7%7D%7D"}, "block", "mode=or crs=pass(anomaly 0) ml=attack(rce 1 in query:name) → block (anomaly 0+5)"},
 		{[]string{"-X", "POST", "-H", "Content-Type: application/json", "-d", `{"comment":"it's fine, drop me a line"}`, "http://shop.example/api"}, "allow", "→ allow"},
 	}
 	for _, tt := range tests {

@@ -41,6 +41,7 @@ var modeRuns = []modeRun{
 	{"and (PL2)", inspect.ModeAnd, 2, 5},
 	{"or (PL1)", inspect.ModeOr, 1, 5},
 	{"gated (PL1)", inspect.ModeGated, 1, 5},
+	{"confirm (PL1)", inspect.ModeConfirm, 1, 5},
 }
 
 type modeStats struct {

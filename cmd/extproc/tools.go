@@ -37,7 +37,7 @@ func addShorthands(fs *flag.FlagSet) *shorthands {
 		fs:       fs,
 		model:    fs.String("model", "", "shorthand for --model-path"),
 		paranoia: fs.Int("paranoia", 0, "shorthand for --waf-paranoia-level"),
-		mode:     fs.String("mode", "", "shorthand for --ml-mode: crs, ml, and, or, gated"),
+		mode:     fs.String("mode", "", "shorthand for --ml-mode: crs, ml, and, or, gated, confirm"),
 		orPoints: fs.Int("or-points", 0, "shorthand for --ml-or-points"),
 	}
 }
