@@ -273,6 +273,7 @@ func parseRaw(path string) (*model.Request, error) {
 	if !bytes.Contains(b, []byte("\r\n")) {
 		b = bytes.ReplaceAll(b, []byte("\n"), []byte("\r\n"))
 	}
+	b = fromDevtools(b)
 	br := bufio.NewReader(bytes.NewReader(b))
 	hr, err := http.ReadRequest(br)
 	if err != nil {
@@ -354,4 +355,44 @@ func quoteField(s string) string {
 		return "-"
 	}
 	return fmt.Sprintf("%q", s)
+}
+
+// fromDevtools rewrites a request as browser devtools show it into HTTP/1.1:
+// an HTTP/2 or HTTP/3 request line, and pseudo-header lines (:authority
+// becomes Host, :method, :path and :scheme are dropped, the request line
+// already says them).
+func fromDevtools(b []byte) []byte {
+	head, body, found := bytes.Cut(b, []byte("\r\n\r\n"))
+	lines := bytes.Split(head, []byte("\r\n"))
+	if len(lines) == 0 {
+		return b
+	}
+	for _, v := range []string{" HTTP/2", " HTTP/2.0", " HTTP/3", " HTTP/3.0"} {
+		if bytes.HasSuffix(lines[0], []byte(v)) {
+			lines[0] = append(bytes.TrimSuffix(lines[0], []byte(v)), " HTTP/1.1"...)
+		}
+	}
+	out := lines[:1]
+	hasHost := false
+	var authority []byte
+	for _, l := range lines[1:] {
+		switch {
+		case bytes.HasPrefix(bytes.ToLower(l), []byte("host:")):
+			hasHost = true
+			out = append(out, l)
+		case bytes.HasPrefix(l, []byte(":authority:")):
+			authority = bytes.TrimSpace(l[len(":authority:"):])
+		case bytes.HasPrefix(l, []byte(":")):
+		default:
+			out = append(out, l)
+		}
+	}
+	if !hasHost && authority != nil {
+		out = append(out, append([]byte("host: "), authority...))
+	}
+	res := bytes.Join(out, []byte("\r\n"))
+	if found {
+		res = append(append(res, "\r\n\r\n"...), body...)
+	}
+	return res
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 )
@@ -35,5 +36,27 @@ func TestCheckExplainsTheDecision(t *testing.T) {
 	}
 	if err := runCheck(context.Background(), []string{"--mode", "xor", "http://a/"}, &bytes.Buffer{}, &bytes.Buffer{}); err == nil {
 		t.Error("a bad --mode was accepted")
+	}
+}
+
+// Requests as browser devtools show them (HTTP/2 request line,
+// pseudo-headers) are read as the same request.
+func TestCheckRawFromDevtools(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	file := dir + "/req.txt"
+	if err := os.WriteFile(file, []byte("GET /search?q=shoes HTTP/2\n:authority: shop.example\n:method: GET\n:path: /search?q=shoes\n:scheme: https\nuser-agent: Mozilla/5.0\naccept: */*\n\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if err := runCheck(context.Background(), []string{"--json", "--raw", file}, &out, &errOut); err != nil {
+		t.Fatalf("%v %s", err, errOut.String())
+	}
+	var res checkResult
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Method != "GET" || res.URI != "/search?q=shoes" || res.Decision != "allow" {
+		t.Fatalf("%+v", res)
 	}
 }
