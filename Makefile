@@ -21,7 +21,7 @@ run:
 
 # The whole suite: Go modules are fetched by go itself, the pinned Python
 # requirements (LightGBM for the parity test) by model-venv.
-test: model-venv lint test-go test-race
+test: model-venv lint test-go test-race model-pytest
 
 vet:
 	$(GO) vet ./...

@@ -383,7 +383,9 @@ func lexical(s string, dst []float64) {
 			if (prevSig == '\'' || prevSig == '"' || prevSig == ')' || prevSig == '`') && g&(gSQL|gSQLLogic|gSQLFunc) != 0 {
 				dst[fQuoteKw]++
 			}
-			if g&(gShell) != 0 && (prevSig == ';' || prevSig == '|' || prevSig == '&' || prevSig == '`' || prevSig == '\n' || prevSig == '(' || prevSig == '$') {
+			// "a;type=sync" is a matrix parameter, not a command: a word
+			// followed by "=" is being assigned, not run.
+			if g&(gShell) != 0 && next != '=' && (prevSig == ';' || prevSig == '|' || prevSig == '&' || prevSig == '`' || prevSig == '\n' || prevSig == '(' || prevSig == '$') {
 				dst[fSepCmd]++
 			}
 			if w == "union" {
