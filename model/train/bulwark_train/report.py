@@ -148,7 +148,7 @@ def main(argv=None):
     else:
         ct, cclean = 5, 99
     if best:
-        out += [f"Chosen defaults (or mode): ml_threshold = {best[1]}, or_points = {best[2]}: held-out attack TPR {pct(best[3])} over all runs, "
+        out += [f"Best or mode setting: ml_threshold = {best[1]}, or_points = {best[2]}: held-out attack TPR {pct(best[3])} over all runs, "
                 "with every held-out source's FPR at or under max(CRS PL1, 0.5%).", ""]
         t, pts = best[1], best[2]
     else:
