@@ -17,7 +17,7 @@ MODEL_FEATURES ?= build/features
 MODEL_FILE     ?= model/bulwark.model.gz
 MODEL_EVAL_DIR ?= build/model-eval
 MODEL_LOSO_DIR ?= build/loso
-# Corpus sizes (records); the defaults keep corpus + training near 5 minutes on 2 cores.
+# Corpus sizes (records); the defaults keep corpus + training under a minute on 2 idle cores.
 MODEL_SIZES    ?= --synthetic-benign 30000 --browser-benign 6000 --generator-attacks 24000 --list-attacks 16000
 # The default threshold shipped in the model, chosen on the leave-one-source-out
 # runs (make model-loso, build/loso/report.md); empty lets the trainer pick it on valid.
