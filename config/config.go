@@ -146,7 +146,7 @@ func Default() Config {
 		UpstreamHeaders:          Headers{Enabled: false, Prefix: "x-bulwark-"},
 		Reload:                   Reload{Watch: true, Debounce: 500 * time.Millisecond},
 		WAF:                      waf.DefaultConfig(),
-		ML:                       ML{Enabled: true, Mode: "or", ORPoints: 5},
+		ML:                       ML{Enabled: true, Mode: "ml", ORPoints: 5},
 		ClientMemory:             ClientMemory{Size: 50000, Window: 10 * time.Minute, OffenderAttacks: 3, OffenderThresholdDrop: 2, OffenderMLBoost: 10},
 	}
 }
