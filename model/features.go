@@ -280,16 +280,41 @@ func FieldFeatures(f *Field, dst []float64) {
 		}
 	}
 	dst[fEvidence] = evidence(dst)
+	if hist['.'] > 1 && dst[fDotDotSlash] == 0 && dotDotSep(s) {
+		dst[fEvidence]++
+	}
+}
+
+// dotDotSep reports a ".." run followed by a separator of some kind (any
+// byte but a letter or digit, or the end): "..;/", "..%u2216", "/..". A
+// ".." between letters or digits ("02FH..Baeuv8...1.0") is not a step up.
+func dotDotSep(s string) bool {
+	for i := 0; i+1 < len(s); i++ {
+		if s[i] != '.' || s[i+1] != '.' {
+			continue
+		}
+		j := i
+		for j < len(s) && s[j] == '.' {
+			j++
+		}
+		if j == len(s) || !(s[j] >= 'a' && s[j] <= 'z' || s[j] >= '0' && s[j] <= '9') {
+			return true
+		}
+		i = j
+	}
+	return false
 }
 
 // evidenceFeatures are the shapes an attack of some modelled class is made
-// of. A field with none of them is at most unusual, and unusual is not an
+// of. A bare ".." between letters is not one ("02FH..Baeuv8...1.0" is a
+// real tracking cookie); "../", "..\\" and ".." before any other
+// separator are (see dotDotSep). A field with none of them is at most unusual, and unusual is not an
 // attack: Model caps its score at the model's novelty floor, so a value
 // unlike anything in training cannot reach a blocking score on novelty
 // alone.
 var evidenceFeatures = []int{fLibinjSQLi, fLibinjXSS, fQuoteKw, fSepCmd, fCmdSubst, fUnionSelect,
 	fTautology, fTagOpen, fEventHandler, fJSURI, fTemplate, fJNDI, fSensitivePath, fWrapper,
-	fDotDot, fSQLComment, fKwFuncCall, fFuncCall, fNulBytes}
+	fDotDotSlash, fSQLComment, fKwFuncCall, fFuncCall, fNulBytes}
 
 func evidence(dst []float64) float64 {
 	var n float64
@@ -383,7 +408,9 @@ func lexical(s string, dst []float64) {
 			if (prevSig == '\'' || prevSig == '"' || prevSig == ')' || prevSig == '`') && g&(gSQL|gSQLLogic|gSQLFunc) != 0 {
 				dst[fQuoteKw]++
 			}
-			if g&(gShell) != 0 && (prevSig == ';' || prevSig == '|' || prevSig == '&' || prevSig == '`' || prevSig == '\n' || prevSig == '(' || prevSig == '$') {
+			// "a;type=sync" is a matrix parameter, not a command: a word
+			// followed by "=" is being assigned, not run.
+			if g&(gShell) != 0 && next != '=' && (prevSig == ';' || prevSig == '|' || prevSig == '&' || prevSig == '`' || prevSig == '\n' || prevSig == '(' || prevSig == '$') {
 				dst[fSepCmd]++
 			}
 			if w == "union" {
@@ -554,7 +581,9 @@ func patterns(s string, hist *[256]uint16, dst []float64) {
 	}
 }
 
-// dashRuns counts the runs of exactly two dashes.
+// dashRuns counts the runs of exactly two dashes that can start a SQL
+// comment: not "15--1", which is arithmetic (15 - -1) and how many
+// trackers join numbers.
 func dashRuns(s string) float64 {
 	var n float64
 	for i := 0; i < len(s); {
@@ -566,7 +595,7 @@ func dashRuns(s string) float64 {
 		for j < len(s) && s[j] == '-' {
 			j++
 		}
-		if j-i == 2 {
+		if j-i == 2 && !(j < len(s) && s[j] >= '0' && s[j] <= '9') {
 			n++
 		}
 		i = j

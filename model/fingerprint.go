@@ -21,6 +21,8 @@ var fingerprintProbes = []Field{
 	{Part: PartBody, Name: "n", Raw: "Siobhán O'Connell — ＳＥＬＥＣＴ a date, drop me a line; 2 > 1 = true"},
 	{Part: PartQuery, Name: "e", Raw: "a%00b%u003c%zz", formEncoded: true, nameOnly: true},
 	{Part: PartHeader, Name: "user-agent", Raw: "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36"},
+	{Part: PartQuery, Name: "t", Raw: "1-0-9-46-15--1;type=sync&us=1---&fr=02FH..Baeuv8...1.0", formEncoded: true},
+	{Part: PartCookie, Name: "e", Raw: "1=1 -- x ../..\\ %c0%ae%c0%ae/ a;id b|cat"},
 }
 
 // FeatureFingerprint hashes the feature vectors of fixed probe fields.
