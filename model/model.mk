@@ -99,4 +99,4 @@ model-loso-one: ## one leave-one-source-out run (SOURCE=...)
 		--out-dir $(LOSO_DIR)/eval --predictions $(LOSO_DIR)/predictions.csv > $(LOSO_DIR)/eval.txt
 
 model-pytest: $(MODEL_DEPS_STAMP) $(MODEL_EXTPROC) ## pytest of the training package
-	BULWARK_EXTPROC=$(CURDIR)/$(MODEL_EXTPROC) PYTHONPATH=model/train $(MODEL_VENV)/bin/python -m pytest -q model/train/tests
+	BULWARK_EXTPROC=$(CURDIR)/$(MODEL_EXTPROC) PYTHONPATH=model/train $(MODEL_VENV)/bin/python -m pytest -q model/train/tests --ignore=model/train/tests/test_learn.py
