@@ -38,7 +38,8 @@ type Calibration struct {
 	Y []float64 `json:"y"`
 }
 
-func (c Calibration) apply(p float64) float64 {
+// Apply maps p through the knots (p itself when there are none).
+func (c Calibration) Apply(p float64) float64 {
 	n := len(c.X)
 	if n == 0 || len(c.Y) != n {
 		return p
@@ -341,9 +342,9 @@ func (m *Model) scoreField(f *Field, sc *scratch, cls []int) int {
 	if sc.fv[fEvidence] == 0 {
 		floor = max(1, m.meta.NoveltyFloor)
 	}
-	overall := max(floor, ScoreFromProb(m.calAttack.apply(1-probs[m.benign])))
+	overall := max(floor, ScoreFromProb(m.calAttack.Apply(1-probs[m.benign])))
 	for j := range Classes {
-		cls[j] = max(floor, ScoreFromProb(m.calClass[j].apply(probs[m.classIdx[j]])))
+		cls[j] = max(floor, ScoreFromProb(m.calClass[j].Apply(probs[m.classIdx[j]])))
 	}
 	return overall
 }

@@ -199,7 +199,7 @@ func TestCalibrationAndScale(t *testing.T) {
 	t.Parallel()
 	c := Calibration{X: []float64{0.1, 0.5, 0.9}, Y: []float64{0, 0.5, 1}}
 	for _, tc := range []struct{ p, want float64 }{{0, 0}, {0.3, 0.25}, {0.5, 0.5}, {0.95, 1}} {
-		if got := c.apply(tc.p); math.Abs(got-tc.want) > 1e-12 {
+		if got := c.Apply(tc.p); math.Abs(got-tc.want) > 1e-12 {
 			t.Errorf("apply(%v) = %v, want %v", tc.p, got, tc.want)
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/bulwark-waf/bulwark/model"
 	"github.com/dmitryikh/leaves"
 )
 
@@ -28,31 +29,9 @@ var ErrSchemaMismatch = errors.New("leak model feature schema does not match thi
 //go:embed leak.model.gz
 var embedded []byte
 
-// Calibration maps a raw probability to a calibrated one by linear
-// interpolation between isotonic-regression knots (as the request model).
-type Calibration struct {
-	X []float64 `json:"x"`
-	Y []float64 `json:"y"`
-}
-
-func (c Calibration) apply(p float64) float64 {
-	n := len(c.X)
-	if n == 0 || len(c.Y) != n {
-		return p
-	}
-	if p <= c.X[0] {
-		return c.Y[0]
-	}
-	if p >= c.X[n-1] {
-		return c.Y[n-1]
-	}
-	i := sort.SearchFloat64s(c.X, p)
-	x0, x1, y0, y1 := c.X[i-1], c.X[i], c.Y[i-1], c.Y[i]
-	if x1 == x0 {
-		return y1
-	}
-	return y0 + (y1-y0)*(p-x0)/(x1-x0)
-}
+// Calibration is the request model's: linear interpolation between
+// isotonic-regression knots, so both models' scores mean the same.
+type Calibration = model.Calibration
 
 // ClassModel is one class's binary LightGBM ensemble and calibration.
 type ClassModel struct {
@@ -165,12 +144,9 @@ func (m *Model) Info() Metadata { return m.meta }
 // DefaultThreshold is the score at or below which a class is a leak.
 func (m *Model) DefaultThreshold() int { return m.meta.DefaultThreshold }
 
-// ScoreFromProb maps a calibrated leak probability to 1–99, exactly as
-// model.ScoreFromProb does for requests (a test holds them equal).
-func ScoreFromProb(p float64) int {
-	s := int(math.Round(99 - 98*p))
-	return max(1, min(99, s))
-}
+// ScoreFromProb maps a calibrated leak probability to 1–99: the request
+// model's mapping, so the two scales are one.
+func ScoreFromProb(p float64) int { return model.ScoreFromProb(p) }
 
 // RawPredict returns each class ensemble's raw score (before the
 // sigmoid) for a feature vector; the parity test compares it with Python
@@ -188,7 +164,7 @@ func (m *Model) Probabilities(fv []float64) [numClasses]float64 {
 	raw := m.RawPredict(fv)
 	var p [numClasses]float64
 	for c, r := range raw {
-		p[c] = m.cal[c].apply(1 / (1 + math.Exp(-r)))
+		p[c] = m.cal[c].Apply(1 / (1 + math.Exp(-r)))
 	}
 	return p
 }
