@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -173,5 +175,41 @@ func TestDeepJSONIsRefused(t *testing.T) {
 	f := &envoysim.Filter{Mode: &procv3.ProcessingMode{RequestBodyMode: procv3.ProcessingMode_BUFFERED}, MessageTimeout: 5 * time.Second}
 	if res := do(t, f, client, post("/api", "application/json", deep), nil); !res.Blocked() || res.Local.Status != 400 {
 		t.Fatalf("JSON 100 deep: %+v, want 400", res.Local)
+	}
+}
+
+// A request built to bloat the logs (one 60 KB argument name and 300 XSS
+// strings) writes a bounded audit line and bounded metadata, saying how
+// much was cut.
+func TestAuditAndMetadataAreBounded(t *testing.T) {
+	t.Parallel()
+	audit := &syncBuffer{}
+	client, _ := servertest.Serve(t, servertest.Options(t, inspect.Options{Model: defaultModel(t), Policies: policy(inspect.ModeCRS, 5)},
+		filter.Options{Audit: slogJSON(audit)}))
+	var body strings.Builder
+	body.WriteString(strings.Repeat("k", 60<<10) + "=1")
+	for i := range 300 {
+		fmt.Fprintf(&body, "&x%d=%%3Cscript%%3Ealert(%d)%%3C/script%%3E", i, i)
+	}
+	f := &envoysim.Filter{Mode: &procv3.ProcessingMode{RequestBodyMode: procv3.ProcessingMode_BUFFERED}, MessageTimeout: 20 * time.Second}
+	res := do(t, f, client, post("/comment", "application/x-www-form-urlencoded", body.String()), nil)
+	if !res.Blocked() {
+		t.Fatalf("not blocked: %+v", res.Local)
+	}
+	for k, v := range res.Metadata.GetFields()["bulwark"].GetStructValue().GetFields() {
+		if s := v.GetStringValue(); len(s) > 512 {
+			t.Errorf("metadata %s is %d bytes", k, len(s))
+		}
+	}
+	lines := audit.lines()
+	if len(lines) != 1 {
+		t.Fatalf("%d audit lines", len(lines))
+	}
+	raw, _ := json.Marshal(lines[0])
+	if len(raw) > 32<<10 {
+		t.Errorf("the audit line is %d bytes", len(raw))
+	}
+	if n, _ := lines[0]["rules_omitted"].(float64); len(lines[0]["rules"].([]any)) > 32 || (n == 0 && strings.Count(string(raw), `"id"`) >= 32) {
+		t.Errorf("rules %d listed, %v omitted", len(lines[0]["rules"].([]any)), n)
 	}
 }
