@@ -135,16 +135,36 @@ func Load(path string) (*Model, error) {
 	return m, nil
 }
 
+// maxModelBytes bounds a decompressed model file, so a corrupt or hostile
+// file cannot exhaust memory at load (the shipped models are a few MB).
+const maxModelBytes = 256 << 20
+
+// Unpack returns a model file's JSON: the bytes as they are, or
+// decompressed when they are gzip, up to maxModelBytes. The request and
+// leakage models share it.
+func Unpack(b []byte) ([]byte, error) {
+	if len(b) <= 2 || b[0] != 0x1f || b[1] != 0x8b {
+		return b, nil
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("gunzip: %w", err)
+	}
+	out, err := io.ReadAll(io.LimitReader(zr, maxModelBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("gunzip: %w", err)
+	}
+	if len(out) > maxModelBytes {
+		return nil, fmt.Errorf("gunzip: more than %d bytes", maxModelBytes)
+	}
+	return out, nil
+}
+
 // Parse decodes a model file's bytes.
 func Parse(b []byte) (*Model, error) {
-	if len(b) > 2 && b[0] == 0x1f && b[1] == 0x8b {
-		zr, err := gzip.NewReader(bytes.NewReader(b))
-		if err != nil {
-			return nil, fmt.Errorf("gunzip: %w", err)
-		}
-		if b, err = io.ReadAll(zr); err != nil {
-			return nil, fmt.Errorf("gunzip: %w", err)
-		}
+	b, err := Unpack(b)
+	if err != nil {
+		return nil, err
 	}
 	var f fileJSON
 	if err := json.Unmarshal(b, &f); err != nil {

@@ -2,14 +2,11 @@ package leak
 
 import (
 	"bufio"
-	"bytes"
-	"compress/gzip"
 	"context"
 	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"sort"
@@ -87,14 +84,9 @@ func Load(path string) (*Model, error) {
 
 // Parse decodes a model file's bytes.
 func Parse(b []byte) (*Model, error) {
-	if len(b) > 2 && b[0] == 0x1f && b[1] == 0x8b {
-		zr, err := gzip.NewReader(bytes.NewReader(b))
-		if err != nil {
-			return nil, fmt.Errorf("gunzip: %w", err)
-		}
-		if b, err = io.ReadAll(io.LimitReader(zr, 256<<20)); err != nil {
-			return nil, fmt.Errorf("gunzip: %w", err)
-		}
+	b, err := model.Unpack(b)
+	if err != nil {
+		return nil, err
 	}
 	var meta Metadata
 	if err := json.Unmarshal(b, &meta); err != nil {
