@@ -11,29 +11,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-)
 
-// pythonForParity finds the interpreter `make model-venv` installs. On CI
-// a missing interpreter or lightgbm is a failure, not a skip: the parity
-// guarantee is the reason leaves may serve a LightGBM-trained model.
-func pythonForParity(t *testing.T) string {
-	t.Helper()
-	fail := t.Skipf
-	if os.Getenv("CI") == "true" {
-		fail = t.Fatalf
-	}
-	py := os.Getenv("BULWARK_PYTHON")
-	if py == "" {
-		py = filepath.Join("..", ".venv", "bin", "python")
-	}
-	if _, err := os.Stat(py); err != nil {
-		fail("no python at %s (run `make model-venv` or set BULWARK_PYTHON): %v", py, err)
-	}
-	if out, err := exec.Command(py, "-c", "import lightgbm").CombinedOutput(); err != nil {
-		fail("python at %s cannot import lightgbm: %v\n%s", py, err, out)
-	}
-	return py
-}
+	"github.com/bulwark-waf/bulwark/internal/repo"
+)
 
 // parityRows: every field of the testdata requests, plus rows that mix
 // their columns at random so that many more tree paths are exercised.
@@ -72,7 +52,7 @@ func parityRows(t *testing.T) [][]float64 {
 }
 
 func TestLeavesMatchesPythonLightGBM(t *testing.T) {
-	py := pythonForParity(t)
+	py := repo.LightGBMPython(t)
 	m, err := Default()
 	if err != nil {
 		t.Fatal(err)
