@@ -90,7 +90,7 @@ include e2e/ftw/ftw.mk
 # Fuzz every target for FUZZ_TIME each (the test command only replays the
 # seed corpora in testdata/fuzz). New crashers land in testdata/fuzz.
 FUZZ_TIME ?= 10m
-FUZZ_TARGETS := ./filter/:FuzzStream ./model/:FuzzFields
+FUZZ_TARGETS := ./filter/:FuzzStream ./model/:FuzzFields ./internal/decode/:FuzzDecoder ./model/leak/:FuzzScanner
 .PHONY: fuzz
 fuzz: ## run every fuzz target for FUZZ_TIME (10m) each
 	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; name=$${t##*:}; \

@@ -66,10 +66,14 @@ type ML struct {
 	// calibrated default.
 	Threshold int `yaml:"threshold" usage:"model score (1 attack .. 99 clean) at or below which a request is an attack; 0 = the model's calibrated default"`
 	ORPoints  int `yaml:"or_points" usage:"anomaly points a model attack adds in or and gated modes"`
-	// ClearScore: in confirm mode a CRS block is overruled when the model
-	// saw the whole request and scores it above this.
-	ClearScore int  `yaml:"clear_score" usage:"confirm mode: a CRS block is overruled when the model saw the whole request and scores it above this (1..99)"`
-	Shadow     bool `yaml:"shadow" usage:"compute and log the model's opinion but let CRS alone decide"`
+	// ClearScore: in confirm mode a CRS block of a class the model covers
+	// is overruled when the model saw the whole request and scores it
+	// above this.
+	ClearScore int `yaml:"clear_score" usage:"confirm mode: a CRS block of a class the model covers (not protocol, scanner or your own rules) is overruled when the model saw the whole request and scores it above this (1..99)"`
+	// ClearShapeless: a request in which the model found no attack shape
+	// at all also overrules such a block, whatever its score.
+	ClearShapeless bool `yaml:"clear_shapeless" usage:"confirm mode: a request the model saw whole with no attack shape in any field also overrules such a CRS block"`
+	Shadow         bool `yaml:"shadow" usage:"compute and log the model's opinion but let CRS alone decide"`
 }
 
 // Response configures response inspection by the leakage model, for the
@@ -254,7 +258,7 @@ func Default() Config {
 		UpstreamHeaders: Headers{Enabled: false, Prefix: "x-bulwark-"},
 		Reload:          Reload{Watch: true, Debounce: 500 * time.Millisecond},
 		WAF:             waf.DefaultConfig(),
-		ML:              ML{Enabled: true, Mode: "confirm", ORPoints: 5, ClearScore: inspect.DefaultClearScore},
+		ML:              ML{Enabled: true, Mode: "confirm", ORPoints: 5, ClearScore: inspect.DefaultClearScore, ClearShapeless: true},
 		Response: Response{Inspect: true, Action: "flag", MaxDecodedBytes: 1 << 30, MaxRatio: 200,
 			SkipTypes: []string{"image/*", "video/*", "audio/*", "font/*", "application/font-woff", "application/font-woff2",
 				"application/vnd.ms-fontobject", "application/x-font-ttf", "application/zip", "application/gzip", "application/x-gzip",

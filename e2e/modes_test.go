@@ -24,7 +24,8 @@ func defaultModel(t testing.TB) *model.Model {
 }
 
 func policy(mode inspect.Mode, points int) *inspect.Set {
-	return &inspect.Set{Default: inspect.Policy{Name: "default", Mode: mode, MLThreshold: 50, ORPoints: points}}
+	return &inspect.Set{Default: inspect.Policy{Name: "default", Mode: mode, MLThreshold: 50, ORPoints: points,
+		ClearScore: inspect.DefaultClearScore, ClearShapeless: true}}
 }
 
 const (
@@ -34,6 +35,8 @@ const (
 	ssti  = "/greet?name=%7B%7B7*7%7D%7D"
 	sqli  = "/items?id=1%27%20UNION%20SELECT%20password%20FROM%20users--"
 	clean = "/products?id=7&sort=price"
+	// scanner marks a test request sent with a scanner's user agent.
+	scanner = "scanner:"
 )
 
 // Each mode's decisions through the real server, the real CRS and the
@@ -61,12 +64,24 @@ func TestCombinationModes(t *testing.T) {
 		{inspect.ModeML, 5, ssti, true, ""},
 		{inspect.ModeGated, 5, ssti, true, ""},
 		{inspect.ModeGated, 5, clean, false, "allow"},
+		{inspect.ModeConfirm, 5, crsFalsePositive, false, "flag"},
+		{inspect.ModeConfirm, 5, sqli, true, ""},
+		{inspect.ModeConfirm, 5, ssti, true, ""},
+		{inspect.ModeConfirm, 5, clean, false, "allow"},
+		// A scanner's user agent (913100) is outside the model's classes:
+		// neither confirm nor and lets a clean model score overrule it.
+		{inspect.ModeConfirm, 5, scanner + clean, true, ""},
+		{inspect.ModeAnd, 5, scanner + clean, true, ""},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.mode)+tt.path, func(t *testing.T) {
 			t.Parallel()
 			client, _ := servertest.Serve(t, servertest.Options(t, inspect.Options{Engine: eng, Model: m, Policies: policy(tt.mode, tt.points)}, filter.Options{}))
-			res := do(t, &envoysim.Filter{}, client, get(tt.path), nil)
+			msg := get(strings.TrimPrefix(tt.path, scanner))
+			if strings.HasPrefix(tt.path, scanner) {
+				msg.Headers[0][1] = "sqlmap/1.7.2#stable (https://sqlmap.org)"
+			}
+			res := do(t, &envoysim.Filter{}, client, msg, nil)
 			if res.Blocked() != tt.blocked {
 				t.Fatalf("blocked=%v want %v; metadata %v", res.Blocked(), tt.blocked, res.Metadata)
 			}

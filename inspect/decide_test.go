@@ -38,6 +38,7 @@ func TestDecideTable(t *testing.T) {
 		{ModeAnd, crsBlock, clean, false, "flag", true},
 		{ModeAnd, crsClean, attack, false, "flag", false},
 		{ModeAnd, crsBlock, nil, false, "flag", false},
+		{ModeAnd, CRS{Score: 5, Threshold: 5, Rules: []int{920350}, Unmodelled: []int{920350}}, clean, true, "block", false},
 		{ModeOr, crsBlock, clean, true, "block", false},
 		{ModeOr, crsClean, attack, true, "block", false},
 		{ModeOr, crsNear, clean, false, "flag", false},
@@ -197,26 +198,39 @@ func TestIncompleteModelNeverOverrules(t *testing.T) {
 // the whole request and is sure it is clean.
 func TestConfirmMode(t *testing.T) {
 	t.Parallel()
-	p := Policy{Mode: ModeConfirm, MLThreshold: 25}
+	p := Policy{Mode: ModeConfirm, MLThreshold: 25, ClearShapeless: true}
 	crsBlock, crsClean := CRS{Score: 10, Threshold: 5}, CRS{Score: 0, Threshold: 5}
+	scanner := CRS{Score: 5, Threshold: 5, Rules: []int{913100}, Unmodelled: []int{913100}}
 	partial := scores(99)
 	partial.Complete = false
+	shapeless := scores(60)
+	shapeless.Shapeless = true
+	shapelessPartial := scores(60)
+	shapelessPartial.Shapeless, shapelessPartial.Complete = true, false
 	tests := []struct {
 		name     string
+		p        Policy
 		crs      CRS
 		ml       *model.Scores
 		block    bool
 		override bool
 	}{
-		{"model attack, CRS clean", crsClean, scores(10), true, false},
-		{"CRS block, model sure it is clean", crsBlock, scores(97), false, true},
-		{"CRS block, model unsure", crsBlock, scores(80), true, false},
-		{"CRS block, model saw part", crsBlock, partial, true, false},
-		{"CRS block, model not run", crsBlock, nil, true, false},
-		{"both clean", crsClean, scores(99), false, false},
+		{"model attack, CRS clean", p, crsClean, scores(10), true, false},
+		{"CRS block, model sure it is clean", p, crsBlock, scores(97), false, true},
+		{"CRS block, model clean at the default clear score", p, crsBlock, scores(DefaultClearScore + 1), false, true},
+		{"CRS block, model at the clear score", p, crsBlock, scores(DefaultClearScore), true, false},
+		{"CRS block, model unsure", p, crsBlock, scores(80), true, false},
+		{"CRS block, model unsure but no attack shape", p, crsBlock, shapeless, false, true},
+		{"CRS block, no attack shape, shapeless clearing off", Policy{Mode: ModeConfirm, MLThreshold: 25}, crsBlock, shapeless, true, false},
+		{"CRS block, no attack shape, model saw part", p, crsBlock, shapelessPartial, true, false},
+		{"CRS block, model saw part", p, crsBlock, partial, true, false},
+		{"CRS block, model not run", p, crsBlock, nil, true, false},
+		{"scanner rule: outside the model's classes", p, scanner, scores(99), true, false},
+		{"scanner rule, no attack shape", p, scanner, shapeless, true, false},
+		{"both clean", p, crsClean, scores(99), false, false},
 	}
 	for _, tt := range tests {
-		d := Decide(p, tt.crs, tt.ml)
+		d := Decide(tt.p, tt.crs, tt.ml)
 		if d.Block != tt.block || d.Override != tt.override {
 			t.Errorf("%s: block=%v override=%v (%s)", tt.name, d.Block, d.Override, d.Explain)
 		}

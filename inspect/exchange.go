@@ -257,7 +257,7 @@ func (x *Exchange) FinishRequest() (Outcome, error) {
 			rules = append(rules, id)
 		}
 	}
-	c := CRS{Score: v.InboundScore, Threshold: pl.CRSThreshold, Rules: rules}
+	c := CRS{Score: v.InboundScore, Threshold: pl.CRSThreshold, Rules: rules, Unmodelled: unmodelled(v, x.eng.Config().ParanoiaLevel)}
 	if x.core.opts.Model != nil && x.report.ML == nil && (pl.Policy.Mode != ModeGated || pl.Policy.Shadow || pl.Policy.NeedsML(c)) {
 		x.scoreModel()
 	}

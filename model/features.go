@@ -10,7 +10,7 @@ import (
 // SchemaVersion names the feature layout below. Bump it whenever a feature
 // is added, removed, reordered or computed differently: models trained on
 // another layout are refused by Load.
-const SchemaVersion = "bulwark-features-v3"
+const SchemaVersion = "bulwark-features-v4"
 
 // Feature indices. The order is the column order of the training matrix.
 const (
@@ -159,7 +159,8 @@ func init() {
 		kill ps ifconfig ipconfig sudo nohup xargs telnet ssh awk sed head tail tac
 		more less dir net sleep type printf env set export bin usr tmp dev null
 		sbin systeminfo certutil bitsadmin mkfifo socat busybox netstat nmap tasklist hostname
-		uname getent crontab base64 xterm ncat telnet`)
+		uname getent crontab base64 xterm ncat telnet pwd netsh wmic mshta rundll32 regsvr32
+		cscript wscript schtasks tracert traceroute lsof killall pkill useradd uptime tftp nproc`)
 	addKw(gCode, `system exec passthru shell_exec popen proc_open eval assert include
 		require require_once include_once __import__ os subprocess runtime getruntime
 		processbuilder forname getclass jndi ldap ldaps rmi dns iiop corba nds nis
@@ -260,6 +261,9 @@ func FieldFeatures(f *Field, dst []float64) {
 
 	lexical(s, dst)
 	patterns(s, &hist, dst)
+	if (s[0] == '/' || s[0] == '\\') && systemPath(s) {
+		dst[fSensitivePath]++
+	}
 	// libinjection is the costliest feature (several µs on a sentence), so
 	// it only runs where its verdict could be positive: a quote or comment
 	// next to SQL operators or words, or SQL words next to operators.
@@ -372,11 +376,22 @@ func lexical(s string, dst []float64) {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if !isWordByte(c) {
-			if c != ' ' && c != '\t' && c != '\r' && !(c >= '0' && c <= '9') {
+			switch {
+			case c == '/' && isShellSep(prevSig):
+				// ";/usr/bin/id": the path of a command keeps the
+				// separator in front of it (see binDirs below).
+			case c != ' ' && c != '\t' && c != '\r' && !(c >= '0' && c <= '9'):
 				prevSig = c
-			} else if c >= '0' && c <= '9' {
+			case c >= '0' && c <= '9':
 				prevSig = '0'
 			}
+			i++
+			continue
+		}
+		if c == 'n' && i > 0 && s[i-1] == '\\' {
+			// A written-out "\n" is the newline that a shell, a PHP
+			// eval or a log line would break on: "\nid|".
+			prevSig = '\n'
 			i++
 			continue
 		}
@@ -410,7 +425,7 @@ func lexical(s string, dst []float64) {
 			}
 			// "a;type=sync" is a matrix parameter, not a command: a word
 			// followed by "=" is being assigned, not run.
-			if g&(gShell) != 0 && next != '=' && (prevSig == ';' || prevSig == '|' || prevSig == '&' || prevSig == '`' || prevSig == '\n' || prevSig == '(' || prevSig == '$') {
+			if g&(gShell) != 0 && next != '=' && isShellSep(prevSig) {
 				dst[fSepCmd]++
 			}
 			if w == "union" {
@@ -418,6 +433,12 @@ func lexical(s string, dst []float64) {
 			} else if w == "select" && sawUnion {
 				dst[fUnionSelect]++
 			}
+		}
+		if next == '/' && isShellSep(prevSig) && binDirs[w] {
+			// "/usr/bin/" in front of a command is still a command
+			// after a separator: keep the separator, skip the slash.
+			i = k + 1
+			continue
 		}
 		if next == '(' {
 			dst[fFuncCall]++
@@ -431,6 +452,47 @@ func lexical(s string, dst []float64) {
 	dst[fWords] = float64(words)
 	dst[fKwDistinct] = float64(distinct)
 }
+
+// systemDirs are the top-level directories of Unix and Windows hosts (and
+// of the web servers installed on them) whose files a traversal is after.
+// "dev" and "lib" are not here: "/dev/" is a common API prefix and "/lib/"
+// a common asset directory.
+var systemDirs = map[string]bool{"etc": true, "proc": true, "boot": true, "root": true, "sys": true, "var": true, "usr": true,
+	"opt": true, "bin": true, "sbin": true, "srv": true, "private": true, "apache": true, "apache2": true, "httpd": true,
+	"xampp": true, "wamp": true, "inetpub": true, "windows": true, "winnt": true, "program files": true}
+
+// webAssets are the extensions of files a site serves on purpose; a path
+// ending in one is an asset URL ("/etc/designs/site/logo.png" is how Adobe
+// Experience Manager serves them), not a host file.
+var webAssets = map[string]bool{"js": true, "mjs": true, "css": true, "png": true, "jpg": true, "jpeg": true, "gif": true,
+	"svg": true, "webp": true, "avif": true, "ico": true, "woff": true, "woff2": true, "ttf": true, "html": true, "htm": true, "json": true, "map": true}
+
+// systemPath reports a value that is a whole absolute path to a file under
+// a system directory ("/etc/fstab", "\\windows\\win.ini",
+// "/apache/logs/error_log"): at least two segments, not ending in "/" and
+// not a web asset.
+func systemPath(s string) bool {
+	if len(s) < 5 || len(s) > 256 || strings.ContainsAny(s, " ?&=") && !strings.HasPrefix(s, "/program files") {
+		return false
+	}
+	p := strings.ReplaceAll(s[1:], "\\", "/")
+	first, rest, ok := strings.Cut(p, "/")
+	if !ok || !systemDirs[first] || rest == "" || strings.HasSuffix(rest, "/") {
+		return false
+	}
+	last := rest[strings.LastIndexByte(rest, '/')+1:]
+	if dot := strings.LastIndexByte(last, '.'); dot >= 0 && webAssets[last[dot+1:]] {
+		return false
+	}
+	return true
+}
+
+func isShellSep(c byte) bool {
+	return c == ';' || c == '|' || c == '&' || c == '`' || c == '\n' || c == '(' || c == '$'
+}
+
+// binDirs are the directories commands are run from by full path.
+var binDirs = map[string]bool{"usr": true, "bin": true, "sbin": true, "local": true, "system32": true}
 
 var (
 	// "--" is counted apart (dashRuns): only a run of exactly two dashes is
@@ -763,5 +825,74 @@ func Prefiltered(f *Field) bool {
 			}
 		}
 	}
-	return trivial(f.Raw, f.formEncoded)
+	return trivial(f.Raw, f.formEncoded) || macro(f.Raw)
 }
+
+// macro reports a value that is one unexpanded template placeholder and
+// nothing else: "<vsid>", "${GDPR_CONSENT_755}", "[timestamp]",
+// "%%CACHEBUSTER%%", "__UID__". Ad-tech and analytics URLs are full of them
+// (a cookie-sync redirect carries the partner's macro until the partner
+// fills it in). None can carry a modelled attack: a tag with no attributes
+// and no HTML name runs nothing, a "${NAME}" of capitals only evaluates no
+// expression. HTML element names ("<script>", "<svg>") and lower-case
+// "${...}" or "{{...}}" (template probes such as "{{config}}") are scored.
+func macro(raw string) bool {
+	if len(raw) < 3 || len(raw) > 96 {
+		return false
+	}
+	if strings.IndexByte(raw, '%') >= 0 && !strings.HasPrefix(raw, "%%") {
+		d, _ := percentDecode(raw, false)
+		raw = d
+	}
+	ident := func(s string, upperOnly bool) bool {
+		if s == "" || s[0] >= '0' && s[0] <= '9' {
+			return false
+		}
+		for i := 0; i < len(s); i++ {
+			c := s[i]
+			switch {
+			case c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '_':
+			case c >= 'a' && c <= 'z' || c == '-':
+				if upperOnly {
+					return false
+				}
+			default:
+				return false
+			}
+		}
+		return true
+	}
+	n := len(raw)
+	switch {
+	case raw[0] == '<' && raw[n-1] == '>':
+		name := raw[1 : n-1]
+		return ident(name, false) && !htmlElements[strings.ToLower(name)]
+	case strings.HasPrefix(raw, "${") && raw[n-1] == '}':
+		return ident(raw[2:n-1], true)
+	case raw[0] == '[' && raw[n-1] == ']':
+		return ident(raw[1:n-1], false)
+	case n > 4 && strings.HasPrefix(raw, "%%") && strings.HasSuffix(raw, "%%"):
+		return ident(raw[2:n-2], false)
+	case n > 4 && strings.HasPrefix(raw, "__") && strings.HasSuffix(raw, "__"):
+		return ident(raw[2:n-2], true)
+	}
+	return false
+}
+
+// htmlElements are the element names browsers give behaviour to, among
+// them every tag XSS payloads use; "<x>" stays scored too.
+var htmlElements = func() map[string]bool {
+	m := map[string]bool{}
+	for _, t := range strings.Fields(`a abbr address animate animatemotion animatetransform applet area article aside audio b base
+		basefont bdi bdo bgsound big blink blockquote body br button canvas caption center cite code col colgroup command
+		data datalist dd del details dfn dialog dir div dl dt element em embed fieldset figcaption figure font footer
+		foreignobject form frame frameset h1 h2 h3 h4 h5 h6 head header hgroup hr html i iframe ilayer image img input
+		ins isindex kbd keygen label layer legend li link listing main map mark marquee math menu menuitem meta meter
+		multicol nav nextid nobr noembed noframes noscript object ol optgroup option output p param picture plaintext
+		portal pre progress q rb rp rt rtc ruby s samp script search section select set shadow slot small source spacer
+		span strike strong style sub summary sup svg table tbody td template textarea tfoot th thead time title tr track
+		tt u ul use var video wbr x xml xmp xss`) {
+		m[t] = true
+	}
+	return m
+}()

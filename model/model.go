@@ -255,6 +255,11 @@ type Scores struct {
 	// the decision must not let it overrule CRS. Limit says which cap.
 	Complete bool   `json:"complete"`
 	Limit    string `json:"limit,omitempty"`
+	// Shapeless: no scored field has any of the shapes attacks are made
+	// of (see evidenceFeatures); whatever its score, the model found only
+	// novelty. Confirm mode lets such a request overrule a CRS block of a
+	// class the model covers.
+	Shapeless bool `json:"shapeless"`
 }
 
 // FieldScore is the result for one field; Skipped fields were judged
@@ -291,7 +296,7 @@ func (m *Model) ScoreFields(ctx context.Context, r *Request) (Scores, []FieldSco
 
 func (m *Model) score(ctx context.Context, r *Request, detail bool) (Scores, []FieldScore) {
 	fields, cov := SplitFields(r)
-	res := Scores{Overall: 99, Class: make(map[string]int, len(Classes)), Complete: cov.Complete, Limit: cov.Limit}
+	res := Scores{Overall: 99, Class: make(map[string]int, len(Classes)), Complete: cov.Complete, Limit: cov.Limit, Shapeless: true}
 	for _, c := range Classes {
 		res.Class[c] = 99
 	}
@@ -317,6 +322,9 @@ func (m *Model) score(ctx context.Context, r *Request, detail bool) (Scores, []F
 		}
 		if !skipped {
 			overall = m.scoreField(f, sc, cls[:len(Classes)])
+			if sc.fv[fEvidence] > 0 {
+				res.Shapeless = false
+			}
 		}
 		if detail {
 			out[i] = FieldScore{Field: *f, Skipped: f.skip, Dropped: f.dropped, Overall: overall, Class: slices.Clone(cls[:len(Classes)])}

@@ -54,8 +54,11 @@ func normalize(f *Field) (string, normStats) {
 	if strings.IndexByte(s, '\\') >= 0 {
 		s, st.jsEscapes = jsUnescape(s)
 	}
-	if strings.IndexByte(s, 0xc0) >= 0 || strings.IndexByte(s, 0xc1) >= 0 {
+	if strings.IndexByte(s, 0xc0) >= 0 || strings.IndexByte(s, 0xc1) >= 0 || strings.IndexByte(s, 0xe0) >= 0 {
 		s = overlong(s)
+	}
+	if strings.Contains(s, "0x") || strings.Contains(s, "0X") {
+		s = hexPathChars(s)
 	}
 	if strings.IndexByte(s, 0) >= 0 {
 		st.nulBytes = strings.Count(s, "\x00")
@@ -79,20 +82,79 @@ func normalize(f *Field) (string, normStats) {
 	return strings.ToLower(s), st
 }
 
-// overlong decodes two-byte overlong UTF-8 forms of ASCII (0xC0 0xAE is
-// "."), which old IIS and Tomcat versions decoded and traversal payloads
-// still use.
+// overlong decodes overlong UTF-8 forms of ASCII (0xC0 0xAE and
+// 0xE0 0x80 0xAE are "."), which old IIS and Tomcat versions decoded and
+// traversal payloads still use. A lone 0xC0 or 0xC1 before an ASCII byte
+// ("%c0%2e", a broken overlong form that lenient decoders drop) is
+// dropped: neither byte can start valid UTF-8, so no real text loses
+// anything a UTF-8 reader would show.
 func overlong(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if (c == 0xc0 || c == 0xc1) && i+1 < len(s) && s[i+1]&0xc0 == 0x80 {
+		switch {
+		case (c == 0xc0 || c == 0xc1) && i+1 < len(s) && s[i+1]&0xc0 == 0x80:
 			b.WriteByte((c&0x1f)<<6 | s[i+1]&0x3f)
 			i++
 			continue
+		case (c == 0xc0 || c == 0xc1) && i+1 < len(s) && s[i+1] < 0x80:
+			continue
+		case c == 0xe0 && i+2 < len(s) && s[i+1] == 0x80 && s[i+2]&0xc0 == 0x80:
+			b.WriteByte(s[i+2] & 0x3f)
+			i += 2
+			continue
 		}
 		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+// hexPathChars decodes "0x2e", "0x2f" and "0x5c" written out as text
+// (".", "/" and "\"): traversal lists spell "../" as "0x2e0x2e0x2f" for
+// back ends that decode such literals. Only a literal that ends the value,
+// is followed by a byte that is not a hex digit (or by the next "0x"), or
+// follows a path character is decoded, so hex numbers ("0x2f3a", SQL's
+// 0x7365...) stay as they are.
+func hexPathChars(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	changed := false
+	for i := 0; i < len(s); i++ {
+		if s[i] == '0' && i+3 < len(s) && (s[i+1] == 'x' || s[i+1] == 'X') {
+			lit := strings.ToLower(s[i+2 : i+4])
+			end := i+4 == len(s)
+			if !end {
+				_, hexNext := unhex(s[i+4])
+				end = !hexNext || (s[i+4] == '0' && i+5 < len(s) && (s[i+5] == 'x' || s[i+5] == 'X'))
+			}
+			if n := b.Len(); !end && n > 0 {
+				// Inside a run of path characters ("0x2e0x2e0x2fetc")
+				// the next byte may be a hex letter.
+				last := b.String()[n-1]
+				end = last == '.' || last == '/' || last == '\\'
+			}
+			if end {
+				switch lit {
+				case "2e":
+					b.WriteByte('.')
+				case "2f":
+					b.WriteByte('/')
+				case "5c":
+					b.WriteByte('\\')
+				default:
+					b.WriteByte(s[i])
+					continue
+				}
+				i += 3
+				changed = true
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	if !changed {
+		return s
 	}
 	return b.String()
 }

@@ -98,6 +98,12 @@ func TestNormalize(t *testing.T) {
 		{raw: "a%00b", want: "ab", depth: 1},
 		{raw: "100%", want: "100%"},
 		{raw: "%zz%4", want: "%zz%4"},
+		{raw: "0x2e0x2e0x2fetc0x2fpasswd", want: "../etc/passwd"},
+		{raw: "..0x5c..0x5cwin.ini", want: `..\..\win.ini`},
+		{raw: "0x2f3a4b", want: "0x2f3a4b"},
+		{raw: "0x7365", want: "0x7365"},
+		{raw: "%c0%2e%c0%2e%c0%2fx", want: "../x", depth: 1},
+		{raw: "%e0%80%ae%e0%80%ae/x", want: "../x", depth: 1},
 	}
 	for _, tc := range tests {
 		f := Field{Raw: tc.raw, formEncoded: tc.form}
@@ -130,6 +136,18 @@ func TestPrefilter(t *testing.T) {
 		{Field{Part: PartBody, Name: "zip", Raw: "9750+IS", formEncoded: true}, true},
 		{Field{Part: PartBody, Name: "id", Raw: "1+or+1", formEncoded: true}, false},
 		{Field{Part: PartHeader, Name: "x", Raw: "9750+IS"}, false},
+		{Field{Part: PartQuery, Name: "uid", Raw: "%3Cvsid%3E"}, true},
+		{Field{Part: PartQuery, Name: "uid", Raw: "<vsid>"}, true},
+		{Field{Part: PartQuery, Name: "gdpr", Raw: "${GDPR_CONSENT_755}"}, true},
+		{Field{Part: PartQuery, Name: "t", Raw: "[timestamp]"}, true},
+		{Field{Part: PartQuery, Name: "cb", Raw: "%%CACHEBUSTER%%"}, true},
+		{Field{Part: PartQuery, Name: "q", Raw: "<script>"}, false},
+		{Field{Part: PartQuery, Name: "q", Raw: "%3Csvg%3E"}, false},
+		{Field{Part: PartQuery, Name: "q", Raw: "<x>"}, false},
+		{Field{Part: PartQuery, Name: "q", Raw: "${jndi}"}, false},
+		{Field{Part: PartQuery, Name: "q", Raw: "${7*7}"}, false},
+		{Field{Part: PartQuery, Name: "q", Raw: "{{config}}"}, false},
+		{Field{Part: PartQuery, Name: "q", Raw: "<img src=x onerror=alert(1)>"}, false},
 	}
 	for _, tc := range tests {
 		if got := Prefiltered(&tc.f); got != tc.skip {
@@ -228,6 +246,41 @@ func TestSFItems(t *testing.T) {
 		got, ok := sfItems(tc.in)
 		if ok != tc.ok || (ok && !reflect.DeepEqual(got, tc.want)) {
 			t.Errorf("sfItems(%q) = %q, %v; want %q, %v", tc.in, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+// The attack shapes the model may score below its novelty floor, and
+// look-alikes from real traffic that must stay shapeless.
+func TestEvidenceShapes(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		raw      string
+		evidence bool
+	}{
+		{";/usr/bin/id", true},
+		{"||/usr/bin/id|", true},
+		{"a);/usr/bin/id", true},
+		{`\n/bin/ls -al\n`, true},
+		{`\nid|`, true},
+		{"/etc/fstab", true},
+		{"/apache/logs/error_log", true},
+		{`\windows\system32\config\sam`, true},
+		{"0x2e0x2e0x2fwp-config.php", true},
+		{"/etc/designs/site/logo.png", false},
+		{"/etc/designs/site/", false},
+		{"/dev/api/v1/items", false},
+		{"/products/shoes/red", false},
+		{"a;type=sync", false},
+		{"/lib/jquery.min.js", false},
+		{"0x2f3a4b", false},
+	}
+	for _, tc := range tests {
+		f := Field{Part: PartQuery, Name: "q", Raw: tc.raw}
+		fv := make([]float64, NumFeatures)
+		FieldFeatures(&f, fv)
+		if got := fv[fEvidence] > 0; got != tc.evidence {
+			t.Errorf("%q: evidence %v, want %v", tc.raw, fv[fEvidence], tc.evidence)
 		}
 	}
 }

@@ -83,7 +83,7 @@ func Build(cfg config.Config, deps Deps) (*Runtime, error) {
 		threshold = inspect.DefaultMLThreshold
 	}
 	def := inspect.Policy{Name: "default", Mode: inspect.Mode(cfg.ML.Mode), MLThreshold: threshold, ORPoints: cfg.ML.ORPoints,
-		ClearScore: cfg.ML.ClearScore, Shadow: cfg.ML.Shadow}
+		ClearScore: cfg.ML.ClearScore, ClearShapeless: cfg.ML.ClearShapeless, Shadow: cfg.ML.Shadow}
 	if cfg.Response.Inspect {
 		if rt.Leak, err = leak.Open(cfg.Model.LeakPath); err != nil {
 			return nil, fmt.Errorf("model.leak_path: %w", err)

