@@ -63,8 +63,9 @@ type Policy struct {
 	// the model covers.
 	ClearScore int
 	// ClearShapeless: in confirm mode such a block is also overruled when
-	// the model found no attack shape in any field (model.Scores.Shapeless),
-	// whatever its score: CRS matched, the model sees only novelty.
+	// every field the model scores at or below ClearScore has no attack
+	// shape (model.Scores.Shaped above ClearScore): CRS matched, and what
+	// the model distrusts is only novelty.
 	ClearShapeless bool
 	// Shadow computes and logs the model's opinion but never lets it act:
 	// the decision is CRS's alone.
@@ -96,6 +97,13 @@ func (p Policy) Validate() error {
 		return fmt.Errorf("%w: or_points %d is outside 0..100", ErrInvalid, p.ORPoints)
 	}
 	return p.Response.Validate()
+}
+
+func (p Policy) clearScore() int {
+	if p.ClearScore == 0 {
+		return DefaultClearScore
+	}
+	return p.ClearScore
 }
 
 // CRS is CRS's side of a request verdict.
@@ -173,13 +181,10 @@ func Decide(p Policy, c CRS, ml *model.Scores) Decision {
 		d.Block = c.Blocks() && mlAttack
 		d.Override = c.Blocks() && ml != nil && !mlAttack
 	case ModeConfirm:
-		clear := p.ClearScore
-		if clear == 0 {
-			clear = DefaultClearScore
-		}
+		clear := p.clearScore()
 		d.Block = mlAttack || c.Blocks()
 		if !mlAttack && c.Blocks() && ml != nil && ml.Complete && len(c.Unmodelled) == 0 &&
-			(ml.Overall > clear || p.ClearShapeless && ml.Shapeless) {
+			(ml.Overall > clear || p.ClearShapeless && ml.Shaped > clear) {
 			d.Block, d.Override = false, true
 		}
 	case ModeOr, ModeGated:
@@ -254,7 +259,7 @@ func explain(p Policy, c CRS, ml *model.Scores, d Decision) string {
 	fmt.Fprintf(&b, " → %s", d.Action)
 	if d.Override {
 		b.WriteString(" (ml override")
-		if ml != nil && ml.Shapeless && ml.Overall <= p.ClearScore {
+		if clear := p.clearScore(); p.Mode == ModeConfirm && ml != nil && ml.Overall <= clear {
 			b.WriteString(": no attack shape")
 		}
 		b.WriteString(")")

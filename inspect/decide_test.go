@@ -203,10 +203,12 @@ func TestConfirmMode(t *testing.T) {
 	scanner := CRS{Score: 5, Threshold: 5, Rules: []int{913100}, Unmodelled: []int{913100}}
 	partial := scores(99)
 	partial.Complete = false
-	shapeless := scores(60)
-	shapeless.Shapeless = true
+	shapeless := scores(60) // the low field has no attack shape; the shaped ones score 97
+	shapeless.Shaped = 97
 	shapelessPartial := scores(60)
-	shapelessPartial.Shapeless, shapelessPartial.Complete = true, false
+	shapelessPartial.Shaped, shapelessPartial.Complete = 97, false
+	shapedLow := scores(60) // a field with an attack shape scores 60
+	shapedLow.Shaped = 60
 	tests := []struct {
 		name     string
 		p        Policy
@@ -221,6 +223,7 @@ func TestConfirmMode(t *testing.T) {
 		{"CRS block, model at the clear score", p, crsBlock, scores(DefaultClearScore), true, false},
 		{"CRS block, model unsure", p, crsBlock, scores(80), true, false},
 		{"CRS block, model unsure but no attack shape", p, crsBlock, shapeless, false, true},
+		{"CRS block, model unsure of a field with an attack shape", p, crsBlock, shapedLow, true, false},
 		{"CRS block, no attack shape, shapeless clearing off", Policy{Mode: ModeConfirm, MLThreshold: 25}, crsBlock, shapeless, true, false},
 		{"CRS block, no attack shape, model saw part", p, crsBlock, shapelessPartial, true, false},
 		{"CRS block, model saw part", p, crsBlock, partial, true, false},

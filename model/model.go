@@ -255,11 +255,12 @@ type Scores struct {
 	// the decision must not let it overrule CRS. Limit says which cap.
 	Complete bool   `json:"complete"`
 	Limit    string `json:"limit,omitempty"`
-	// Shapeless: no scored field has any of the shapes attacks are made
-	// of (see evidenceFeatures); whatever its score, the model found only
-	// novelty. Confirm mode lets such a request overrule a CRS block of a
-	// class the model covers.
-	Shapeless bool `json:"shapeless"`
+	// Shaped is Overall counting only the fields that have one of the
+	// shapes attacks are made of (see evidenceFeatures); 99 when none has.
+	// When Shaped is high and Overall low, what the model distrusts is
+	// novelty, not an attack: confirm mode lets such a request overrule a
+	// CRS block of a class the model covers (ml.clear_shapeless).
+	Shaped int `json:"shaped"`
 }
 
 // FieldScore is the result for one field; Skipped fields were judged
@@ -296,7 +297,7 @@ func (m *Model) ScoreFields(ctx context.Context, r *Request) (Scores, []FieldSco
 
 func (m *Model) score(ctx context.Context, r *Request, detail bool) (Scores, []FieldScore) {
 	fields, cov := SplitFields(r)
-	res := Scores{Overall: 99, Class: make(map[string]int, len(Classes)), Complete: cov.Complete, Limit: cov.Limit, Shapeless: true}
+	res := Scores{Overall: 99, Class: make(map[string]int, len(Classes)), Complete: cov.Complete, Limit: cov.Limit, Shaped: 99}
 	for _, c := range Classes {
 		res.Class[c] = 99
 	}
@@ -323,7 +324,7 @@ func (m *Model) score(ctx context.Context, r *Request, detail bool) (Scores, []F
 		if !skipped {
 			overall = m.scoreField(f, sc, cls[:len(Classes)])
 			if sc.fv[fEvidence] > 0 {
-				res.Shapeless = false
+				res.Shaped = min(res.Shaped, overall)
 			}
 		}
 		if detail {

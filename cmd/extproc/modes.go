@@ -63,6 +63,8 @@ func runModes(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	limit := fs.Int("limit", 6000, "requests sampled from --data (fixed seed); 0 = all")
 	seed := fs.Uint64("seed", 1, "sampling seed")
 	modelPath := fs.String("model", "", "model file; empty = embedded")
+	mlThreshold := fs.Int("threshold", 0, "model threshold for every mode; 0 = the model's default")
+	only := fs.String("modes", "", "comma-separated modes to run (crs, ml, and, or, gated, confirm); empty = all")
 	out := fs.String("out", "", "write the Markdown report here instead of stdout")
 	settings := config.AddFlags(fs, nil)
 	if err := fs.Parse(args); err != nil {
@@ -88,8 +90,14 @@ func runModes(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	threshold := m.Info().DefaultThreshold
+	if *mlThreshold != 0 {
+		threshold = *mlThreshold
+	}
 	var stats []*modeStats
 	for _, run := range modeRuns {
+		if *only != "" && !slices.Contains(strings.Split(*only, ","), string(run.mode)) {
+			continue
+		}
 		st, err := measureMode(ctx, base, run, threshold, recs)
 		if err != nil {
 			return fmt.Errorf("%s: %w", run.name, err)
