@@ -70,9 +70,9 @@ type ML struct {
 	// is overruled when the model saw the whole request and scores it
 	// above this.
 	ClearScore int `yaml:"clear_score" usage:"confirm mode: a CRS block of a class the model covers (not protocol, scanner or your own rules) is overruled when the model saw the whole request and scores it above this (1..99)"`
-	// ClearShapeless: a request in which the model found no attack shape
-	// at all also overrules such a block, whatever its score.
-	ClearShapeless bool `yaml:"clear_shapeless" usage:"confirm mode: a request the model saw whole with no attack shape in any field also overrules such a CRS block"`
+	// ClearShapeless: a request whose distrusted fields have no attack
+	// shape (only novelty) also overrules such a block.
+	ClearShapeless bool `yaml:"clear_shapeless" usage:"confirm mode: a request the model saw whole also overrules such a CRS block when no field it scores at or below clear_score has an attack shape"`
 	Shadow         bool `yaml:"shadow" usage:"compute and log the model's opinion but let CRS alone decide"`
 }
 
