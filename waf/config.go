@@ -75,7 +75,9 @@ type Config struct {
 	RxPreFilter bool `yaml:"rx_prefilter" usage:"Coraza's experimental regex pre-filter, rx_engine go only: CRS cheaper, but it missed 2 CRS regression stages (932311-7, 942220-2)"`
 	// RxEngine picks the @rx implementation: re2 (Bulwark's operator in
 	// internal/rx: RE2 behind an exact literal prefilter, falling back to
-	// Coraza's operator wherever the two could differ) or go (Coraza's own).
+	// Coraza's operator wherever the two could differ; and Coraza's @pm,
+	// @pmFromFile behind an exact phrase-DFA gate) or go (Coraza's own
+	// operators, unchanged).
 	// RxPreFilter is Coraza's prefilter for the go engine; the re2 engine
 	// has its own and rejects it.
 	// RxBudgetBytes bounds the input bytes the @rx operators of one

@@ -1,0 +1,260 @@
+package rx
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"strings"
+	_ "unsafe" // go:linkname
+
+	"github.com/corazawaf/coraza/v3/experimental/plugins"
+	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
+)
+
+// Coraza's @pm factories, linked by name for the same reason as
+// corazaNewRX: registering "pm" replaces them, and they are the exact
+// fallback of Bulwark's @pm and the whole of it under EngineGo.
+//
+//go:linkname corazaNewPM github.com/corazawaf/coraza/v3/internal/operators.newPM
+func corazaNewPM(options plugintypes.OperatorOptions) (plugintypes.Operator, error)
+
+//go:linkname corazaNewPMFromFile github.com/corazawaf/coraza/v3/internal/operators.newPMFromFile
+func corazaNewPMFromFile(options plugintypes.OperatorOptions) (plugintypes.Operator, error)
+
+func init() {
+	plugins.RegisterOperator("pm", newPMOperator(corazaNewPM, pmWords))
+	plugins.RegisterOperator("pmFromFile", newPMOperator(corazaNewPMFromFile, pmFileWords))
+	plugins.RegisterOperator("pmf", newPMOperator(corazaNewPMFromFile, pmFileWords))
+}
+
+// maxPMTable bounds one phrase automaton's transition table (entries of 2
+// bytes). CRS's largest list that rules read on requests (lfi-os-files,
+// 977 phrases) needs about 0.9 M; lists past the bound, and automata of more
+// than 65,535 states, keep Coraza's operator alone.
+const maxPMTable = 1 << 21
+
+// pmOperator is Coraza's @pm (or @pmFromFile) behind a gate that answers
+// "does any phrase occur at all" with a byte-class DFA. Coraza's matcher is
+// an Aho-Corasick NFA that, when the rule captures, lists the matches
+// (leftmost-longest, up to ten); a value with no phrase in it has no match
+// under any match semantics, so the gate's "no" is Coraza's false, and
+// every "yes" is answered by Coraza's operator itself, captures included.
+// Most values of most requests contain none of the phrases, so the NFA runs
+// only for the few that do.
+type pmOperator struct {
+	upstream plugintypes.Operator
+	gate     *phraseDFA
+}
+
+// newPMOperator wraps a Coraza factory; words reads the phrases exactly as
+// that factory does.
+func newPMOperator(up func(plugintypes.OperatorOptions) (plugintypes.Operator, error), words func(plugintypes.OperatorOptions) ([]string, string, error)) plugintypes.OperatorFactory {
+	return func(options plugintypes.OperatorOptions) (plugintypes.Operator, error) {
+		op, err := up(options)
+		if err != nil || engineOf(options.Root) != EngineRE2 {
+			return op, err
+		}
+		dict, key, err := words(options)
+		if err != nil {
+			// Coraza compiled it; whatever we could not read stays Coraza's.
+			return op, nil
+		}
+		build := func() (any, error) { return newPhraseDFA(dict), nil }
+		var v any
+		if options.Memoizer != nil {
+			v, _ = options.Memoizer.Do("bulwark-pm:"+key, build)
+		} else {
+			v, _ = build()
+		}
+		gate, _ := v.(*phraseDFA)
+		if gate == nil {
+			return op, nil
+		}
+		return &pmOperator{upstream: op, gate: gate}, nil
+	}
+}
+
+func (o *pmOperator) Evaluate(tx plugintypes.TransactionState, value string) bool {
+	if !o.gate.anyIn(value) {
+		return false
+	}
+	return o.upstream.Evaluate(tx, value)
+}
+
+// String names the operator in debug output.
+func (o *pmOperator) String() string { return fmt.Sprintf("pm(gate, %d states)", o.gate.states) }
+
+// pmWords is Coraza's newPM's dictionary: the arguments lower-cased and
+// split on single spaces.
+func pmWords(options plugintypes.OperatorOptions) ([]string, string, error) {
+	data := strings.ToLower(options.Arguments)
+	return strings.Split(data, " "), "args:" + data, nil
+}
+
+// pmFileWords is Coraza's newPMFromFile's dictionary: the file's trimmed,
+// lower-cased lines, without blank lines and # comments, looked up in the
+// rule file's directories as Coraza looks them up.
+func pmFileWords(options plugintypes.OperatorOptions) ([]string, string, error) {
+	data, err := pmFile(options.Arguments, options.Path, options.Root)
+	if err != nil {
+		return nil, "", err
+	}
+	var lines []string
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		l := strings.TrimSpace(sc.Text())
+		if len(l) == 0 || l[0] == '#' {
+			continue
+		}
+		lines = append(lines, strings.ToLower(l))
+	}
+	if err := sc.Err(); err != nil {
+		return nil, "", err
+	}
+	return lines, "file:" + strings.Join(options.Path, ",") + options.Arguments, nil
+}
+
+// pmFile finds a data file as Coraza's loadFromFile does: an absolute path
+// in root, otherwise the first of dirs that has it.
+func pmFile(name string, dirs []string, root fs.FS) ([]byte, error) {
+	if root == nil {
+		return nil, fs.ErrNotExist
+	}
+	if path.IsAbs(name) {
+		return fs.ReadFile(root, name)
+	}
+	err := fs.ErrNotExist
+	for _, d := range dirs {
+		var b []byte
+		b, err = fs.ReadFile(root, path.Join(d, name))
+		if err == nil {
+			return b, nil
+		}
+		if !os.IsNotExist(err) {
+			return nil, err
+		}
+	}
+	return nil, err
+}
+
+// phraseDFA is an Aho-Corasick automaton over the phrases with every
+// transition precomputed, on byte classes: each byte that occurs in a
+// phrase has its own class, ASCII upper-case letters share their lower-case
+// letter's (Coraza matches ASCII case-insensitively; the phrases are
+// lower-cased already), and every other byte is class 0, which leads back
+// to the root.
+type phraseDFA struct {
+	class   [256]uint8
+	classes int
+	states  int
+	// next[s*classes+c] is the state after class c in state s.
+	next []uint16
+	// match[s]: a phrase ends at s, or at a suffix of it.
+	match []bool
+}
+
+// newPhraseDFA builds the automaton, or returns nil when there is no gate
+// to build: an empty phrase (it matches everywhere), no phrases, or a table
+// past maxPMTable.
+func newPhraseDFA(dict []string) *phraseDFA {
+	if len(dict) == 0 {
+		return nil
+	}
+	d := &phraseDFA{}
+	for _, p := range dict {
+		if p == "" {
+			return nil
+		}
+		for i := 0; i < len(p); i++ {
+			b := p[i]
+			if 'A' <= b && b <= 'Z' {
+				// Lower-cased phrases have none, but keep the
+				// folding exact if one ever does.
+				b += 'a' - 'A'
+			}
+			if d.class[b] == 0 {
+				d.classes++
+				if d.classes > 255 {
+					return nil
+				}
+				d.class[b] = uint8(d.classes)
+			}
+		}
+	}
+	for b := 'A'; b <= 'Z'; b++ {
+		d.class[b] = d.class[b+'a'-'A']
+	}
+	d.classes++ // class 0
+	// The trie, with transitions stored densely from the start.
+	nc := d.classes
+	trie := []int32{}
+	newState := func() int {
+		for range nc {
+			trie = append(trie, -1)
+		}
+		d.match = append(d.match, false)
+		return len(d.match) - 1
+	}
+	newState()
+	for _, p := range dict {
+		s := 0
+		for i := 0; i < len(p); i++ {
+			c := int(d.class[p[i]])
+			if trie[s*nc+c] < 0 {
+				if len(d.match) >= 1<<16 || (len(d.match)+1)*nc > maxPMTable {
+					return nil
+				}
+				n := newState()
+				trie[s*nc+c] = int32(n)
+			}
+			s = int(trie[s*nc+c])
+		}
+		d.match[s] = true
+	}
+	d.states = len(d.match)
+	// Breadth first: each state's missing transitions are its failure
+	// state's, which is shallower and so already complete.
+	d.next = make([]uint16, d.states*nc)
+	fail := make([]int, d.states)
+	queue := make([]int, 0, d.states)
+	for c := range nc {
+		if t := trie[c]; t > 0 {
+			d.next[c] = uint16(t)
+			queue = append(queue, int(t))
+		}
+	}
+	for len(queue) > 0 {
+		s := queue[0]
+		queue = queue[1:]
+		f := fail[s]
+		if d.match[f] {
+			d.match[s] = true
+		}
+		for c := range nc {
+			if t := trie[s*nc+c]; t >= 0 {
+				fail[t] = int(d.next[f*nc+c])
+				d.next[s*nc+c] = uint16(t)
+				queue = append(queue, int(t))
+			} else {
+				d.next[s*nc+c] = d.next[f*nc+c]
+			}
+		}
+	}
+	return d
+}
+
+// anyIn reports whether a phrase occurs in s, ASCII case-insensitively.
+func (d *phraseDFA) anyIn(s string) bool {
+	nc := d.classes
+	st := 0
+	for i := 0; i < len(s); i++ {
+		st = int(d.next[st*nc+int(d.class[s[i]])])
+		if d.match[st] {
+			return true
+		}
+	}
+	return false
+}
