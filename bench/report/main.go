@@ -154,6 +154,10 @@ func write(w io.Writer, command, cpu string, results map[string]result, order []
 		row("real-traffic replay, p99", fmt.Sprintf("%.0f µs vs %.0f µs = **%.2f×**", u99, b99, u99/b99), "≤ 0.5×", u99/b99 <= 0.5)
 		bc, uc := get(results, rp, "bare-cpu-µs/req"), get(results, rp, "bulwark-cpu-µs/req")
 		fmt.Fprintf(w, "| real-traffic replay, CPU per request (whole process: Bulwark's includes envoysim's client side) | %.0f µs vs %.0f µs = %.2f× | report | — |\n", uc, bc, uc/bc)
+		if sc := get(results, "BenchmarkReplayServerCPU", "server-cpu-µs/req"); sc > 0 {
+			fmt.Fprintf(w, "| real-traffic replay, CPU per request of the server alone (Bulwark in its own process, envoysim's client in the benchmark's; not alternated with bare, whose CPU is BenchmarkReplay's) | %.0f µs vs %.0f µs = %.2f× | report | — |\n",
+				sc, bc, sc/bc)
+		}
 		if r50, r99, rc := get(results, rp, "re2-p50-µs"), get(results, rp, "re2-p99-µs"), get(results, rp, "re2-cpu-µs/req"); r50 > 0 {
 			fmt.Fprintf(w, "| real-traffic replay, the operator alone: the same in-process CRS with Bulwark's RE2 @rx vs Coraza's (no ext_proc, no model) | p50 %.0f vs %.0f µs = %.2f×, p99 %.0f vs %.0f µs = %.2f×, CPU %.0f vs %.0f µs = %.2f× | report | — |\n",
 				r50, bare, r50/bare, r99, b99, r99/b99, rc, bc, rc/bc)
@@ -189,7 +193,11 @@ func write(w io.Writer, command, cpu string, results map[string]result, order []
 		row("server memory per idle open stream", fmt.Sprintf("%.1f KiB", v/1024), "≤ 32 KiB", v <= 32*1024)
 	}
 	if v := get(results, "BenchmarkIdleStreamMemory", "B/waiting-stream"); v > 0 {
-		row("server memory per stream waiting for its body (Coraza transaction alive)", fmt.Sprintf("%.1f KiB", v/1024), "≤ 32 KiB", v <= 32*1024)
+		measured := fmt.Sprintf("%.1f KiB", v/1024)
+		if st := get(results, "BenchmarkIdleStreamMemory", "stack-B/waiting-stream"); st > 0 {
+			measured += fmt.Sprintf(" (of which goroutine stacks %.1f KiB)", st/1024)
+		}
+		row("server memory per stream waiting for its body (Coraza transaction alive)", measured, "≤ 32 KiB", v <= 32*1024)
 	}
 	if ml, crs := get(results, "BenchmarkScoreVsCRS/model", "p50-µs"), get(results, "BenchmarkScoreVsCRS/crs", "p50-µs"); ml > 0 && crs > 0 {
 		row("ML features + inference, typical 1 KB request, p50", fmt.Sprintf("%.1f µs (p99 %.1f µs)", ml, get(results, "BenchmarkScoreVsCRS/model", "p99-µs")), "≤ 30 µs", ml <= 30)
