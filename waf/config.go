@@ -85,7 +85,7 @@ type Config struct {
 	// evaluations are skipped and the request gets the request body limit
 	// action: refused under reject. 0 is no bound.
 	RxBudgetBytes int64     `yaml:"rx_budget_bytes" usage:"input bytes the regular expressions of one request may scan (rx_engine re2); past it the request gets the request body limit action; 0 = no bound"`
-	RxEngine      rx.Engine `yaml:"rx_engine" usage:"@rx implementation: re2 (RE2 with an exact literal prefilter and Coraza fallback, the default) or go (Coraza's own)"`
+	RxEngine      rx.Engine `yaml:"rx_engine" usage:"@rx implementation: re2 (RE2 with an exact literal prefilter and Coraza fallback, plus an exact phrase gate in front of Coraza's @pm; the default) or go (Coraza's own operators)"`
 	// ArgumentsLimit is how many values Coraza keeps per argument
 	// collection (query, body). Rules never see values past it, so a
 	// request that reaches it is refused unless LimitAction is

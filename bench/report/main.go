@@ -265,21 +265,55 @@ const reading = `
   patterns by then), RSS is VmRSS after both.
 - Throughput comes from ` + "`RunParallel`" + ` on both cores with client and
   server in one process.
-- Where the time goes (CPU profiles of the replay, 2026-12-01, each path
-  alone): on bare Coraza, Go's regexp inside @rx is about half of CRS's
-  time. With the RE2 operator, @rx is about a sixth of CRS's time (the
-  prefilter skips most evaluations; most PL1 rules capture, so the rest run
-  RE2's submatch search), and Coraza's own per-rule machinery is left as
-  the larger part: variable lookup (GetField), transformations, macro
-  expansion and ctl actions, about 0.55 ms per replayed request, untouched
-  by the operator. The ext_proc path adds a fixed cost per request, gRPC
-  and protobuf on both ends, the model (about 90 µs) and the filter's own
-  work, about 0.35-0.5 ms in all; on the replay's many small requests that
-  fixed cost outweighs what RE2 saves, so Bulwark's p50 there is above
-  bare Coraza's while its 1 KB-form cost is half.
+- Server alone: ` + "`BenchmarkReplayServerCPU`" + ` runs the same shipped
+  server in a child process and reads that process's user+system time over
+  the whole replay, so envoysim's client side (which plays Envoy and runs in
+  the benchmark's process) is left out. It does not alternate with bare
+  Coraza: a second process's background work (its GC, its idle threads
+  parking) would land on the other path's next request. The whole-process
+  and server-alone CPU differ by about the client's share: the client is
+  not what makes Bulwark's path cost what it does.
+- Where the time goes: CPU profile of the Bulwark side of the replay
+  (` + "`go test -bench`" + ` of the replay's ext_proc requests only, 6,000 requests,
+  2026-12-01, this code), per request, start-up left out, about 1.0 ms in
+  all:
+
+  | part | µs per request |
+  |---|---:|
+  | Coraza + CRS, phases 1 to 5 (phase 1 143, phase 2 395, phase 3 32, phase 4 42, logging 30) | 640 |
+  | ... of which the operators (RE2 @rx 53, its prefilter 28, @pm 8, libinjection and the rest) | 125 |
+  | ... of which Coraza's per-rule machinery: transformations (mostly the transformation cache's map, hashed per value and chain prefix) 115, variable lookup (GetField, a fresh slice per target per rule) 108, actions of matching rules (setvar, ctl) 83, msg and logdata macros expanded into the RULE collection for every rule evaluated, matching or not, 80, the cache cleared at every phase 30 | about 515 |
+  | gRPC, protobuf and the filter on the server | 93 |
+  | garbage collection (about 330 KB allocated per request, three quarters of it by Coraza) | 77 |
+  | envoysim's client side (Envoy's part) | 68 |
+  | HTTP/2 writers of both ends | 53 |
+  | the model | 48 |
+
+  The RE2 prefilter lets about 55 of the 516 @rx evaluations of a replayed
+  request through to RE2, and 12 of those match. The replay's "operator
+  alone" row is Coraza and CRS with Bulwark's operators and nothing else:
+  its p50 is already above half of bare Coraza's, so the ≤ 0.5× replay
+  targets are out of reach of anything around Coraza (ext_proc, the model,
+  the filter) or of its operators; they need Coraza's per-rule machinery
+  to cost less, which Bulwark cannot reach through the plugin API. The
+  changes that would, from the profile above: expand msg and logdata only for
+  rules that match; key the transformation cache without hashing per
+  prefix, and clear it without walking its capacity; let GetField hand out
+  the collection's values without copying them; and copy an empty response
+  body without a 32 KiB buffer (28 KB of garbage per request with a
+  processable response type and no body sent).
 - Memory per stream is measured in a child process that runs only the
   server: heap plus goroutine stacks after a forced GC, over 2,000 streams.
   An idle open stream (Envoy opened it, nothing sent yet) costs the gRPC
   stream and its goroutine; a stream waiting for its body also holds the
-  Coraza transaction.
+  Coraza transaction after phase 1. Of that, a heap profile of 2,000
+  exchanges left after phase 1 puts about 33 KB in Coraza's own state:
+  the records of the rules matched so far (CRS's initialisation rules
+  match on every request) 8.1 KB, the TX collection 7.3 KB, a fresh
+  transaction's variables 5.4 KB, the transformation cache (kept until the
+  next phase starts) 4.7 KB, the target exclusions rule 941010 sets for 34
+  rules 4.2 KB, match data 3.8 KB; Bulwark's exchange and its copy of the
+  request under 1.5 KB. Coraza's share alone is past the 32 KiB target, so
+  the target needs Coraza to keep less between phases (the transformation
+  cache could go at the end of a phase, not the start of the next).
 `
