@@ -30,10 +30,10 @@ func init() {
 	plugins.RegisterOperator("pmf", newPMOperator(corazaNewPMFromFile, pmFileWords))
 }
 
-// maxPMTable bounds one phrase automaton's transition table (entries of 2
+// maxPMTable bounds one phrase automaton's transition table (entries of 4
 // bytes). CRS's largest list that rules read on requests (lfi-os-files,
-// 977 phrases) needs about 0.9 M; lists past the bound, and automata of more
-// than 65,535 states, keep Coraza's operator alone.
+// 977 phrases) needs about 0.9 M; lists past the bound keep Coraza's
+// operator alone.
 const maxPMTable = 1 << 21
 
 // pmOperator is Coraza's @pm (or @pmFromFile) behind a gate that answers
@@ -62,7 +62,7 @@ func newPMOperator(up func(plugintypes.OperatorOptions) (plugintypes.Operator, e
 			// Coraza compiled it; whatever we could not read stays Coraza's.
 			return op, nil
 		}
-		build := func() (any, error) { return newPhraseDFA(dict), nil }
+		build := func() (any, error) { return newPhraseDFA(dict, true), nil }
 		var v any
 		if options.Memoizer != nil {
 			v, _ = options.Memoizer.Do("bulwark-pm:"+key, build)
@@ -142,24 +142,24 @@ func pmFile(name string, dirs []string, root fs.FS) ([]byte, error) {
 
 // phraseDFA is an Aho-Corasick automaton over the phrases with every
 // transition precomputed, on byte classes: each byte that occurs in a
-// phrase has its own class, ASCII upper-case letters share their lower-case
-// letter's (Coraza matches ASCII case-insensitively; the phrases are
-// lower-cased already), and every other byte is class 0, which leads back
-// to the root.
+// phrase has its own class, and every other byte is class 0, which leads
+// back to the root. Folded (Coraza's @pm, folded prefilters), ASCII
+// upper-case letters share their lower-case letter's class, in the phrases
+// and in the input alike.
 type phraseDFA struct {
 	class   [256]uint8
 	classes int
 	states  int
-	// next[s*classes+c] is the state after class c in state s.
-	next []uint16
-	// match[s]: a phrase ends at s, or at a suffix of it.
-	match []bool
+	// next[s*classes+c] encodes the state t after class c in state s as
+	// t*classes<<1 (the offset of t's row, so the scan needs no multiply)
+	// with the low bit set when a phrase ends at t or at a suffix of it.
+	next []uint32
 }
 
-// newPhraseDFA builds the automaton, or returns nil when there is no gate
-// to build: an empty phrase (it matches everywhere), no phrases, or a table
-// past maxPMTable.
-func newPhraseDFA(dict []string) *phraseDFA {
+// newPhraseDFA builds the automaton, ASCII case-insensitive when fold is
+// set, or returns nil when there is none to build: an empty phrase (it
+// matches everywhere), no phrases, or a table past maxPMTable.
+func newPhraseDFA(dict []string, fold bool) *phraseDFA {
 	if len(dict) == 0 {
 		return nil
 	}
@@ -170,7 +170,7 @@ func newPhraseDFA(dict []string) *phraseDFA {
 		}
 		for i := 0; i < len(p); i++ {
 			b := p[i]
-			if 'A' <= b && b <= 'Z' {
+			if fold && 'A' <= b && b <= 'Z' {
 				// Lower-cased phrases have none, but keep the
 				// folding exact if one ever does.
 				b += 'a' - 'A'
@@ -184,19 +184,22 @@ func newPhraseDFA(dict []string) *phraseDFA {
 			}
 		}
 	}
-	for b := 'A'; b <= 'Z'; b++ {
-		d.class[b] = d.class[b+'a'-'A']
+	if fold {
+		for b := 'A'; b <= 'Z'; b++ {
+			d.class[b] = d.class[b+'a'-'A']
+		}
 	}
 	d.classes++ // class 0
 	// The trie, with transitions stored densely from the start.
 	nc := d.classes
 	trie := []int32{}
+	var match []bool
 	newState := func() int {
 		for range nc {
 			trie = append(trie, -1)
 		}
-		d.match = append(d.match, false)
-		return len(d.match) - 1
+		match = append(match, false)
+		return len(match) - 1
 	}
 	newState()
 	for _, p := range dict {
@@ -204,7 +207,7 @@ func newPhraseDFA(dict []string) *phraseDFA {
 		for i := 0; i < len(p); i++ {
 			c := int(d.class[p[i]])
 			if trie[s*nc+c] < 0 {
-				if len(d.match) >= 1<<16 || (len(d.match)+1)*nc > maxPMTable {
+				if (len(match)+1)*nc > maxPMTable {
 					return nil
 				}
 				n := newState()
@@ -212,17 +215,17 @@ func newPhraseDFA(dict []string) *phraseDFA {
 			}
 			s = int(trie[s*nc+c])
 		}
-		d.match[s] = true
+		match[s] = true
 	}
-	d.states = len(d.match)
+	d.states = len(match)
 	// Breadth first: each state's missing transitions are its failure
 	// state's, which is shallower and so already complete.
-	d.next = make([]uint16, d.states*nc)
+	delta := make([]int32, d.states*nc)
 	fail := make([]int, d.states)
 	queue := make([]int, 0, d.states)
 	for c := range nc {
 		if t := trie[c]; t > 0 {
-			d.next[c] = uint16(t)
+			delta[c] = t
 			queue = append(queue, int(t))
 		}
 	}
@@ -230,31 +233,41 @@ func newPhraseDFA(dict []string) *phraseDFA {
 		s := queue[0]
 		queue = queue[1:]
 		f := fail[s]
-		if d.match[f] {
-			d.match[s] = true
+		if match[f] {
+			match[s] = true
 		}
 		for c := range nc {
 			if t := trie[s*nc+c]; t >= 0 {
-				fail[t] = int(d.next[f*nc+c])
-				d.next[s*nc+c] = uint16(t)
+				fail[t] = int(delta[f*nc+c])
+				delta[s*nc+c] = t
 				queue = append(queue, int(t))
 			} else {
-				d.next[s*nc+c] = d.next[f*nc+c]
+				delta[s*nc+c] = delta[f*nc+c]
 			}
 		}
+	}
+	d.next = make([]uint32, len(delta))
+	for i, t := range delta {
+		e := uint32(int(t)*nc) << 1
+		if match[t] {
+			e |= 1
+		}
+		d.next[i] = e
 	}
 	return d
 }
 
-// anyIn reports whether a phrase occurs in s, ASCII case-insensitively.
+// anyIn reports whether a phrase occurs in s (ASCII case-insensitively
+// when folded).
 func (d *phraseDFA) anyIn(s string) bool {
-	nc := d.classes
-	st := 0
+	next, class := d.next, &d.class
+	off := uint32(0)
 	for i := 0; i < len(s); i++ {
-		st = int(d.next[st*nc+int(d.class[s[i]])])
-		if d.match[st] {
+		e := next[off+uint32(class[s[i]])]
+		if e&1 != 0 {
 			return true
 		}
+		off = e >> 1
 	}
 	return false
 }

@@ -218,7 +218,7 @@ func TestPhraseDFA(t *testing.T) {
 		{[]string{"a\x00b"}, "a\x00B", true},
 	}
 	for _, c := range cases {
-		d := newPhraseDFA(c.dict)
+		d := newPhraseDFA(c.dict, true)
 		if d == nil {
 			t.Fatalf("%q: no automaton", c.dict)
 		}
@@ -226,7 +226,13 @@ func TestPhraseDFA(t *testing.T) {
 			t.Errorf("%q in %q = %v, want %v", c.dict, c.in, got, c.want)
 		}
 	}
-	if newPhraseDFA([]string{"a", ""}) != nil || newPhraseDFA(nil) != nil {
+	if newPhraseDFA([]string{"a", ""}, true) != nil || newPhraseDFA(nil, true) != nil {
 		t.Error("an empty phrase or no phrases must leave the operator to Coraza")
+	}
+	exact := newPhraseDFA([]string{"Ab", "c"}, false)
+	for in, want := range map[string]bool{"xAb": true, "ab": false, "AB": false, "C": false, "c": true} {
+		if got := exact.anyIn(in); got != want {
+			t.Errorf("unfolded %q: %v, want %v", in, got, want)
+		}
 	}
 }
