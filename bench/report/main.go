@@ -274,20 +274,20 @@ const reading = `
   and server-alone CPU differ by about the client's share: the client is
   not what makes Bulwark's path cost what it does.
 - Where the time goes: CPU profile of the Bulwark side of the replay
-  (` + "`go test -bench`" + ` of the replay's ext_proc requests only, 6,000 requests,
-  2026-12-01, this code), per request, start-up left out, about 1.0 ms in
-  all:
+  (` + "`go test -bench`" + ` of the replay's ext_proc requests alone, 6,000
+  requests, 2026-12-01, this code, load average about 8), as shares of the
+  process's CPU with start-up left out:
 
-  | part | µs per request |
+  | part | share |
   |---|---:|
-  | Coraza + CRS, phases 1 to 5 (phase 1 143, phase 2 395, phase 3 32, phase 4 42, logging 30) | 640 |
-  | ... of which the operators (RE2 @rx 53, its prefilter 28, @pm 8, libinjection and the rest) | 125 |
-  | ... of which Coraza's per-rule machinery: transformations (mostly the transformation cache's map, hashed per value and chain prefix) 115, variable lookup (GetField, a fresh slice per target per rule) 108, actions of matching rules (setvar, ctl) 83, msg and logdata macros expanded into the RULE collection for every rule evaluated, matching or not, 80, the cache cleared at every phase 30 | about 515 |
-  | gRPC, protobuf and the filter on the server | 93 |
-  | garbage collection (about 330 KB allocated per request, three quarters of it by Coraza) | 77 |
-  | envoysim's client side (Envoy's part) | 68 |
-  | HTTP/2 writers of both ends | 53 |
-  | the model | 48 |
+  | Coraza + CRS, phases 1 to 5 (request headers 16%, request body 37%, response headers 4%, response body 6%, logging 2%) | 65% |
+  | ... the operators: RE2 @rx and its prefilter 6%, the @pm gate and Coraza's @pm 1%, libinjection and the rest 3% | 10% |
+  | ... Coraza's per-rule machinery: variable lookup (GetField copies each target's values for every rule) 13%, transformations (mostly the transformation cache's map, hashed per value and chain prefix) 9%, the actions of matching rules (setvar, ctl) 9%, msg and logdata macros expanded into the RULE collection for every rule evaluated, matching or not, 9%, the transformation cache cleared at every phase 4% | about 50% |
+  | garbage collection (about 330 KB allocated per request, three quarters of it by Coraza) | 8% |
+  | envoysim's client side (Envoy's part) | 7% |
+  | gRPC, protobuf and the filter on the server | 7% |
+  | the model | 5% |
+  | HTTP/2 writers of both ends | 4% |
 
   The RE2 prefilter lets about 55 of the 516 @rx evaluations of a replayed
   request through to RE2, and 12 of those match. The replay's "operator
@@ -302,6 +302,16 @@ const reading = `
   the collection's values without copying them; and copy an empty response
   body without a 32 KiB buffer (28 KB of garbage per request with a
   processable response type and no body sent).
+- What changed on 2026-12-01, each measured in one session against the
+  binary before it, the two alternating, 3 to 5 runs each: reading CRS's
+  verdict incrementally (waf.VerdictReader) cut about 50 KB of allocation
+  per replayed request and the replay's whole-process CPU ratio from a
+  median 1.13× to 1.06× bare; the @pm gate took Coraza's @pm from 0.27 s
+  to 0.05 s of a 4.1 s profile of the in-process RE2 replay (about 37 µs
+  per request); the one-pass prefilter took the 1 KB form's p50 from
+  0.45-0.48× to 0.40-0.43× bare and its CPU from 0.46-0.51× to 0.43-0.46×.
+  Scoring the model alongside phase 1 for requests without a body showed
+  no gain in the replay's p50 or CPU (4 runs each) and was not kept.
 - Memory per stream is measured in a child process that runs only the
   server: heap plus goroutine stacks after a forced GC, over 2,000 streams.
   An idle open stream (Envoy opened it, nothing sent yet) costs the gRPC
