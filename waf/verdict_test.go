@@ -25,6 +25,16 @@ func TestVerdictReaderMatchesReadVerdict(t *testing.T) {
 		if want := ReadVerdict(tx); !reflect.DeepEqual(v, want) {
 			t.Fatalf("after read %d: VerdictReader gave %d matches, ReadVerdict %d", len(got), len(v.Matches), len(want.Matches))
 		}
+		// And against Coraza's list itself, not only our other reader.
+		mrs := tx.MatchedRules()
+		if len(v.Matches) != len(mrs) {
+			t.Fatalf("after read %d: %d matches, Coraza has %d", len(got), len(v.Matches), len(mrs))
+		}
+		for i, mr := range mrs {
+			if m := v.Matches[i]; m.ID != mr.Rule().ID() || m.Data != mr.Data() || m.Message != mr.Message() {
+				t.Fatalf("after read %d: match %d is rule %d, Coraza's is %d", len(got), i, m.ID, mr.Rule().ID())
+			}
+		}
 		got = append(got, v)
 		snapshots = append(snapshots, append([]Match(nil), v.Matches...))
 	}
@@ -61,7 +71,7 @@ func TestVerdictReaderMatchesReadVerdict(t *testing.T) {
 	defer func() { _ = other.Close() }()
 	other.ProcessURI("/", "GET", "HTTP/1.1")
 	other.ProcessRequestHeaders()
-	if v, want := r.Read(other), ReadVerdict(other); !reflect.DeepEqual(v, want) {
-		t.Fatalf("on another transaction: %d matches, want %d", len(v.Matches), len(want.Matches))
+	if v, want := r.Read(other), ReadVerdict(other); !reflect.DeepEqual(v, want) || len(v.Matches) != len(other.MatchedRules()) {
+		t.Fatalf("on another transaction: %d matches, want %d", len(v.Matches), len(other.MatchedRules()))
 	}
 }
