@@ -139,7 +139,7 @@ func BenchmarkBareCoraza(b *testing.B) {
 }
 
 // BenchmarkExtProcRoundTrip is one full exchange over loopback gRPC with
-// Bulwark's shipped defaults (RE2 @rx, the model, ml.mode or): request
+// Bulwark's shipped defaults (RE2 @rx, the model in the default ml.mode): request
 // headers, a 1 KB urlencoded body (BUFFERED) and response headers, client
 // and server both in this process.
 func BenchmarkExtProcRoundTrip(b *testing.B) {

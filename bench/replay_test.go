@@ -223,7 +223,7 @@ func bareReplay(ctx context.Context, e *waf.Engine, r *replayRequest) bool {
 }
 
 // shipped starts Bulwark as the binary runs it, with every default (the
-// model included, ml.mode or), on loopback ports, and returns a client
+// model included, in the default ml.mode), on loopback ports, and returns a client
 // connected over a real socket.
 func shipped(tb testing.TB, extra ...string) extprocv3.ExternalProcessorClient {
 	tb.Helper()
@@ -431,6 +431,50 @@ func BenchmarkReplay(b *testing.B) {
 		b.ReportMetric(float64(a.cpu)/float64(len(a.lat))/1e3, a.name+"-cpu-µs/req")
 	}
 	b.ReportMetric(float64(len(reqs)), "requests")
+}
+
+// BenchmarkReplayFloor is the replay through Bulwark's ext_proc server with
+// nothing to inspect (no CRS, no model: waf.disable_crs, ml.enabled false),
+// alternating request by request with bare Coraza like BenchmarkReplay: the
+// cost of the ext_proc exchange itself (three gRPC round trips, the filter,
+// an empty Coraza transaction), against which no rule engine work is left.
+func BenchmarkReplayFloor(b *testing.B) {
+	reqs := loadReplay(b)
+	e := bareEngine(b)
+	c := shipped(b, "--waf-disable-crs=true", "--ml-enabled=false")
+	ctx := context.Background()
+	var bareLat, floorLat []time.Duration
+	var bareCPU, floorCPU time.Duration
+	for b.Loop() {
+		for i := range reqs {
+			runBare := func() {
+				c0, t0 := cpuTime(), time.Now()
+				bareReplay(ctx, e, &reqs[i])
+				bareLat = append(bareLat, time.Since(t0))
+				bareCPU += cpuTime() - c0
+			}
+			runFloor := func() {
+				c0, t0 := cpuTime(), time.Now()
+				if _, err := reqs[i].filter.Do(ctx, c, reqs[i].message(), upstream); err != nil {
+					b.Fatal(err)
+				}
+				floorLat = append(floorLat, time.Since(t0))
+				floorCPU += cpuTime() - c0
+			}
+			if i%2 == 0 {
+				runBare()
+				runFloor()
+			} else {
+				runFloor()
+				runBare()
+			}
+		}
+	}
+	b.ReportMetric(percentile(bareLat, 0.50), "bare-p50-µs")
+	b.ReportMetric(percentile(floorLat, 0.50), "floor-p50-µs")
+	b.ReportMetric(percentile(floorLat, 0.99), "floor-p99-µs")
+	b.ReportMetric(float64(bareCPU)/float64(len(bareLat))/1e3, "bare-cpu-µs/req")
+	b.ReportMetric(float64(floorCPU)/float64(len(floorLat))/1e3, "floor-cpu-µs/req")
 }
 
 // BenchmarkReplayServerCPU sends the replay one request at a time to
