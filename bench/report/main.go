@@ -299,12 +299,12 @@ const reading = `
   bound what Bulwark's own code can still win on the replay: the "operator
   alone" row is Coraza and CRS with Bulwark's operators and nothing else,
   and the "ext_proc floor" row is Bulwark's server with nothing to inspect
-  (three gRPC round trips on loopback, envoysim's side included). Each is
+  (two or three gRPC round trips on loopback, envoysim's side included). Each is
   a large share of bare Coraza's p50 by itself, and Bulwark's path pays
   both, so the ≤ 0.5× replay targets are out of reach of anything around
   Coraza (the filter, the model, the exchange) or of its operators: they
   need Coraza's per-rule machinery to cost less, which Bulwark cannot reach
-  through the plugin API, and a cheaper exchange than three round trips
+  through the plugin API, and a cheaper exchange than those round trips
   (the processing modes Envoy is configured with decide those). The
   changes in Coraza that would help, from the profile above: expand msg and logdata only for
   rules that match; key the transformation cache without hashing per
