@@ -312,6 +312,12 @@ const reading = `
   the collection's values without copying them; and copy an empty response
   body without a 32 KiB buffer (28 KB of garbage per request with a
   processable response type and no body sent).
+- Run to run on a shared machine: two earlier ` + "`make bench`" + ` runs of
+  this code on 2026-12-01, at load averages of 6 to 8 like this one, gave
+  the paired 1 KB-form p50 0.32× and 0.50× bare, the replay p50 1.59× and
+  1.42×, its p99 0.99× and 1.17×, and the 1 KB-form throughput 64 and
+  195 req/s (bare Coraza 33 and 72 req/s): the paired rows hold within
+  about a tenth, the throughput rows, measured one after the other, do not.
 - What changed on 2026-12-01, each measured in one session against the
   binary before it, the two alternating, 3 to 5 runs each: reading CRS's
   verdict incrementally (waf.VerdictReader) cut about 50 KB of allocation
