@@ -316,8 +316,10 @@ const reading = `
   this code on 2026-12-01, at load averages of 6 to 8 like this one, gave
   the paired 1 KB-form p50 0.32× and 0.50× bare, the replay p50 1.59× and
   1.42×, its p99 0.99× and 1.17×, and the 1 KB-form throughput 64 and
-  195 req/s (bare Coraza 33 and 72 req/s): the paired rows hold within
-  about a tenth, the throughput rows, measured one after the other, do not.
+  195 req/s (bare Coraza 33 and 72 req/s): even the paired rows moved by
+  up to about 0.2× between runs, and the throughput rows, measured one
+  after the other, by a factor of three. A target is met only if it is met
+  in the run below.
 - What changed on 2026-12-01, each measured in one session against the
   binary before it, the two alternating, 3 to 5 runs each: reading CRS's
   verdict incrementally (waf.VerdictReader) cut about 50 KB of allocation
