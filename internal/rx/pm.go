@@ -3,6 +3,8 @@ package rx
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io/fs"
 	"os"
@@ -51,13 +53,13 @@ type pmOperator struct {
 
 // newPMOperator wraps a Coraza factory; words reads the phrases exactly as
 // that factory does.
-func newPMOperator(up func(plugintypes.OperatorOptions) (plugintypes.Operator, error), words func(plugintypes.OperatorOptions) ([]string, string, error)) plugintypes.OperatorFactory {
+func newPMOperator(up func(plugintypes.OperatorOptions) (plugintypes.Operator, error), words func(plugintypes.OperatorOptions) ([]string, error)) plugintypes.OperatorFactory {
 	return func(options plugintypes.OperatorOptions) (plugintypes.Operator, error) {
 		op, err := up(options)
 		if err != nil || engineOf(options.Root) != EngineRE2 {
 			return op, err
 		}
-		dict, key, err := words(options)
+		dict, err := words(options)
 		if err != nil {
 			// Coraza compiled it; whatever we could not read stays Coraza's.
 			return op, nil
@@ -65,7 +67,9 @@ func newPMOperator(up func(plugintypes.OperatorOptions) (plugintypes.Operator, e
 		build := func() (any, error) { return newPhraseDFA(dict, true), nil }
 		var v any
 		if options.Memoizer != nil {
-			v, _ = options.Memoizer.Do("bulwark-pm:"+key, build)
+			// Keyed by the phrases themselves, not the file name: a data
+			// file edited between two compiles never gets the old gate.
+			v, _ = options.Memoizer.Do(phrasesKey(dict), build)
 		} else {
 			v, _ = build()
 		}
@@ -87,20 +91,29 @@ func (o *pmOperator) Evaluate(tx plugintypes.TransactionState, value string) boo
 // String names the operator in debug output.
 func (o *pmOperator) String() string { return fmt.Sprintf("pm(gate, %d states)", o.gate.states) }
 
+// phrasesKey is the memoizer key of a phrase list's automaton.
+func phrasesKey(dict []string) string {
+	h := sha256.New()
+	for _, p := range dict {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return "bulwark-pm:" + hex.EncodeToString(h.Sum(nil))
+}
+
 // pmWords is Coraza's newPM's dictionary: the arguments lower-cased and
 // split on single spaces.
-func pmWords(options plugintypes.OperatorOptions) ([]string, string, error) {
-	data := strings.ToLower(options.Arguments)
-	return strings.Split(data, " "), "args:" + data, nil
+func pmWords(options plugintypes.OperatorOptions) ([]string, error) {
+	return strings.Split(strings.ToLower(options.Arguments), " "), nil
 }
 
 // pmFileWords is Coraza's newPMFromFile's dictionary: the file's trimmed,
 // lower-cased lines, without blank lines and # comments, looked up in the
 // rule file's directories as Coraza looks them up.
-func pmFileWords(options plugintypes.OperatorOptions) ([]string, string, error) {
+func pmFileWords(options plugintypes.OperatorOptions) ([]string, error) {
 	data, err := pmFile(options.Arguments, options.Path, options.Root)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	var lines []string
 	sc := bufio.NewScanner(bytes.NewReader(data))
@@ -112,9 +125,11 @@ func pmFileWords(options plugintypes.OperatorOptions) ([]string, string, error) 
 		lines = append(lines, strings.ToLower(l))
 	}
 	if err := sc.Err(); err != nil {
-		return nil, "", err
+		// Coraza stops at a line past the scanner's bound and keeps the
+		// lines before it; the gate would not know which those are.
+		return nil, err
 	}
-	return lines, "file:" + strings.Join(options.Path, ",") + options.Arguments, nil
+	return lines, nil
 }
 
 // pmFile finds a data file as Coraza's loadFromFile does: an absolute path

@@ -58,7 +58,7 @@ var crsPMPairs = sync.OnceValues(func() ([]pmPair, error) {
 			if err != nil {
 				return nil, fmt.Errorf("%s %s: %w", name, args, err)
 			}
-			phrases, _, err := words(opts)
+			phrases, err := words(opts)
 			if err != nil {
 				return nil, fmt.Errorf("%s %s: %w", name, args, err)
 			}
