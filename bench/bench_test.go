@@ -31,7 +31,8 @@ import (
 )
 
 // The child process of BenchmarkIdleStreamMemory runs only the server, so
-// its memory is the server's alone.
+// its memory is the server's alone; BenchmarkReplay's runs the shipped
+// server alone, so its CPU is the server's alone.
 func TestMain(m *testing.M) {
 	if os.Getenv("BULWARK_BENCH_CHILD") == "1" {
 		serveChild()
@@ -39,6 +40,10 @@ func TestMain(m *testing.M) {
 	}
 	if engine := os.Getenv("BULWARK_BENCH_COMPILE"); engine != "" {
 		compileChild(engine)
+		return
+	}
+	if os.Getenv("BULWARK_BENCH_SHIPPED") == "1" {
+		shippedChild()
 		return
 	}
 	os.Exit(m.Run())
@@ -134,7 +139,7 @@ func BenchmarkBareCoraza(b *testing.B) {
 }
 
 // BenchmarkExtProcRoundTrip is one full exchange over loopback gRPC with
-// Bulwark's shipped defaults (RE2 @rx, the model, ml.mode or): request
+// Bulwark's shipped defaults (RE2 @rx, the model in the default ml.mode): request
 // headers, a 1 KB urlencoded body (BUFFERED) and response headers, client
 // and server both in this process.
 func BenchmarkExtProcRoundTrip(b *testing.B) {
@@ -227,7 +232,8 @@ func BenchmarkIdleStreamMemory(b *testing.B) {
 		waitStreams(b, memURL, 0)
 
 		ctx, cancel = context.WithCancel(context.Background())
-		base = childMem(b, memURL)
+		st := childStats(b, memURL)
+		base, baseStacks := st.Bytes, st.Stacks
 		for range streams {
 			s, err := client.Process(ctx)
 			if err != nil {
@@ -240,8 +246,9 @@ func BenchmarkIdleStreamMemory(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		waiting := childMem(b, memURL)
-		b.ReportMetric(float64(waiting-base)/streams, "B/waiting-stream")
+		waiting := childStats(b, memURL)
+		b.ReportMetric(float64(waiting.Bytes-base)/streams, "B/waiting-stream")
+		b.ReportMetric(float64(waiting.Stacks-baseStacks)/streams, "stack-B/waiting-stream")
 		cancel()
 		waitStreams(b, memURL, 0)
 	}
@@ -260,6 +267,7 @@ func headersOnly() *extprocv3.ProcessingRequest {
 
 type memReport struct {
 	Bytes   int64 `json:"bytes"`
+	Stacks  int64 `json:"stacks"`
 	Streams int   `json:"streams"`
 }
 
@@ -326,7 +334,7 @@ func serveChild() {
 		runtime.ReadMemStats(&ms)
 		n := <-counted.open
 		counted.open <- n
-		_ = json.NewEncoder(w).Encode(memReport{Bytes: int64(ms.HeapAlloc + ms.StackInuse), Streams: n})
+		_ = json.NewEncoder(w).Encode(memReport{Bytes: int64(ms.HeapAlloc + ms.StackInuse), Stacks: int64(ms.StackInuse), Streams: n})
 	}))
 }
 

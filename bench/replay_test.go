@@ -223,12 +223,12 @@ func bareReplay(ctx context.Context, e *waf.Engine, r *replayRequest) bool {
 }
 
 // shipped starts Bulwark as the binary runs it, with every default (the
-// model included, ml.mode or), on loopback ports, and returns a client
+// model included, in the default ml.mode), on loopback ports, and returns a client
 // connected over a real socket.
 func shipped(tb testing.TB, extra ...string) extprocv3.ExternalProcessorClient {
 	tb.Helper()
 	src := config.Source{
-		Args: append([]string{"--grpc-addr=127.0.0.1:0", "--admin-addr=127.0.0.1:0", "--audit-log=off", "--reload-watch=false"}, extra...),
+		Args: append(slices.Clone(shippedArgs), extra...),
 		Env:  func(string) (string, bool) { return "", false },
 	}
 	a, err := app.New(src, slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -251,6 +251,101 @@ func shipped(tb testing.TB, extra ...string) extprocv3.ExternalProcessorClient {
 		}
 	})
 	return extprocv3.NewExternalProcessorClient(conn)
+}
+
+// shippedArgs are the flags shipped and shippedChild start Bulwark with:
+// every default, loopback ports, no audit log, no file watching.
+var shippedArgs = []string{"--grpc-addr=127.0.0.1:0", "--admin-addr=127.0.0.1:0", "--audit-log=off", "--reload-watch=false"}
+
+// shippedChild is the child of BenchmarkReplay's server-alone arm: Bulwark
+// as shipped() starts it, alone in its process. It prints its gRPC address,
+// then answers each line on stdin with the process's user+system CPU time
+// in nanoseconds, and exits when stdin closes.
+func shippedChild() {
+	src := config.Source{Args: shippedArgs, Env: func(string) (string, bool) { return "", false }}
+	a, err := app.New(src, slog.New(slog.DiscardHandler))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	fmt.Println(a.GRPCAddr())
+	sc := bufio.NewScanner(os.Stdin)
+	for sc.Scan() {
+		fmt.Println(cpuTime().Nanoseconds())
+	}
+	cancel()
+	if err := <-done; err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+// serverProcess is a running shippedChild.
+type serverProcess struct {
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	stdout *bufio.Scanner
+	client extprocv3.ExternalProcessorClient
+}
+
+// startShippedChild starts Bulwark alone in a child process and connects a
+// client to it.
+func startShippedChild(tb testing.TB) *serverProcess {
+	tb.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cmd := exec.Command(exe, "-test.run=^$")
+	cmd.Env = append(os.Environ(), "BULWARK_BENCH_SHIPPED=1")
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	p := &serverProcess{cmd: cmd, stdin: stdin, stdout: bufio.NewScanner(out)}
+	tb.Cleanup(func() {
+		_ = p.stdin.Close()
+		if err := p.cmd.Wait(); err != nil {
+			tb.Error("server child:", err)
+		}
+	})
+	if !p.stdout.Scan() {
+		tb.Fatalf("server child printed no address: %v", p.stdout.Err())
+	}
+	conn, err := grpc.NewClient(strings.TrimSpace(p.stdout.Text()), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = conn.Close() })
+	p.client = extprocv3.NewExternalProcessorClient(conn)
+	return p
+}
+
+// cpu is the child's user+system CPU time so far.
+func (p *serverProcess) cpu(tb testing.TB) time.Duration {
+	tb.Helper()
+	if _, err := io.WriteString(p.stdin, "cpu\n"); err != nil {
+		tb.Fatal(err)
+	}
+	if !p.stdout.Scan() {
+		tb.Fatalf("server child: %v", p.stdout.Err())
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(p.stdout.Text()), 10, 64)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return time.Duration(n)
 }
 
 func (r *replayRequest) message() *envoysim.Message {
@@ -336,6 +431,82 @@ func BenchmarkReplay(b *testing.B) {
 		b.ReportMetric(float64(a.cpu)/float64(len(a.lat))/1e3, a.name+"-cpu-µs/req")
 	}
 	b.ReportMetric(float64(len(reqs)), "requests")
+}
+
+// BenchmarkReplayFloor is the replay through Bulwark's ext_proc server with
+// nothing to inspect (no CRS, no model: waf.disable_crs, ml.enabled false),
+// alternating request by request with bare Coraza like BenchmarkReplay: the
+// cost of the ext_proc exchange itself (three gRPC round trips, the filter,
+// an empty Coraza transaction), against which no rule engine work is left.
+func BenchmarkReplayFloor(b *testing.B) {
+	reqs := loadReplay(b)
+	e := bareEngine(b)
+	c := shipped(b, "--waf-disable-crs=true", "--ml-enabled=false")
+	ctx := context.Background()
+	var bareLat, floorLat []time.Duration
+	var bareCPU, floorCPU time.Duration
+	for b.Loop() {
+		for i := range reqs {
+			runBare := func() {
+				c0, t0 := cpuTime(), time.Now()
+				bareReplay(ctx, e, &reqs[i])
+				bareLat = append(bareLat, time.Since(t0))
+				bareCPU += cpuTime() - c0
+			}
+			runFloor := func() {
+				c0, t0 := cpuTime(), time.Now()
+				if _, err := reqs[i].filter.Do(ctx, c, reqs[i].message(), upstream); err != nil {
+					b.Fatal(err)
+				}
+				floorLat = append(floorLat, time.Since(t0))
+				floorCPU += cpuTime() - c0
+			}
+			if i%2 == 0 {
+				runBare()
+				runFloor()
+			} else {
+				runFloor()
+				runBare()
+			}
+		}
+	}
+	b.ReportMetric(percentile(bareLat, 0.50), "bare-p50-µs")
+	b.ReportMetric(percentile(floorLat, 0.50), "floor-p50-µs")
+	b.ReportMetric(percentile(floorLat, 0.99), "floor-p99-µs")
+	b.ReportMetric(float64(bareCPU)/float64(len(bareLat))/1e3, "bare-cpu-µs/req")
+	b.ReportMetric(float64(floorCPU)/float64(len(floorLat))/1e3, "floor-cpu-µs/req")
+}
+
+// BenchmarkReplayServerCPU sends the replay one request at a time to
+// Bulwark alone in a child process (the shipped defaults, as shipped()
+// starts it) and reports the child's CPU per request: the server's own
+// cost, without envoysim's client side, which BenchmarkReplay's whole-
+// process figure includes. It does not alternate with bare Coraza: a
+// second process's background work (its GC, idle threads) would run into
+// the next request of the other path.
+func BenchmarkReplayServerCPU(b *testing.B) {
+	reqs := loadReplay(b)
+	proc := startShippedChild(b)
+	ctx := context.Background()
+	for i := range reqs {
+		if _, err := reqs[i].filter.Do(ctx, proc.client, reqs[i].message(), upstream); err != nil {
+			b.Fatalf("request %d: %v", i, err)
+		}
+	}
+	var lat []time.Duration
+	c0 := proc.cpu(b)
+	for b.Loop() {
+		for i := range reqs {
+			t0 := time.Now()
+			if _, err := reqs[i].filter.Do(ctx, proc.client, reqs[i].message(), upstream); err != nil {
+				b.Fatal(err)
+			}
+			lat = append(lat, time.Since(t0))
+		}
+	}
+	b.ReportMetric(float64(proc.cpu(b)-c0)/float64(len(lat))/1e3, "server-cpu-µs/req")
+	b.ReportMetric(percentile(lat, 0.50), "p50-µs")
+	b.ReportMetric(percentile(lat, 0.99), "p99-µs")
 }
 
 // BenchmarkReplayParallel/bare and /bulwark run the replay on every core;

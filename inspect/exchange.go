@@ -100,6 +100,9 @@ type Exchange struct {
 	closed bool
 	resp   *responseScan
 	budget *rx.Budget
+	// verdicts reads CRS's verdict after each phase, converting only the
+	// rules matched since the last read.
+	verdicts waf.VerdictReader
 }
 
 // Begin starts an exchange: it picks the policy and WAF, opens the Coraza
@@ -246,15 +249,15 @@ func (x *Exchange) FinishRequest() (Outcome, error) {
 			return x.report.Request, nil
 		}
 	}
-	v := waf.ReadVerdict(x.tx)
+	v := x.verdicts.Read(x.tx)
 	x.report.RequestCRS = v
 	rules := make([]int, 0, 16)
-	for _, id := range v.LoggedIDs(0) {
+	for _, m := range v.Matches {
 		if len(rules) == 16 {
 			break
 		}
-		if !IsCRSBlockingRule(id) {
-			rules = append(rules, id)
+		if m.Logged && !IsCRSBlockingRule(m.ID) {
+			rules = append(rules, m.ID)
 		}
 	}
 	c := CRS{Score: v.InboundScore, Threshold: pl.CRSThreshold, Rules: rules, Unmodelled: unmodelled(v, x.eng.Config().ParanoiaLevel)}
@@ -388,7 +391,7 @@ func (x *Exchange) FinishResponse(rep Replace) (Outcome, error) {
 		x.interrupted(Outbound, it)
 		return x.report.Response, nil
 	}
-	v := waf.ReadVerdict(x.tx)
+	v := x.verdicts.Read(x.tx)
 	x.report.ResponseCRS = v
 	o := &x.report.Response
 	o.Anomaly = v.OutboundScore
@@ -430,7 +433,7 @@ func hasLogged(v waf.Verdict, lo, hi int) bool {
 
 // interrupted records a Coraza interruption of direction d.
 func (x *Exchange) interrupted(d Direction, it *types.Interruption) *Interruption {
-	v := waf.ReadVerdict(x.tx)
+	v := x.verdicts.Read(x.tx)
 	out := &Interruption{RuleID: it.RuleID, Status: it.Status, Reason: ReasonRule}
 	if it.Status == 413 {
 		out.Reason = ReasonBodyTooLarge
@@ -443,7 +446,7 @@ func (x *Exchange) interrupted(d Direction, it *types.Interruption) *Interruptio
 // that Coraza did not see whole, a parser limit) and returns it.
 func (x *Exchange) Refuse(d Direction, reason Reason, status int) *Interruption {
 	out := &Interruption{Status: status, Reason: reason}
-	x.refused(d, waf.ReadVerdict(x.tx), out)
+	x.refused(d, x.verdicts.Read(x.tx), out)
 	return out
 }
 
@@ -487,7 +490,7 @@ func (x *Exchange) Close() (r Report, err error) {
 	x.tx.ProcessLogging()
 	// Read after the logging phase: matches are cumulative, and phase-5
 	// rules (CRS correlation, 980170) exist only now.
-	x.report.Final = waf.ReadVerdict(x.tx)
+	x.report.Final = x.verdicts.Read(x.tx)
 	if st := x.core.opts.Collect; st != nil && x.report.Plan.Policy.Collect && st.Sample() {
 		st.Offer(x.sampleRecord(st))
 	}

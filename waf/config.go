@@ -75,7 +75,9 @@ type Config struct {
 	RxPreFilter bool `yaml:"rx_prefilter" usage:"Coraza's experimental regex pre-filter, rx_engine go only: CRS cheaper, but it missed 2 CRS regression stages (932311-7, 942220-2)"`
 	// RxEngine picks the @rx implementation: re2 (Bulwark's operator in
 	// internal/rx: RE2 behind an exact literal prefilter, falling back to
-	// Coraza's operator wherever the two could differ) or go (Coraza's own).
+	// Coraza's operator wherever the two could differ; and Coraza's @pm,
+	// @pmFromFile behind an exact phrase-DFA gate) or go (Coraza's own
+	// operators, unchanged).
 	// RxPreFilter is Coraza's prefilter for the go engine; the re2 engine
 	// has its own and rejects it.
 	// RxBudgetBytes bounds the input bytes the @rx operators of one
@@ -83,7 +85,7 @@ type Config struct {
 	// evaluations are skipped and the request gets the request body limit
 	// action: refused under reject. 0 is no bound.
 	RxBudgetBytes int64     `yaml:"rx_budget_bytes" usage:"input bytes the regular expressions of one request may scan (rx_engine re2); past it the request gets the request body limit action; 0 = no bound"`
-	RxEngine      rx.Engine `yaml:"rx_engine" usage:"@rx implementation: re2 (RE2 with an exact literal prefilter and Coraza fallback, the default) or go (Coraza's own)"`
+	RxEngine      rx.Engine `yaml:"rx_engine" usage:"@rx implementation: re2 (RE2 with an exact literal prefilter and Coraza fallback, plus an exact phrase gate in front of Coraza's @pm; the default) or go (Coraza's own operators)"`
 	// ArgumentsLimit is how many values Coraza keeps per argument
 	// collection (query, body). Rules never see values past it, so a
 	// request that reaches it is refused unless LimitAction is

@@ -336,6 +336,25 @@ type loggable interface{ Log() bool }
 
 // ReadVerdict collects the scores and matched rules of tx.
 func ReadVerdict(tx types.Transaction) Verdict {
+	var r VerdictReader
+	return r.Read(tx)
+}
+
+// VerdictReader reads the verdicts of one transaction as its phases run.
+// Coraza only appends to a transaction's matched rules, so each Read
+// converts only the rules matched since the previous one, and the verdicts
+// it returns share one backing array: an earlier verdict's Matches are a
+// prefix of a later one's, capped so that appending to one never writes
+// into another. The zero value is ready to use; it serves one transaction.
+type VerdictReader struct {
+	matches []Match
+	// last is the last matched rule converted, to notice a reader used on
+	// a different transaction (it then starts over).
+	last types.MatchedRule
+}
+
+// Read collects the scores and matched rules of tx so far.
+func (r *VerdictReader) Read(tx types.Transaction) Verdict {
 	var v Verdict
 	if it := tx.Interruption(); it != nil {
 		v.Interrupted = true
@@ -348,18 +367,37 @@ func ReadVerdict(tx types.Transaction) Verdict {
 		v.InboundScore = firstInt(txv.Get("blocking_inbound_anomaly_score"))
 		v.OutboundScore = firstInt(txv.Get("blocking_outbound_anomaly_score"))
 	}
-	for _, mr := range tx.MatchedRules() {
-		r := mr.Rule()
-		m := Match{ID: r.ID(), Message: mr.Message(), Data: mr.Data(), Phase: int(r.Phase()), Logged: true, Tags: r.Tags(), matched: mr}
-		if r.Severity() >= 0 {
-			m.Severity = r.Severity().String()
+	mrs := tx.MatchedRules()
+	n := len(r.matches)
+	if n > len(mrs) || (n > 0 && mrs[n-1] != r.last) {
+		r.matches, n = nil, 0
+	}
+	if len(mrs) > n {
+		if r.matches == nil {
+			// Room for what the later phases usually add.
+			r.matches = make([]Match, 0, len(mrs)+len(mrs)/2+8)
 		}
-		if l, ok := mr.(loggable); ok {
-			m.Logged = l.Log()
+		for _, mr := range mrs[n:] {
+			r.matches = append(r.matches, newMatch(mr))
 		}
-		v.Matches = append(v.Matches, m)
+		r.last = mrs[len(mrs)-1]
+	}
+	if len(r.matches) > 0 {
+		v.Matches = r.matches[:len(r.matches):len(r.matches)]
 	}
 	return v
+}
+
+func newMatch(mr types.MatchedRule) Match {
+	rule := mr.Rule()
+	m := Match{ID: rule.ID(), Message: mr.Message(), Data: mr.Data(), Phase: int(rule.Phase()), Logged: true, Tags: rule.Tags(), matched: mr}
+	if rule.Severity() >= 0 {
+		m.Severity = rule.Severity().String()
+	}
+	if l, ok := mr.(loggable); ok {
+		m.Logged = l.Log()
+	}
+	return m
 }
 
 func firstInt(vals []string) int {

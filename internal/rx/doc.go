@@ -1,7 +1,8 @@
-// Package rx is Bulwark's @rx operator for Coraza: the CRS regular
-// expressions run on RE2 (github.com/wasilibs/go-re2, pure Go, no cgo) behind
-// a literal prefilter, with Coraza's own operator kept for every case where
-// RE2 and Go's regexp could disagree.
+// Package rx is Bulwark's @rx operator for Coraza, and a gate in front of
+// Coraza's @pm: the CRS regular expressions run on RE2
+// (github.com/wasilibs/go-re2, pure Go, no cgo) behind a literal prefilter,
+// with Coraza's own operator kept for every case where RE2 and Go's regexp
+// could disagree.
 //
 // Coraza keeps one global operator registry, and CRS rules say @rx, so this
 // package registers itself as "rx" once, in init, and then decides per WAF:
@@ -24,6 +25,12 @@
 //     operator.
 //   - The prefilter skips a regexp only when a literal that every match
 //     must contain is absent; see prefilter.go.
+//
+// The same engine setting gates Coraza's @pm and @pmFromFile (pm.go): a
+// byte-class Aho-Corasick DFA over the same phrases answers whether any
+// phrase occurs at all, and only when one does is Coraza's operator asked,
+// so its matches and captures are Coraza's own; under EngineGo both stay
+// upstream.
 //
 // The CRS regression suite at paranoia levels 1 to 4 (shadow_test.go) and a
 // differential fuzz test over every CRS @rx pattern (fuzz_test.go) check

@@ -365,6 +365,10 @@ type prefilter struct {
 	// searches a lower-cased copy of the value.
 	folded [][]byte
 	fold   bool
+	// dfa finds any of several needles in one pass over the value, without
+	// a lower-cased copy; nil for a single unfolded needle, which
+	// strings.Contains finds faster, and if the automaton is too large.
+	dfa *phraseDFA
 }
 
 // newPrefilter returns nil when the tree yields no requirement.
@@ -382,6 +386,9 @@ func newPrefilter(re *syntax.Regexp) *prefilter {
 	for _, s := range n {
 		p.folded = append(p.folded, []byte(s))
 	}
+	if len(n) > 1 || p.fold {
+		p.dfa = newPhraseDFA(n, p.fold)
+	}
 	return p
 }
 
@@ -391,6 +398,14 @@ var lowerBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &
 
 // mayMatch is false only when v contains none of the needles.
 func (p *prefilter) mayMatch(v string) bool {
+	if p.dfa != nil {
+		return p.dfa.anyIn(v)
+	}
+	return p.scan(v)
+}
+
+// scan is mayMatch needle by needle; the DFA's reference in tests.
+func (p *prefilter) scan(v string) bool {
 	if !p.fold {
 		for _, n := range p.needles {
 			if strings.Contains(v, n) {

@@ -1,6 +1,7 @@
 package rx
 
 import (
+	"path/filepath"
 	"regexp/syntax"
 	"slices"
 	"strings"
@@ -71,5 +72,44 @@ func TestPrefilterMayMatch(t *testing.T) {
 		if got := p.mayMatch(v); got != want {
 			t.Errorf("mayMatch(%.20q) = %v, want %v", v, got, want)
 		}
+	}
+}
+
+// TestPrefilterDFAMatchesScan checks the one-pass automaton against the
+// needle-by-needle search on every CRS prefilter, over the FuzzRx seeds,
+// their variants and the needles themselves in both cases.
+func TestPrefilterDFAMatchesScan(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob(filepath.Join("testdata", "fuzz", "FuzzRx", "*"))
+	if err != nil || len(files) < 100 {
+		t.Fatalf("fuzz seeds: %d files, %v", len(files), err)
+	}
+	var inputs []string
+	for _, f := range files {
+		in, err := readSeed(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inputs = append(inputs, variants(in)...)
+	}
+	withDFA := 0
+	for _, p := range crsPairs(t) {
+		o, ok := p.ours.(*operator)
+		if !ok || o.pf == nil || o.pf.dfa == nil {
+			continue
+		}
+		withDFA++
+		extra := []string{}
+		for _, n := range o.pf.needles {
+			extra = append(extra, n, strings.ToUpper(n), "x"+n[:len(n)-1], n[1:]+"y")
+		}
+		for _, in := range append(extra, inputs...) {
+			if a, b := o.pf.mayMatch(in), o.pf.scan(in); a != b {
+				t.Fatalf("%s %q needles %q fold=%v on %q: dfa %v, scan %v", p.group, p.args, o.pf.needles, o.pf.fold, in, a, b)
+			}
+		}
+	}
+	if withDFA < 100 {
+		t.Fatalf("only %d CRS prefilters use the automaton", withDFA)
 	}
 }
