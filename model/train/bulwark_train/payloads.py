@@ -7,9 +7,17 @@ the class. Placeholders are filled from the explicit generator. Lines that
 need a remote URL to mean anything (fuzzdb's RFI templates, XXpathXX) are
 left out: a full URL in a parameter is ordinary traffic, and remote file
 inclusion by URL is CRS's rule 931100's job, not a lexical model's.
+
+Fragments are left out too: lines that, once percent-decoded, are shorter
+than three characters (`1`, `!`, `'`, `%26`) or one bare word of letters
+(`ls`, `dir`, `ipconfig`, `config.php` stays). The lists carry them as
+fuzzing probes; they are an attack only in a context no WAF can see, and
+labelled attacks they teach a model that a page number or a word is one.
 """
 import gzip
 import os
+import re
+import urllib.parse
 
 from .attacks import TRAV_TARGETS
 from .draw import pick
@@ -31,12 +39,21 @@ def load(data_dir):
                 with gzip.open(path, "rt", encoding="utf-8") as f:
                     for line in f:
                         line = line.rstrip("\n")
-                        if line and "XXpathXX" not in line:
+                        if line and "XXpathXX" not in line and not fragment(line):
                             lines.append(line)
             if not lines:
                 raise ValueError(f"no {cls} payloads in {src}")
             out[src][cls] = lines
     return out
+
+
+_WORD = re.compile(r"[A-Za-z]+")
+
+
+def fragment(line):
+    """A probe or fragment rather than an attack (see the module's doc)."""
+    d = urllib.parse.unquote(line)
+    return len(d.strip(' ')) < 3 or bool(_WORD.fullmatch(d))
 
 
 def fill(r, line):
