@@ -104,6 +104,9 @@ type Scanner struct {
 	closed  bool
 	stopped bool
 	cur     anchor
+	// sure marks classes a structural detection settles (a raw PHP file,
+	// a server's directory listing): they floor to certainScore.
+	sure [numClasses]bool
 }
 
 // newScanner is the scanner without a model: it computes features only.
@@ -262,7 +265,7 @@ func (s *Scanner) hit(f, start, end int, span bool) {
 	s.cnt[f]++
 	c := featureClass[f]
 	off := s.base + int64(start)
-	if evidence[f] && f != FSecretMasked && f != FOAuthContext && f != FExceptionWord && (s.first[c] < 0 || off < s.first[c]) && !exampleFeature(f) {
+	if evidence[f] && f != FSecretMasked && f != FOAuthContext && f != FExceptionWord && f != FErrorPage && (s.first[c] < 0 || off < s.first[c]) && !exampleFeature(f) {
 		s.first[c] = off
 		s.firstF[c] = f
 		if s.json != nil {
@@ -286,16 +289,23 @@ func exampleFeature(f int) bool {
 	return false
 }
 
-func (s *Scanner) distinct(e []byte) {
+// distinct records an e-mail address and reports whether it was new (or
+// the set is full, past which every address counts).
+func (s *Scanner) distinct(e []byte) bool {
 	if s.emails == nil {
 		s.emails = map[uint64]struct{}{}
 	}
 	if len(s.emails) >= maxDistinct {
-		return
+		return true
 	}
 	h := fnv.New64a()
 	_, _ = h.Write(bytes.ToLower(e))
-	s.emails[h.Sum64()] = struct{}{}
+	k := h.Sum64()
+	if _, seen := s.emails[k]; seen {
+		return false
+	}
+	s.emails[k] = struct{}{}
+	return true
 }
 
 // lines runs the line-shaped detectors on every line that starts in
@@ -382,6 +392,10 @@ func (s *Scanner) line(b []byte, i int) {
 					v := bytes.Trim(x[k+1:e], `"' `)
 					if len(v) >= 4 && !placeholder(v) {
 						s.hit(FEnvSecretKey, j+k+1, j+e, true)
+					} else {
+						// a template line (SECRET_KEY=change-me,
+						// DB_PASSWORD=): documentation, not a leak
+						s.hit(FSecretMasked, j+k+1, j+e, false)
 					}
 					break
 				}
@@ -478,16 +492,29 @@ func (s *Scanner) Result() Scores {
 		}
 	}
 	// Source files and .env content carry their secrets in assignments the
-	// source detectors see, so source evidence counts for secrets too.
-	if !has[ClassSecret] && !has[ClassSource] {
+	// source detectors see, so source evidence counts for secrets too —
+	// when it is a source leak (or a .env secret line fired): a
+	// documentation page that mentions settings.ALLOWED_HOSTS is not.
+	srcLeak := has[ClassSource] && (scores[ClassSource] <= locationCutoff || fv[FEnvSecretKey] > 0)
+	if !has[ClassSecret] && !srcLeak {
 		scores[ClassSecret] = max(scores[ClassSecret], noEvidenceScore)
 	}
 	if !has[ClassPII] {
 		scores[ClassPII] = max(scores[ClassPII], noEvidenceScore)
 	}
+	// The word "Exception" alone ({"object": "Exception"}) is no error
+	// disclosure: a trace, a framework's debug page or a database error is.
+	if !has[ClassError] || fv[FExceptionWord] == errorEvidence(fv) {
+		scores[ClassError] = max(scores[ClassError], noEvidenceScore)
+	}
 	for _, f := range certain {
 		if fv[f] > 0 {
 			c := featureClass[f]
+			scores[c] = min(scores[c], certainScore)
+		}
+	}
+	for c, ok := range s.sure {
+		if ok {
 			scores[c] = min(scores[c], certainScore)
 		}
 	}
@@ -505,6 +532,17 @@ func (s *Scanner) Result() Scores {
 	}
 	res.Spans = append([]Span(nil), s.spans...)
 	return res
+}
+
+// errorEvidence sums the error class's detection counts.
+func errorEvidence(fv [NumFeatures]float64) float64 {
+	n := 0.0
+	for f := FJavaFrame; f < FFramesPerKB; f++ {
+		if evidence[f] {
+			n += fv[f]
+		}
+	}
+	return n
 }
 
 // certain lists the detections that are leaks whatever the rest of the
