@@ -103,8 +103,8 @@ func TestEvalResponses(t *testing.T) {
 			if r == nil {
 				t.Fatal("no prediction row")
 			}
-			if r[col["error"]] != "" {
-				t.Fatalf("error: %s", r[col["error"]])
+			if r[col["inspect_error"]] != "" {
+				t.Fatalf("inspect error: %s", r[col["inspect_error"]])
 			}
 			flagged := r[col["action"]] == "flag" || r[col["action"]] == "block" || r[col["action"]] == "mask"
 			model := false

@@ -279,7 +279,7 @@ func WriteResponsePredictions(w io.Writer, rows []ResponseRow) error {
 	cw := csv.NewWriter(w)
 	head := []string{"id", "label", "category", "source", "family", "real", "overall"}
 	head = append(head, leak.Classes...)
-	head = append(head, "action", "first_location", "crs_outbound_score", "crs_flagged", "note", "error")
+	head = append(head, "action", "first_location", "crs_outbound_score", "crs_flagged", "note", "inspect_error")
 	if err := cw.Write(head); err != nil {
 		return err
 	}

@@ -107,6 +107,7 @@ var literals = []struct {
 	// The framing of an error response: the 500 reason phrase and the
 	// headings servers and frameworks put above what went wrong. A page
 	// quoting a trace rarely has it; an error page nearly always does.
+	{[]string{"<title>", "<TITLE>"}, errorTitle},
 	{[]string{"Internal Server Error", "HTTP Status 500", "Exception Report", "Server Error", "Application Error",
 		"Unhandled Exception", "Exception caught", "Error 500", "500 Error", "Runtime Error", "unexpected error"}, count(FErrorPage)},
 	{[]string{"File \"", "File &quot;", "File &#34;"}, pyFrame},
@@ -167,8 +168,9 @@ var literals = []struct {
 		"MAIL_PASSWORD", "DJANGO_SECRET", "AUTH_KEY'", "SECURE_AUTH", "ALLOWED_HOSTS", "SQLALCHEMY_DATABASE_URI"}, count(FConfigKey)},
 }
 
-// pf is built once at init and only read afterwards.
-var pf = buildPrefilter()
+// pf is built once at init (after debugPages joins literals) and only
+// read afterwards.
+var pf *prefilter
 
 func buildPrefilter() *prefilter {
 	p := &prefilter{groups: [][]anchor{nil}}
@@ -1028,6 +1030,61 @@ func iban(s *Scanner, b []byte, i int) {
 		return
 	}
 	s.hit(FIBAN, i, j, true)
+}
+
+// debugPages are the fixed phrases of the frameworks' debug and error
+// pages, per framework. Two different ones of the same framework in a body
+// are that page itself (a page about it quotes one at a time): an error
+// disclosure whatever the rest of the body looks like (see Result).
+var debugPages = [][]string{
+	{"Django Version:", "Exception Value:", "Exception Location:", "Python Executable:", "Installed Applications:",
+		"You're seeing this error because you have"},
+	{"Werkzeug Debugger", "The debugger caught an exception in your WSGI application", "?__debugger__=yes"},
+	{"Action Controller: Exception caught", "Rails.root:", "Application Trace", "Framework Trace"},
+	{"Server Error in '", "Exception Details:", "Source Error:", "Version Information:", "Microsoft .NET Framework Version:"},
+	{"Whitelabel Error Page", "This application has no explicit mapping for /error", "There was an unexpected error (type="},
+	{"Apache Tomcat/", "Exception Report", "The full stack trace of the root cause is available"},
+}
+
+func init() {
+	for fw, phrases := range debugPages {
+		for k, ph := range phrases {
+			bit := uint8(1) << k
+			fw := fw
+			literals = append(literals, struct {
+				lits []string
+				h    handler
+			}{[]string{ph}, func(s *Scanner, b []byte, i int) {
+				if s.debugSig == nil {
+					s.debugSig = make([]uint8, len(debugPages))
+				}
+				s.debugSig[fw] |= bit
+			}})
+		}
+	}
+	pf = buildPrefilter()
+}
+
+// errorTitles are how error responses title themselves: the 500 reason
+// phrase as servers and frameworks put it (Tomcat's "HTTP Status 500 –
+// Internal Server Error", nginx's and Apache's "500 Internal Server Error",
+// Django's "Server Error (500)", IIS's "Runtime Error", an application's
+// "Application Error").
+var errorTitles = []string{"http status 500", "500 internal server error", "internal server error", "500 - internal server error",
+	"server error", "error 500", "500 error", "application error", "runtime error", "unhandled exception", "500 server error"}
+
+// errorTitle: a page whose <title> starts with an error response's
+// framing. With a stack trace in the body it is an error page disclosing
+// it, whatever the rest of the page looks like (see Result).
+func errorTitle(s *Scanner, b []byte, i int) {
+	t := b[i+len(s.cur.lit) : min(len(b), i+len(s.cur.lit)+80)]
+	t = bytes.ToLower(bytes.TrimLeft(t, " \t\r\n"))
+	for _, p := range errorTitles {
+		if bytes.HasPrefix(t, []byte(p)) {
+			s.errTitle = true
+			return
+		}
+	}
 }
 
 // phpOpen: "<?php". At the start of the body it is a PHP file served as

@@ -5,6 +5,7 @@ import (
 	"context"
 	"hash/fnv"
 	"math"
+	"math/bits"
 	"strconv"
 
 	"github.com/bulwark-waf/bulwark/internal/decode"
@@ -107,6 +108,10 @@ type Scanner struct {
 	// sure marks classes a structural detection settles (a raw PHP file,
 	// a server's directory listing): they floor to certainScore.
 	sure [numClasses]bool
+	// errTitle: the page titles itself as a server error.
+	errTitle bool
+	// debugSig: per framework of debugPages, which of its phrases occur.
+	debugSig []uint8
 }
 
 // newScanner is the scanner without a model: it computes features only.
@@ -511,6 +516,18 @@ func (s *Scanner) Result() Scores {
 		if fv[f] > 0 {
 			c := featureClass[f]
 			scores[c] = min(scores[c], certainScore)
+		}
+	}
+	// A page that titles itself a server error and shows a trace (three
+	// frames or more) or a database error discloses it, however much prose
+	// its template wraps around it.
+	if s.errTitle && (fv[FJavaFrame]+fv[FPythonFrame]+fv[FGoFrame]+fv[FNodeFrame]+fv[FDotNetFrame]+fv[FRubyFrame] >= 3 ||
+		fv[FSQLMySQL]+fv[FSQLPostgres]+fv[FSQLMSSQL]+fv[FSQLOracle]+fv[FSQLSQLite] > 0) {
+		scores[ClassError] = min(scores[ClassError], certainScore)
+	}
+	for _, sig := range s.debugSig {
+		if bits.OnesCount8(sig) >= 2 {
+			scores[ClassError] = min(scores[ClassError], certainScore)
 		}
 	}
 	for c, ok := range s.sure {

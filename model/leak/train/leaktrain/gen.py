@@ -154,10 +154,7 @@ def b_qa_page(rng, fake):
     else:
         title = f"How to fix {err.splitlines()[0][:60]}"
         body = paragraphs(rng, fake, rng.randint(1, 2)) + block + paragraphs(rng, fake, rng.randint(1, 3))
-    # Q&A sites and issue trackers serve their full page around the
-    # thread; a bare page with a trace and a sentence is what an error
-    # page looks like, and the corpus must not teach it as benign.
-    return "text/html; charset=utf-8", 200, html_page(rng, title, body, fake)
+    return "text/html; charset=utf-8", 200, page_shell(rng, title, body, fake)
 
 
 def b_config_docs(rng, fake):
