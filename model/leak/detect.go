@@ -3,6 +3,8 @@ package leak
 import (
 	"bytes"
 	"encoding/base64"
+
+	"github.com/bulwark-waf/bulwark/internal/decode"
 )
 
 // A handler looks at b[i:] (with at least lookahead bytes after i unless
@@ -114,6 +116,7 @@ var literals = []struct {
 	{[]string{"Traceback <em>(most recent call last)</em>", "Traceback (most recent call last)", "Werkzeug Debugger",
 		"The debugger caught an exception"}, count(FPythonTrace)},
 	{[]string{"Basic "}, basicAuth},
+	{[]string{"Bearer "}, bearerToken},
 	{[]string{"goroutine "}, goroutine},
 	{[]string{"panic: ", "runtime error: ", "[recovered]"}, count(FGoPanic)},
 	{[]string{".go:"}, frameDigits(FGoFrame, "")},
@@ -254,6 +257,13 @@ func token(f, minLen, exact int, set *charset) handler {
 			return
 		}
 		if placeholder(b[start:end]) {
+			s.hit(FSecretMasked, i, end, false)
+			return
+		}
+		// A Google API key in a page or script is a browser key, public
+		// by design (every Firebase and Maps config carries one); in a
+		// JSON API response it may be a server key.
+		if f == FGoogleKey && s.kind != decode.JSON {
 			s.hit(FSecretMasked, i, end, false)
 			return
 		}
@@ -574,6 +584,24 @@ func secretAssign(s *Scanner, b []byte, i int) {
 		s.hit(FSecretAssign, j, j+len(v), true)
 		return
 	}
+	// an XML element: <password>value</password>
+	if ks := i - 1; ks >= 0 && b[ks] == '<' && kend < len(b) && b[kend] == '>' {
+		j = kend + 1
+		end := j
+		for end < len(b) && end-j < 200 && b[end] != '<' && b[end] != '\n' {
+			end++
+		}
+		v := bytes.TrimSpace(b[j:end])
+		if len(v) == 0 || end >= len(b) || b[end] != '<' {
+			return
+		}
+		if len(v) < 6 || placeholder(v) || !secretShaped(v) || publishedExamples[string(v)] {
+			s.hit(FSecretMasked, j, end, false)
+			return
+		}
+		s.hit(FSecretAssign, j, j+len(v), true)
+		return
+	}
 	j = kend
 	// separator: optional closing quote, spaces, : or = or =>, spaces, opening quote
 	for j < len(b) && (b[j] == '"' || b[j] == '\'' || b[j] == ' ' || b[j] == '\\') && j-kend < 4 {
@@ -607,7 +635,7 @@ func secretAssign(s *Scanner, b []byte, i int) {
 	}
 	quoted := j > 0 && (b[j-1] == '"' || b[j-1] == '\'')
 	if len(v) < 6 || placeholder(v) || v[0] == '[' || v[0] == '{' || !secretShaped(v) || (!quoted && codeRef(b[j:min(len(b), end+1)])) ||
-		phrase(b, v, end, quoted) || publishedExamples[string(v)] {
+		phrase(b, v, end, quoted) || publishedExamples[string(v)] || (s.kind != decode.JSON && publicKey(v)) {
 		s.hit(FSecretMasked, j, end, false)
 		return
 	}
@@ -623,6 +651,80 @@ func secretAssign(s *Scanner, b []byte, i int) {
 		return
 	}
 	s.hit(FSecretAssign, j, end, true)
+	// A password or secret of real strength as a JSON field's value is a
+	// plaintext credential in an API response: a leak, however ordinary
+	// the rest of the payload looks to the trees.
+	lk := bytes.ToLower(b[ks:kend])
+	if s.kind == decode.JSON && strongSecret(v) && (bytes.Contains(lk, []byte("pass")) || bytes.Contains(lk, []byte("secret")) || bytes.Contains(lk, []byte("pwd"))) {
+		s.sure[ClassSecret] = true
+	}
+}
+
+// strongSecret: at least 8 bytes of three character classes (lower,
+// upper, digit, symbol), or 12 of two: the shape of a generated password
+// or key, not of a word.
+func strongSecret(v []byte) bool {
+	var lo, up, di, sy int
+	for _, c := range v {
+		switch {
+		case isLower(c):
+			lo = 1
+		case isUpper(c):
+			up = 1
+		case isDigit(c):
+			di = 1
+		default:
+			sy = 1
+		}
+	}
+	n := lo + up + di + sy
+	return len(v) >= 8 && n >= 3 || len(v) >= 12 && n >= 2
+}
+
+// publicKey: a key that is public by design — a Google browser key
+// (AIza…, as Firebase and Maps configs carry it) or a Stripe publishable
+// key — in a page or script, where it is meant to be. In a JSON API
+// response the same key is still counted as a secret: a server key has
+// the same shape.
+func publicKey(v []byte) bool {
+	return bytes.HasPrefix(v, []byte("AIza")) && len(v) == 39 || bytes.HasPrefix(v, []byte("pk_live_")) || bytes.HasPrefix(v, []byte("pk_test_"))
+}
+
+// bearerToken: "Bearer " and a token, as an echoed Authorization header or
+// a request log carries it: a credential in the clear. Token responses
+// say "token_type": "Bearer" without a token after it; documentation
+// writes placeholders, the RFCs' examples or jwt.io's sample.
+func bearerToken(s *Scanner, b []byte, i int) {
+	if isWord(prevByte(b, i)) {
+		return
+	}
+	start := i + len(s.cur.lit)
+	end := run(b, start, dotDashWordSet, 4096)
+	for end < len(b) && end-start < 4096 && (b[end] == '+' || b[end] == '/' || b[end] == '=' || b[end] == '~') {
+		end = run(b, end+1, dotDashWordSet, 4096)
+	}
+	v := b[start:end]
+	if len(v) < 20 {
+		return
+	}
+	if placeholder(v) || publishedExamples[string(v)] || (bytes.HasPrefix(v, []byte("eyJ")) && jwtIsExample(v)) ||
+		bytes.HasPrefix(v, []byte("sk_test_")) || bytes.HasPrefix(v, []byte("rk_test_")) || bytes.HasPrefix(v, []byte("pk_")) {
+		s.hit(FSecretMasked, i, end, false)
+		return
+	}
+	s.hit(FSecretAssign, start, end, true)
+	// Two live bearer tokens are a log or a dump of requests, not an
+	// example: a leak whatever the trees make of the rest.
+	if s.bearers++; s.bearers >= 2 {
+		s.sure[ClassSecret] = true
+	}
+}
+
+// jwtIsExample: a compact JWT whose payload is jwt.io's or the RFC's
+// sample.
+func jwtIsExample(v []byte) bool {
+	parts := bytes.SplitN(v, []byte("."), 3)
+	return len(parts) >= 2 && jwtExample(parts[1])
 }
 
 // phrase: the value is the first word of a sentence, not a secret: a

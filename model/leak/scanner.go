@@ -112,6 +112,8 @@ type Scanner struct {
 	errTitle bool
 	// debugSig: per framework of debugPages, which of its phrases occur.
 	debugSig []uint8
+	// bearers counts live "Bearer <token>" credentials.
+	bearers int
 }
 
 // newScanner is the scanner without a model: it computes features only.
@@ -490,9 +492,11 @@ func (s *Scanner) Result() Scores {
 	// A secret or a personal datum is only a leak when a detector of its
 	// own fired: the trees see the whole body's shape, and on small pages
 	// with one e-mail address they would otherwise call it a secret.
+	// Masked values, OAuth context and the published examples are counted
+	// for the trees but are no detection of a leak.
 	var has [numClasses]bool
 	for f, v := range fv {
-		if evidence[f] && v > 0 {
+		if evidence[f] && v > 0 && f != FSecretMasked && f != FOAuthContext && !exampleFeature(f) {
 			has[featureClass[f]] = true
 		}
 	}
