@@ -13,7 +13,7 @@ import (
 
 	"github.com/bulwark-waf/bulwark/config"
 	"github.com/bulwark-waf/bulwark/inspect"
-	"github.com/bulwark-waf/bulwark/model"
+	"github.com/bulwark-waf/bulwark/model/evaluate"
 )
 
 // responseResult is the --json output of `extproc check --response`.
@@ -47,26 +47,11 @@ func checkResponse(ctx context.Context, settings *config.Flags, short *shorthand
 	if err != nil {
 		return fmt.Errorf("check: %w", err)
 	}
-	req := &model.Request{Method: "GET", URI: "/", Headers: [][2]string{{"host", "check.local"}, {"user-agent", "extproc-check"}, {"accept", "*/*"}}, ClientIP: "192.0.2.10"}
-	x := rt.Core.Begin(ctx, inspect.Head{Request: req})
-	if it := x.RequestHeaders(); it == nil {
-		if _, err := x.FinishRequest(); err != nil {
-			return fmt.Errorf("check: %w", err)
-		}
-	}
-	if it := x.ResponseHeaders(status, "HTTP/1.1", headers); it == nil && x.ResponseBodyAccessible() {
-		if _, err := x.WriteResponseBody(body); err != nil {
-			return fmt.Errorf("check: %w", err)
-		}
-	}
-	o, err := x.FinishResponse(inspect.Replace{Block: true, Body: true})
+	out, err := evaluate.InspectResponse(ctx, rt.Core, "", status, headers, body)
 	if err != nil {
 		return fmt.Errorf("check: %w", err)
 	}
-	rep, err := x.Close()
-	if err != nil {
-		return fmt.Errorf("check: %w", err)
-	}
+	o, rep := out.Outcome, out.Report
 	res := responseResult{Status: status, Action: string(o.Action), Leak: rep.Leak, CRSAnomaly: rep.ResponseCRS.OutboundScore, MaskedBytes: len(rep.Masked)}
 	for _, m := range rep.ResponseCRS.Logged() {
 		if m.Phase >= 3 {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -20,7 +21,7 @@ import (
 func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	data := fs.String("data", "", "JSON Lines requests, optionally gzip: {id,label,category,source,method,uri,headers,body} (- for stdin)")
+	data := fs.String("data", "", "JSON Lines requests, optionally gzip: {id,label,category,source,method,uri,headers,body} (- for stdin); records with a \"response\": {status,headers,body} object are evaluated as responses (leakage model beside CRS outbound)")
 	preds := fs.String("predictions", "", "write one CSV row per request with every score and the CRS anomaly score")
 	outDir := fs.String("out-dir", "eval-report", "directory for report.html, histogram.png, roc.png and report.json")
 	threshold := fs.Int("threshold", 0, "flag requests whose overall score is <= this (default: the model's)")
@@ -39,6 +40,17 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *data == "" {
 		fs.Usage()
 		return errors.New("eval: --data is required")
+	}
+	raw, err := readEvalData(*data)
+	if err != nil {
+		return err
+	}
+	if evaluate.IsResponseData(raw) {
+		// Labelled responses: the leakage model beside CRS outbound
+		// (evalresponse.go).
+		f := evalFlags{data: *data, preds: *preds, outDir: *outDir, threshold: *threshold, workers: *workers, noCRS: *noCRS, asJSON: *asJSON, model: *short.model}
+		fs.Visit(func(fl *flag.Flag) { f.modelGiven = f.modelGiven || fl.Name == "model" })
+		return runEvalResponses(ctx, raw, f, settings, short, stdout)
 	}
 	// The CRS side is the server's config with the model off: its rules,
 	// exclusions and paranoia level, through the same core.
@@ -67,16 +79,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		crsName = fmt.Sprintf("CRS PL%d", crs.Config.WAF.ParanoiaLevel)
 		crsThreshold = crs.Config.WAF.InboundAnomalyThreshold
 	}
-	var in io.Reader = os.Stdin
-	if *data != "-" {
-		f, err := os.Open(*data)
-		if err != nil {
-			return fmt.Errorf("eval: %w", err)
-		}
-		defer f.Close()
-		in = f
-	}
-	rows, err := evaluate.Score(ctx, in, opt)
+	rows, err := evaluate.Score(ctx, bytes.NewReader(raw), opt)
 	if err != nil {
 		return fmt.Errorf("eval: %w", err)
 	}
@@ -122,6 +125,25 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	rep.WriteText(stdout, crsName)
 	fmt.Fprintf(stdout, "\nreport: %s (plots: %s, %s)\n", filepath.Join(*outDir, "report.html"), filepath.Join(*outDir, "histogram.png"), filepath.Join(*outDir, "roc.png"))
 	return nil
+}
+
+// readEvalData reads the eval input (a file, or - for stdin), gunzipped
+// when it is gzip.
+func readEvalData(path string) ([]byte, error) {
+	var in io.Reader = os.Stdin
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, fmt.Errorf("eval: %w", err)
+		}
+		defer f.Close()
+		in = f
+	}
+	raw, err := evaluate.ReadInput(in)
+	if err != nil {
+		return nil, fmt.Errorf("eval: %w", err)
+	}
+	return raw, nil
 }
 
 func writeFile(path string, fn func(io.Writer) error) error {

@@ -32,16 +32,34 @@ const histBins = 20
 
 func binOf(score int) int { return min(histBins-1, (score-1)/5) }
 
+// plotTerms are the words the plots use for what is evaluated: requests
+// and attacks for the request model, responses and leaks for the leakage
+// model.
+type plotTerms struct {
+	items    string // "requests"
+	positive string // "attack"
+	crs      string // "CRS anomaly score"
+}
+
+var requestTerms = plotTerms{items: "requests", positive: "attack", crs: "CRS anomaly score"}
+
 // WriteHistogram draws the distribution of overall model scores, one bar
 // per label side by side in every 5-point bin, as a share of that label's
 // rows on a linear axis. The threshold is the dashed line: rows in the bins
 // left of it are flagged.
 func WriteHistogram(w io.Writer, rows []Row, threshold int) error {
+	return writeHistogram(w, rows, threshold, requestTerms)
+}
+
+func writeHistogram(w io.Writer, rows []Row, threshold int, terms plotTerms) error {
 	ds := Distribute(rows)
+	if terms != requestTerms {
+		ds.Attacks.Name = terms.positive + "s"
+	}
 	p := plot.New()
 	p.Title.Text = fmt.Sprintf("Model score by label (flagged: score <= %d)", threshold)
-	p.X.Label.Text = "model score, 5-point bins (1 = attack ... 99 = clean)"
-	p.Y.Label.Text = "share of the label's requests (%)"
+	p.X.Label.Text = fmt.Sprintf("model score, 5-point bins (1 = %s ... 99 = clean)", terms.positive)
+	p.Y.Label.Text = fmt.Sprintf("share of the label's %s (%%)", terms.items)
 	p.Add(plotter.NewGrid())
 	p.Legend.Top = true
 	p.Legend.Left = false
@@ -165,15 +183,19 @@ func (b *bars) Thumbnail(c *draw.Canvas) {
 // point. Curves are drawn as steps between operating points. An FPR of zero cannot sit on a log axis and is drawn at the floor,
 // half a benign request, which the axis label states.
 func WriteROC(w io.Writer, rows []Row, rep *Report) error {
+	return writeROC(w, rows, rep, requestTerms)
+}
+
+func writeROC(w io.Writer, rows []Row, rep *Report, terms plotTerms) error {
 	ds := Distribute(rows)
 	p := plot.New()
-	p.Title.Text = "ROC: attacks flagged against benign requests flagged"
+	p.Title.Text = fmt.Sprintf("ROC: %ss flagged against benign %s flagged", terms.positive, terms.items)
 	nb := ds.Benign.N()
 	floor := 1e-4
 	if nb > 0 {
 		floor = 0.5 / float64(nb)
 	}
-	p.X.Label.Text = fmt.Sprintf("false-positive rate, log scale (0 drawn at %.2g%%, half of one of %d benign requests)", 100*floor, nb)
+	p.X.Label.Text = fmt.Sprintf("false-positive rate, log scale (0 drawn at %.2g%%, half of one of %d benign %s)", 100*floor, nb, terms.items)
 	p.Y.Label.Text = "true-positive rate (%)"
 	p.Add(plotter.NewGrid())
 	// The curves rise to the right; the top-left corner stays empty.
@@ -191,7 +213,7 @@ func WriteROC(w io.Writer, rows []Row, rep *Report) error {
 	p.Y.Tick.Marker = plot.ConstantTicks(yticks)
 
 	if ds.Attacks.N() == 0 || nb == 0 {
-		p.Title.Text = "ROC: no labelled attack and benign rows"
+		p.Title.Text = fmt.Sprintf("ROC: no labelled %s and benign rows", terms.positive)
 		return writePNG(w, p)
 	}
 	curve := func(pts []rocPt) plotter.XYs {
@@ -232,7 +254,7 @@ func WriteROC(w io.Writer, rows []Row, rep *Report) error {
 			X: max(float64(ds.Benign.CRSBlocked)/float64(ds.Benign.CRSN()), floor),
 			Y: 100 * float64(ds.Attacks.CRSBlocked) / float64(ds.Attacks.CRSN()),
 		}
-		if err := add(fmt.Sprintf("CRS anomaly score, AUC %.4f (large mark: blocked as configured)", rep.CRSAUC),
+		if err := add(fmt.Sprintf("%s, AUC %.4f (large mark: blocked as configured)", terms.crs, rep.CRSAUC),
 			curve(crsROC(ds.Attacks, ds.Benign)), red, []vg.Length{vg.Points(8), vg.Points(4)}, draw.TriangleGlyph{}, crsOp); err != nil {
 			return err
 		}

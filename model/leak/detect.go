@@ -3,6 +3,8 @@ package leak
 import (
 	"bytes"
 	"encoding/base64"
+
+	"github.com/bulwark-waf/bulwark/internal/decode"
 )
 
 // A handler looks at b[i:] (with at least lookahead bytes after i unless
@@ -104,10 +106,17 @@ var literals = []struct {
 	{[]string{".java:"}, javaFrame},
 	{[]string{"(Native Method)", "(Unknown Source)", "Caused by: ", "\tat java.", "\tat org.", "\tat com."}, count(FJavaFrame)},
 	{[]string{"Exception"}, count(FExceptionWord)},
+	// The framing of an error response: the 500 reason phrase and the
+	// headings servers and frameworks put above what went wrong. A page
+	// quoting a trace rarely has it; an error page nearly always does.
+	{[]string{"<title>", "<TITLE>"}, errorTitle},
+	{[]string{"Internal Server Error", "HTTP Status 500", "Exception Report", "Server Error", "Application Error",
+		"Unhandled Exception", "Exception caught", "Error 500", "500 Error", "Runtime Error", "unexpected error"}, count(FErrorPage)},
 	{[]string{"File \"", "File &quot;", "File &#34;"}, pyFrame},
 	{[]string{"Traceback <em>(most recent call last)</em>", "Traceback (most recent call last)", "Werkzeug Debugger",
 		"The debugger caught an exception"}, count(FPythonTrace)},
-	{[]string{"Basic "}, token(FSecretAssign, 16, 0, b64Set)},
+	{[]string{"Basic "}, basicAuth},
+	{[]string{"Bearer "}, bearerToken},
 	{[]string{"goroutine "}, goroutine},
 	{[]string{"panic: ", "runtime error: ", "[recovered]"}, count(FGoPanic)},
 	{[]string{".go:"}, frameDigits(FGoFrame, "")},
@@ -115,9 +124,10 @@ var literals = []struct {
 	{[]string{"node_modules/"}, count(FNodeFrame)},
 	{[]string{"at Layer.handle", "at Module._compile", "at Object.<anonymous>", "at process.processTicksAndRejections",
 		"at next (", "at Function.handle", "at Route.dispatch", "express/lib/router"}, count(FExpressError)},
-	{[]string{"Fatal error", "Parse error", "Warning</b>", "Notice</b>", "Deprecated</b>", "PHP Warning", "PHP Fatal",
-		"PHP Notice", "PHP Parse", "Stack trace:", "Uncaught ", "PDOException", "on line <b>", "thrown in <b>",
-		"Call to undefined", "Undefined variable", "Undefined index", "Undefined array key"}, count(FPHPError)},
+	{[]string{"Warning</b>", "Notice</b>", "Deprecated</b>", "PHP Warning", "PHP Fatal",
+		"PHP Notice", "PHP Parse", "PDOException", "on line <b>", "thrown in <b>"}, count(FPHPError)},
+	{[]string{"Fatal error", "Parse error", "Stack trace:", "Uncaught ", "Call to undefined", "Undefined variable",
+		"Undefined index", "Undefined array key"}, phpContext},
 	{[]string{"Server Error in '", "Exception Details:", "Source Error:", "Version Information:", "ASP.NET Version",
 		"Microsoft .NET Framework", "System.Web.", "NullReferenceException", "Unhandled exception.", "Source File:",
 		"Stack Trace:", "System.InvalidOperationException", "Microsoft.AspNetCore.",
@@ -146,7 +156,7 @@ var literals = []struct {
 	{[]string{"SQLSTATE", "SQL syntax", "SQLException", "sqlalchemy.exc", "QueryException", "DatabaseError", "JDBCException",
 		"Dynamic SQL Error", "SQL error"}, count(FSQLGeneric)},
 	// source
-	{[]string{"<?php"}, count(FPHPOpen)},
+	{[]string{"<?php"}, phpOpen},
 	{[]string{"&lt;?php"}, count(FPHPEscaped)},
 	{[]string{"[core]", "repositoryformatversion", "ref: refs/heads/", "[remote \"", "# pack-refs with:", "logallrefupdates",
 		"[branch \"", "filemode = ", "bare = false"}, count(FGitMeta)},
@@ -154,14 +164,16 @@ var literals = []struct {
 		"LOCK TABLES `", "COPY public."}, count(FSQLDump)},
 	{[]string{"phpinfo()", "PHP Version ", "Loaded Configuration File", "$_SERVER['", "PHP Credits", "propertySources",
 		"activeProfiles", "systemEnvironment", "systemProperties"}, count(FConfigKey)},
-	{[]string{"Index of /", "Parent Directory", "[To Parent Directory]", "Directory listing for", "Directory Listing For"}, count(FDirListing)},
+	{[]string{"Index of /", "Parent Directory", "Directory listing for", "Directory Listing For"}, count(FDirListing)},
+	{[]string{"<title>Index of /", "<TITLE>Index of /", "<h1>Index of /", "<title>Directory listing for /", "[To Parent Directory]"}, dirListing},
 	{[]string{"DB_PASSWORD", "DB_HOST", "DB_USERNAME", "DB_DATABASE", "DATABASE_URL", "SECRET_KEY", "APP_KEY", "AWS_SECRET",
 		"spring.datasource", "connectionStrings", "define('DB_", "define( 'DB_", "[mysqld]", "jdbc:", "REDIS_URL",
 		"MAIL_PASSWORD", "DJANGO_SECRET", "AUTH_KEY'", "SECURE_AUTH", "ALLOWED_HOSTS", "SQLALCHEMY_DATABASE_URI"}, count(FConfigKey)},
 }
 
-// pf is built once at init and only read afterwards.
-var pf = buildPrefilter()
+// pf is built once at init (after debugPages joins literals) and only
+// read afterwards.
+var pf *prefilter
 
 func buildPrefilter() *prefilter {
 	p := &prefilter{groups: [][]anchor{nil}}
@@ -245,6 +257,13 @@ func token(f, minLen, exact int, set *charset) handler {
 			return
 		}
 		if placeholder(b[start:end]) {
+			s.hit(FSecretMasked, i, end, false)
+			return
+		}
+		// A Google API key in a page or script is a browser key, public
+		// by design (every Firebase and Maps config carries one); in a
+		// JSON API response it may be a server key.
+		if f == FGoogleKey && s.kind != decode.JSON {
 			s.hit(FSecretMasked, i, end, false)
 			return
 		}
@@ -423,12 +442,89 @@ func connURL(s *Scanner, b []byte, i int) {
 	if c < 0 {
 		return
 	}
-	pw := b[u+c+1 : end]
-	if len(pw) < 3 || placeholder(pw) || bytes.HasPrefix(pw, []byte("$")) {
+	user, pw := b[u:u+c], b[u+c+1:end]
+	if len(pw) < 3 || placeholder(pw) || bytes.HasPrefix(pw, []byte("$")) || exampleCredential(user, pw, b[end+1:]) {
 		s.hit(FSecretMasked, u, end, false)
 		return
 	}
 	s.hit(FConnString, u+c+1, end, true)
+}
+
+// exampleCredential: a URL's userinfo that documentation writes, not a
+// configuration: the password repeats the user name (guest:guest,
+// postgres:postgres), is a short lower-case word (scott:tiger, abc:xyz),
+// names itself (login-on-proxy:passwd-on-proxy), or the host is a
+// documentation host (example.com, RFC 2606/6761 names, "host").
+func exampleCredential(user, pw, host []byte) bool {
+	if bytes.EqualFold(user, pw) {
+		return true
+	}
+	lower := len(pw) <= 6
+	for _, c := range pw {
+		lower = lower && isLower(c)
+	}
+	if lower {
+		return true
+	}
+	lp := bytes.ToLower(pw)
+	for _, w := range []string{"passw", "pass-", "pass_", "-pass", "_pass", "pwd", "secret"} {
+		if bytes.Contains(lp, []byte(w)) {
+			return true
+		}
+	}
+	h := host[:run(host, 0, dotDashWordSet, 253)]
+	h = bytes.ToLower(h)
+	for _, d := range []string{"example.com", "example.org", "example.net", "host", "hostname", "server", "myhost", "yourhost", "db-host", "dbhost"} {
+		if string(h) == d {
+			return true
+		}
+	}
+	return bytes.HasSuffix(h, []byte(".example")) || bytes.HasSuffix(h, []byte(".example.com")) || bytes.HasSuffix(h, []byte(".invalid")) ||
+		bytes.HasPrefix(h, []byte("your")) || bytes.HasPrefix(h, []byte("example."))
+}
+
+// publishedCredentials are the client credentials the OAuth RFCs use in
+// their examples (RFC 6749 section 2.3.1 and its successors), which every
+// OAuth library's documentation quotes.
+var publishedCredentials = map[string]bool{"s6BhdRkqt3:gX1fBat3bV": true, "s6BhdRkqt3:7Fjfp0ZBr1KtDRbnfVdmIw": true}
+
+// basicAuth: "Basic " and base64 of user:password, as an echoed
+// Authorization header carries it. The credential must decode to
+// printable user:password, and the password must not be an example one.
+func basicAuth(s *Scanner, b []byte, i int) {
+	if isWord(prevByte(b, i)) {
+		return
+	}
+	start := i + len(s.cur.lit)
+	end := run(b, start, b64Set, 256)
+	if end-start < 8 {
+		return
+	}
+	var buf [192]byte
+	enc := b[start:end]
+	n, err := base64.StdEncoding.Decode(buf[:], enc)
+	if err != nil {
+		n, err = base64.RawStdEncoding.Decode(buf[:], bytes.TrimRight(enc, "="))
+	}
+	if err != nil {
+		return
+	}
+	cred := buf[:n]
+	c := bytes.IndexByte(cred, ':')
+	if c <= 0 || c == len(cred)-1 {
+		return
+	}
+	for _, ch := range cred {
+		if ch < 0x20 || ch > 0x7e {
+			return
+		}
+	}
+	user, pw := cred[:c], cred[c+1:]
+	if placeholder(pw) || exampleCredential(user, pw, nil) || publishedCredentials[string(cred)] {
+		s.hit(FSecretMasked, i, end, false)
+		return
+	}
+	s.hit(FSecretAssign, start, end, true)
 }
 
 // adoPassword: Password=...; in an ADO.NET / ODBC connection string.
@@ -438,7 +534,7 @@ func adoPassword(s *Scanner, b []byte, i int) {
 	}
 	j := i + len(s.cur.lit)
 	end := j
-	for end < len(b) && end-j < 128 && b[end] != ';' && b[end] != '"' && b[end] != '\'' && b[end] != '\n' && b[end] != '<' && b[end] != ' ' {
+	for end < len(b) && end-j < 128 && b[end] != ';' && b[end] != '"' && b[end] != '\'' && b[end] != '\n' && b[end] != '<' && b[end] != ' ' && b[end] != '&' {
 		end++
 	}
 	if end >= len(b) || b[end] != ';' || end-j < 3 || placeholder(b[j:end]) {
@@ -460,7 +556,7 @@ func secretAssign(s *Scanner, b []byte, i int) {
 		return
 	}
 	rest := bytes.ToLower(b[j:kend])
-	for _, w := range []string{"policy", "reset", "length", "strength", "expir", "change", "forgot", "confirm", "required", "hint", "field", "label", "name", "ref", "id", "type", "url", "min", "max", "rule", "prompt", "enabled"} {
+	for _, w := range []string{"policy", "reset", "length", "strength", "expir", "change", "forgot", "confirm", "required", "hint", "field", "label", "name", "ref", "id", "type", "url", "min", "max", "rule", "prompt", "enabled", "encrypt"} {
 		if bytes.Contains(rest, []byte(w)) {
 			return
 		}
@@ -482,6 +578,24 @@ func secretAssign(s *Scanner, b []byte, i int) {
 			return
 		}
 		if len(v) < 6 || placeholder(v) || !secretShaped(v) {
+			s.hit(FSecretMasked, j, end, false)
+			return
+		}
+		s.hit(FSecretAssign, j, j+len(v), true)
+		return
+	}
+	// an XML element: <password>value</password>
+	if ks := i - 1; ks >= 0 && b[ks] == '<' && kend < len(b) && b[kend] == '>' {
+		j = kend + 1
+		end := j
+		for end < len(b) && end-j < 200 && b[end] != '<' && b[end] != '\n' {
+			end++
+		}
+		v := bytes.TrimSpace(b[j:end])
+		if len(v) == 0 || end >= len(b) || b[end] != '<' {
+			return
+		}
+		if len(v) < 6 || placeholder(v) || !secretShaped(v) || publishedExamples[string(v)] {
 			s.hit(FSecretMasked, j, end, false)
 			return
 		}
@@ -520,17 +634,129 @@ func secretAssign(s *Scanner, b []byte, i int) {
 		return
 	}
 	quoted := j > 0 && (b[j-1] == '"' || b[j-1] == '\'')
-	if len(v) < 6 || placeholder(v) || v[0] == '[' || v[0] == '{' || !secretShaped(v) || (!quoted && codeRef(b[j:min(len(b), end+1)])) {
+	if len(v) < 6 || placeholder(v) || v[0] == '[' || v[0] == '{' || !secretShaped(v) || (!quoted && codeRef(b[j:min(len(b), end+1)])) ||
+		phrase(b, v, end, quoted) || publishedExamples[string(v)] || (s.kind != decode.JSON && publicKey(v)) {
 		s.hit(FSecretMasked, j, end, false)
 		return
 	}
 	// Issuing a token is what a login or OAuth endpoint is for; the
-	// model weighs token keys apart from passwords and keys.
-	if bytes.Contains(bytes.ToLower([]byte(s.cur.lit)), []byte("token")) {
+	// model weighs token keys apart from passwords and keys. The whole
+	// key counts: oauth_token_secret is the token endpoint's answer too.
+	ks := i
+	for ks > 0 && i-ks < 24 && (isWord(b[ks-1]) || b[ks-1] == '-') {
+		ks--
+	}
+	if bytes.Contains(bytes.ToLower(b[ks:kend]), []byte("token")) {
 		s.hit(FTokenAssign, j, end, true)
 		return
 	}
 	s.hit(FSecretAssign, j, end, true)
+	// A password or secret of real strength as a JSON field's value is a
+	// plaintext credential in an API response: a leak, however ordinary
+	// the rest of the payload looks to the trees.
+	lk := bytes.ToLower(b[ks:kend])
+	if s.kind == decode.JSON && strongSecret(v) && (bytes.Contains(lk, []byte("pass")) || bytes.Contains(lk, []byte("secret")) || bytes.Contains(lk, []byte("pwd"))) {
+		s.sure[ClassSecret] = true
+	}
+}
+
+// strongSecret: at least 8 bytes of three character classes (lower,
+// upper, digit, symbol), or 12 of two: the shape of a generated password
+// or key, not of a word.
+func strongSecret(v []byte) bool {
+	var lo, up, di, sy int
+	for _, c := range v {
+		switch {
+		case isLower(c):
+			lo = 1
+		case isUpper(c):
+			up = 1
+		case isDigit(c):
+			di = 1
+		default:
+			sy = 1
+		}
+	}
+	n := lo + up + di + sy
+	return len(v) >= 8 && n >= 3 || len(v) >= 12 && n >= 2
+}
+
+// publicKey: a key that is public by design — a Google browser key
+// (AIza…, as Firebase and Maps configs carry it) or a Stripe publishable
+// key — in a page or script, where it is meant to be. In a JSON API
+// response the same key is still counted as a secret: a server key has
+// the same shape.
+func publicKey(v []byte) bool {
+	return bytes.HasPrefix(v, []byte("AIza")) && len(v) == 39 || bytes.HasPrefix(v, []byte("pk_live_")) || bytes.HasPrefix(v, []byte("pk_test_"))
+}
+
+// bearerToken: "Bearer " and a token, as an echoed Authorization header or
+// a request log carries it: a credential in the clear. Token responses
+// say "token_type": "Bearer" without a token after it; documentation
+// writes placeholders, the RFCs' examples or jwt.io's sample.
+func bearerToken(s *Scanner, b []byte, i int) {
+	if isWord(prevByte(b, i)) {
+		return
+	}
+	start := i + len(s.cur.lit)
+	end := run(b, start, dotDashWordSet, 4096)
+	for end < len(b) && end-start < 4096 && (b[end] == '+' || b[end] == '/' || b[end] == '=' || b[end] == '~') {
+		end = run(b, end+1, dotDashWordSet, 4096)
+	}
+	v := b[start:end]
+	if len(v) < 20 {
+		return
+	}
+	if placeholder(v) || publishedExamples[string(v)] || (bytes.HasPrefix(v, []byte("eyJ")) && jwtIsExample(v)) ||
+		bytes.HasPrefix(v, []byte("sk_test_")) || bytes.HasPrefix(v, []byte("rk_test_")) || bytes.HasPrefix(v, []byte("pk_")) {
+		s.hit(FSecretMasked, i, end, false)
+		return
+	}
+	s.hit(FSecretAssign, start, end, true)
+	// Two live bearer tokens are a log or a dump of requests, not an
+	// example: a leak whatever the trees make of the rest.
+	if s.bearers++; s.bearers >= 2 {
+		s.sure[ClassSecret] = true
+	}
+}
+
+// jwtIsExample: a compact JWT whose payload is jwt.io's or the RFC's
+// sample.
+func jwtIsExample(v []byte) bool {
+	parts := bytes.SplitN(v, []byte("."), 3)
+	return len(parts) >= 2 && jwtExample(parts[1])
+}
+
+// phrase: the value is the first word of a sentence, not a secret: a
+// quoted value that goes on after a space ("secrets: Generate secure
+// random numbers"), or a word of letters followed by more words
+// (":keyword password: Default password if not given").
+func phrase(b, v []byte, end int, quoted bool) bool {
+	if end+1 >= len(b) || b[end] != ' ' || !isAlpha(b[end+1]) {
+		return false
+	}
+	if quoted {
+		return true
+	}
+	for _, c := range v {
+		if !isAlpha(c) {
+			return false
+		}
+	}
+	return true
+}
+
+// publishedExamples are the credential values of the OAuth RFCs' examples
+// (RFC 5849, RFC 6749, RFC 7009) and of widely copied vendor documentation,
+// which documentation quotes verbatim; like the published test card
+// numbers, they are no leak.
+var publishedExamples = map[string]bool{
+	"gX1fBat3bV": true, "s6BhdRkqt3": true, "2YotnFZFEjr1zCsicMWpAA": true, "tGzv3JOkF0XG5Qx2TlKWIA": true,
+	"SplxlOBeZQQYbYS6WxSbIA": true, "8xLOxBtZp8": true, "hh5s93j4hdidpola": true, "hdhd0244k9j7ao03": true,
+	"nnch734d00sl2jdk": true, "pfkkdhi9sl3r4s00": true, "kllo9940pd9333jh": true, "45ghiukldjahdnhzdauz": true,
+	"7Fjfp0ZBr1KtDRbnfVdmIw": true, "mF_9.B5f-4.1JqM": true, "i1WsRn1uB1": true, "A3ddj3w": true,
+	// the Kubernetes documentation's Secret example (base64 of 1f2d1e2e67df)
+	"MWYyZDFlMmU2N2Rm": true,
 }
 
 // codeRef: an unquoted value that is a program expression rather than a
@@ -610,6 +836,9 @@ func secretShaped(v []byte) bool {
 			up = 1
 		case isDigit(c):
 			di = 1
+		case c == '-' || c == '_' || c == '.' || c == '@':
+			// word separators (mot-de-passe, apache-proxy@) are no
+			// second character class
 		default:
 			sy = 1
 		}
@@ -686,7 +915,12 @@ func email(s *Scanner, b []byte, i int) {
 		return
 	}
 	s.hit(FEmail, j, k, true)
-	s.distinct(b[j:k])
+	// Bulk is many people, not one address repeated: a tutorial quoting
+	// the same three addresses thirty times is no dump. Repeats are
+	// masked like the rest but counted once.
+	if !s.distinct(b[j:k]) {
+		s.cnt[FEmail]--
+	}
 }
 
 // digitRun parses a run of digit groups (separated by single spaces or
@@ -738,7 +972,9 @@ func digitRun(s *Scanner, b []byte, i int) {
 	}
 	switch {
 	case nd >= 13 && nd <= 19 && sep != '.' && cardGroups(g):
-		if !luhn(d) || !cardIIN(d) || allSame(d) {
+		// A run of six equal or counting digits (…700000, 123456…) is a
+		// timestamp, a filler or an id, not an issued account number.
+		if !luhn(d) || !cardIIN(d) || allSame(d) || sequenceRun(d) || bytes.HasSuffix(d, []byte("00000")) || urlParam(b, i) {
 			return
 		}
 		if testCards[string(d)] {
@@ -753,6 +989,24 @@ func digitRun(s *Scanner, b []byte, i int) {
 	case ng == 3 && g[0] == 3 && g[1] == 3 && g[2] == 4 && d[0] >= '2' && d[3] >= '2':
 		s.hit(FPhone, i, j, true)
 	}
+}
+
+// urlParam: the digits are a URL query value (?v=637139444438700000, a
+// cache buster or a tick count), which a card number in a response is not
+// rendered as.
+func urlParam(b []byte, i int) bool {
+	if i == 0 || b[i-1] != '=' {
+		return false
+	}
+	for k := i - 2; k >= 0 && i-k < 256; k-- {
+		switch b[k] {
+		case '?', '&':
+			return true
+		case ' ', '"', '\'', '\n', '<', '>':
+			return false
+		}
+	}
+	return false
 }
 
 func cardGroups(g []int) bool {
@@ -878,6 +1132,91 @@ func iban(s *Scanner, b []byte, i int) {
 		return
 	}
 	s.hit(FIBAN, i, j, true)
+}
+
+// debugPages are the fixed phrases of the frameworks' debug and error
+// pages, per framework. Two different ones of the same framework in a body
+// are that page itself (a page about it quotes one at a time): an error
+// disclosure whatever the rest of the body looks like (see Result).
+var debugPages = [][]string{
+	{"Django Version:", "Exception Value:", "Exception Location:", "Python Executable:", "Installed Applications:",
+		"You're seeing this error because you have"},
+	{"Werkzeug Debugger", "The debugger caught an exception in your WSGI application", "?__debugger__=yes"},
+	{"Action Controller: Exception caught", "Rails.root:", "Application Trace", "Framework Trace"},
+	{"Server Error in '", "Exception Details:", "Source Error:", "Version Information:", "Microsoft .NET Framework Version:"},
+	{"Whitelabel Error Page", "This application has no explicit mapping for /error", "There was an unexpected error (type="},
+	{"Apache Tomcat/", "Exception Report", "The full stack trace of the root cause is available"},
+}
+
+func init() {
+	for fw, phrases := range debugPages {
+		for k, ph := range phrases {
+			bit := uint8(1) << k
+			fw := fw
+			literals = append(literals, struct {
+				lits []string
+				h    handler
+			}{[]string{ph}, func(s *Scanner, b []byte, i int) {
+				if s.debugSig == nil {
+					s.debugSig = make([]uint8, len(debugPages))
+				}
+				s.debugSig[fw] |= bit
+			}})
+		}
+	}
+	pf = buildPrefilter()
+}
+
+// errorTitles are how error responses title themselves: the 500 reason
+// phrase as servers and frameworks put it (Tomcat's "HTTP Status 500 –
+// Internal Server Error", nginx's and Apache's "500 Internal Server Error",
+// Django's "Server Error (500)", IIS's "Runtime Error", an application's
+// "Application Error").
+var errorTitles = []string{"http status 500", "500 internal server error", "internal server error", "500 - internal server error",
+	"server error", "error 500", "500 error", "application error", "runtime error", "unhandled exception", "500 server error"}
+
+// errorTitle: a page whose <title> starts with an error response's
+// framing. With a stack trace in the body it is an error page disclosing
+// it, whatever the rest of the page looks like (see Result).
+func errorTitle(s *Scanner, b []byte, i int) {
+	t := b[i+len(s.cur.lit) : min(len(b), i+len(s.cur.lit)+80)]
+	t = bytes.ToLower(bytes.TrimLeft(t, " \t\r\n"))
+	for _, p := range errorTitles {
+		if bytes.HasPrefix(t, []byte(p)) {
+			s.errTitle = true
+			return
+		}
+	}
+}
+
+// phpOpen: "<?php". At the start of the body it is a PHP file served as
+// it is, not run: a source leak whatever its length.
+func phpOpen(s *Scanner, b []byte, i int) {
+	s.hit(FPHPOpen, i, i, false)
+	if s.base == 0 && len(bytes.TrimLeft(b[:i], " \t\r\n\xef\xbb\xbf")) == 0 {
+		s.sure[ClassSource] = true
+	}
+}
+
+// dirListing: the title or heading a web server's generated directory
+// listing carries (Apache and nginx autoindex, Python's http.server, IIS);
+// such a page is a listing however few files it shows.
+func dirListing(s *Scanner, b []byte, i int) {
+	s.hit(FDirListing, i, i, false)
+	s.sure[ClassSource] = true
+}
+
+// phpContext: a phrase any prose may use ("Fatal errors", "Uncaught
+// exceptions") counts as a PHP error only with PHP's own framing close
+// after it: a .php path, "on line N", a "#0 " frame or the bold label.
+func phpContext(s *Scanner, b []byte, i int) {
+	w := b[i+len(s.cur.lit) : min(len(b), i+len(s.cur.lit)+400)]
+	for _, m := range [][]byte{[]byte(".php"), []byte(" on line "), []byte("#0 "), []byte("</b>:")} {
+		if bytes.Contains(w, m) {
+			s.hit(FPHPError, i, i, false)
+			return
+		}
+	}
 }
 
 func javaFrame(s *Scanner, b []byte, i int) {

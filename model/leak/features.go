@@ -2,7 +2,7 @@ package leak
 
 // SchemaVersion names the feature layout; a model trained on another
 // layout is refused at load.
-const SchemaVersion = "leak-features/1"
+const SchemaVersion = "leak-features/2"
 
 // Feature indices. Counts are of validated matches (a Luhn-valid card, an
 // IBAN whose mod-97 checks, an AWS key id of the right shape), not of regex
@@ -65,6 +65,7 @@ const (
 	FSQLSQLite
 	FSQLGeneric
 	FExceptionWord
+	FErrorPage
 	FFramesPerKB
 	// source
 	FPHPOpen
@@ -106,7 +107,7 @@ var FeatureNames = [NumFeatures]string{
 	"iban", "iban_example", "ssn", "national_id", "pii_key", "pii_key_per_kb",
 	"java_frame", "python_trace", "python_frame", "go_panic", "go_frame", "node_frame", "php_error",
 	"dotnet_error", "dotnet_frame", "django_debug", "rails_error", "ruby_frame", "spring_error", "express_error",
-	"sql_mysql", "sql_postgres", "sql_mssql", "sql_oracle", "sql_sqlite", "sql_generic", "exception_word", "frames_per_kb",
+	"sql_mysql", "sql_postgres", "sql_mssql", "sql_oracle", "sql_sqlite", "sql_generic", "exception_word", "error_page", "frames_per_kb",
 	"php_open", "php_escaped", "env_line", "env_secret_key", "env_line_frac", "code_line", "code_line_frac",
 	"ini_section", "passwd_line", "git_meta", "dir_listing", "config_key", "sql_dump", "directive_line", "shebang",
 	"log_bytes", "lines", "tags_per_kb", "braces_per_kb", "quotes_per_kb", "prose_per_kb",
@@ -134,7 +135,8 @@ var evidence = func() [NumFeatures]bool {
 	for f := 0; f < FLogBytes; f++ {
 		e[f] = true
 	}
-	for _, f := range []int{FEmailPerKB, FPhonePerKB, FPIIKeyPerKB, FFramesPerKB, FEnvLineFrac, FCodeLineFrac, FCodeLine, FEmailDistinct} {
+	// Framing and densities describe a body; they are no detection.
+	for _, f := range []int{FEmailPerKB, FPhonePerKB, FPIIKeyPerKB, FFramesPerKB, FEnvLineFrac, FCodeLineFrac, FCodeLine, FEmailDistinct, FErrorPage} {
 		e[f] = false
 	}
 	return e

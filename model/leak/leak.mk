@@ -3,7 +3,8 @@
 #   make train-leak   vendored real responses + generated families (fixed
 #                     seed) -> Go features -> LightGBM -> model/leak/leak.model.gz,
 #                     then the held-out evaluation beside CRS outbound
-#   make leak-eval    the evaluation alone (docs/LEAKAGE.md's tables)
+#   make leak-eval    the evaluation alone (docs/LEAKAGE.md's tables), by
+#                     leaktool and by `extproc eval` (plots in build/leak/eval-report)
 #   make leak-bench   the leakage benchmarks
 #
 # The corpus and features are generated under build/leak and never committed.
@@ -36,9 +37,13 @@ train-leak: leak-corpus $(LEAK_TOOL) ## train the leakage model; writes model/le
 		--out $(abspath $(LEAK_MODEL)) --metrics $(abspath $(LEAK_DIR))/metrics.json
 	$(MAKE) -f $(firstword $(MAKEFILE_LIST)) leak-eval
 
-leak-eval: $(LEAK_TOOL) ## evaluate the leakage model and CRS outbound on the held-out splits
+leak-eval: $(LEAK_TOOL) $(MODEL_EXTPROC) ## evaluate the leakage model and CRS outbound on the held-out splits
 	@test -f $(LEAK_DIR)/corpus/test.jsonl || { echo "no leak corpus: run 'make leak-corpus' first"; exit 1; }
 	$(LEAK_TOOL) eval --model $(LEAK_MODEL) --data $(LEAK_DIR)/corpus/test.jsonl --misses $(LEAK_DIR)/misses.txt | tee $(LEAK_DIR)/eval.md
+	# the same responses through the server's core (extproc eval: per class,
+	# CRS outbound side by side, histogram.png and roc.png)
+	$(MODEL_EXTPROC) eval --model $(LEAK_MODEL) --data $(LEAK_DIR)/corpus/test.responses.jsonl \
+		--out-dir $(LEAK_DIR)/eval-report --predictions $(LEAK_DIR)/eval-report/predictions.csv | tee $(LEAK_DIR)/eval-extproc.txt
 
 leak-pytest: $(MODEL_DEPS_STAMP) ## pytest of the leakage training package
 	$(LEAK_PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r model/leak/train/requirements-test.txt

@@ -94,6 +94,11 @@ func leakCases(t testing.TB) []bodyCase {
 		{"mysql-error", "text/html", "<html><body><b>Warning</b>: mysqli_query(): You have an error in your SQL syntax; check the manual that corresponds to your MySQL server version for the right syntax to use near '''' at line 1 in <b>/var/www/html/item.php</b> on line <b>23</b></body></html>", "error"},
 		{"git-config", "", "[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = false\n\tlogallrefupdates = true\n[remote \"origin\"]\n\turl = git@github.com:acme/billing.git\n\tfetch = +refs/heads/*:refs/remotes/origin/*\n", "source"},
 		{"directory-listing", "text/html", readTestdata(t, "dirlist.html"), "source"},
+		{"short-nginx-listing", "text/html", "<html><head><title>Index of /backup/</title></head><body><h1>Index of /backup/</h1><hr><pre><a href=\"../\">../</a>\n<a href=\"db.sql.gz\">db.sql.gz</a>  01-May-2024 02:00  1.2G\n</pre><hr></body></html>", "source"},
+		{"raw-php-file", "text/plain", "<?php\n$db = new mysqli('localhost', 'root', 'Qm7x2Lp9vR4k', 'shop');\n", "source"},
+		{"bearer-token-log", "text/plain", strings.Repeat("2024-05-01T10:00:00Z INFO GET /api/orders Authorization: Bearer eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI4NzYzNDUiLCJleHAiOjE3MDAwMDM2MDB9.c2lnbmF0dXJlLWJ5dGVzLWhlcmUtZm9yLXRlc3QxMjM0\n", 5), "secret"},
+		{"maven-settings-password", "application/xml", "<settings><servers><server><id>nexus</id><username>deployer</username><password>Xk29sLqW7!vB2</password></server></servers></settings>", "secret"},
+		{"tomcat-error-page", "text/html", "<!doctype html><html><head><title>HTTP Status 500 – Internal Server Error</title></head><body><h1>HTTP Status 500 – Internal Server Error</h1><p><b>Type</b> Exception Report</p><p><b>Description</b> The server encountered an unexpected condition that prevented it from fulfilling the request.</p><pre>java.lang.NullPointerException\n\tat com.acme.web.OrderController.show(OrderController.java:44)\n\tat org.apache.catalina.core.StandardWrapperValve.invoke(StandardWrapperValve.java:166)\n\tat java.base/java.lang.Thread.run(Thread.java:1583)</pre><p><b>Note</b> The full stack trace of the root cause is available in the server logs.</p></body></html>", "error"},
 	}
 }
 
@@ -106,6 +111,10 @@ func cleanCases(t testing.TB) []bodyCase {
 		{"security-blog-trace", "text/html", readTestdata(t, "blog_trace.html"), ""},
 		{"plain-article", "text/html", "<html><head><title>Release notes</title></head><body><h1>Version 2.4</h1><p>This release improves the scheduler. Thanks to all contributors.</p></body></html>", ""},
 		{"order-history", "application/json", `{"orders":[{"id":"000123456","total":41.5,"tracking":"1Z999AA10123456784","payment":"visa ending in 4242"},{"id":"000123457","total":9.99,"tracking":"9400111899223817543210","payment":"mastercard ending in 0005"}]}`, ""},
+		{"docs-example-connection-strings", "text/html", "<html><body><p>Create an engine:</p><pre>create_engine(&quot;postgresql://scott:tiger@localhost/test&quot;)\namqp://guest:guest@localhost:5672//\nhttp://user:pass@10.10.1.10:3128/</pre><p>Then <code>password=s3cr3t</code> in the DSN.</p></body></html>", ""},
+		{"oauth-rfc-example", "text/html", "<html><body><pre>POST /token HTTP/1.1\nAuthorization: Basic czZCaGRSa3F0MzpnWDFmQmF0M2JW\n\ngrant_type=password&amp;username=johndoe&amp;password=A3ddj3w</pre></body></html>", ""},
+		{"firebase-config", "text/html", `<html><head><script>const firebaseConfig = {apiKey: "AIzaSyB3kQ9xL2mN4pR7sT1vW5yZ8aC0dE6fGhJ", authDomain: "shop-4f2a1.firebaseapp.com", projectId: "shop-4f2a1"};</script></head><body><div id="app"></div></body></html>`, ""},
+		{"tutorial-repeated-emails", "text/html", "<html><body>" + strings.Repeat("<pre>spongebob spongebob@sqlalchemy.org\nsandy sandy@sqlalchemy.org\npat pat999@aol.com</pre><p>The query returns the same rows again.</p>", 12) + "</body></html>", ""},
 		{"not-found", "text/html", "<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n<center><h1>404 Not Found</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n", ""},
 	}
 }

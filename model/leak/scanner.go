@@ -5,6 +5,7 @@ import (
 	"context"
 	"hash/fnv"
 	"math"
+	"math/bits"
 	"strconv"
 
 	"github.com/bulwark-waf/bulwark/internal/decode"
@@ -104,6 +105,15 @@ type Scanner struct {
 	closed  bool
 	stopped bool
 	cur     anchor
+	// sure marks classes a structural detection settles (a raw PHP file,
+	// a server's directory listing): they floor to certainScore.
+	sure [numClasses]bool
+	// errTitle: the page titles itself as a server error.
+	errTitle bool
+	// debugSig: per framework of debugPages, which of its phrases occur.
+	debugSig []uint8
+	// bearers counts live "Bearer <token>" credentials.
+	bearers int
 }
 
 // newScanner is the scanner without a model: it computes features only.
@@ -262,7 +272,7 @@ func (s *Scanner) hit(f, start, end int, span bool) {
 	s.cnt[f]++
 	c := featureClass[f]
 	off := s.base + int64(start)
-	if evidence[f] && f != FSecretMasked && f != FOAuthContext && f != FExceptionWord && (s.first[c] < 0 || off < s.first[c]) && !exampleFeature(f) {
+	if evidence[f] && f != FSecretMasked && f != FOAuthContext && f != FExceptionWord && f != FErrorPage && (s.first[c] < 0 || off < s.first[c]) && !exampleFeature(f) {
 		s.first[c] = off
 		s.firstF[c] = f
 		if s.json != nil {
@@ -286,16 +296,23 @@ func exampleFeature(f int) bool {
 	return false
 }
 
-func (s *Scanner) distinct(e []byte) {
+// distinct records an e-mail address and reports whether it was new (or
+// the set is full, past which every address counts).
+func (s *Scanner) distinct(e []byte) bool {
 	if s.emails == nil {
 		s.emails = map[uint64]struct{}{}
 	}
 	if len(s.emails) >= maxDistinct {
-		return
+		return true
 	}
 	h := fnv.New64a()
 	_, _ = h.Write(bytes.ToLower(e))
-	s.emails[h.Sum64()] = struct{}{}
+	k := h.Sum64()
+	if _, seen := s.emails[k]; seen {
+		return false
+	}
+	s.emails[k] = struct{}{}
+	return true
 }
 
 // lines runs the line-shaped detectors on every line that starts in
@@ -382,6 +399,10 @@ func (s *Scanner) line(b []byte, i int) {
 					v := bytes.Trim(x[k+1:e], `"' `)
 					if len(v) >= 4 && !placeholder(v) {
 						s.hit(FEnvSecretKey, j+k+1, j+e, true)
+					} else {
+						// a template line (SECRET_KEY=change-me,
+						// DB_PASSWORD=): documentation, not a leak
+						s.hit(FSecretMasked, j+k+1, j+e, false)
 					}
 					break
 				}
@@ -471,23 +492,50 @@ func (s *Scanner) Result() Scores {
 	// A secret or a personal datum is only a leak when a detector of its
 	// own fired: the trees see the whole body's shape, and on small pages
 	// with one e-mail address they would otherwise call it a secret.
+	// Masked values, OAuth context and the published examples are counted
+	// for the trees but are no detection of a leak.
 	var has [numClasses]bool
 	for f, v := range fv {
-		if evidence[f] && v > 0 {
+		if evidence[f] && v > 0 && f != FSecretMasked && f != FOAuthContext && !exampleFeature(f) {
 			has[featureClass[f]] = true
 		}
 	}
 	// Source files and .env content carry their secrets in assignments the
-	// source detectors see, so source evidence counts for secrets too.
-	if !has[ClassSecret] && !has[ClassSource] {
+	// source detectors see, so source evidence counts for secrets too —
+	// when it is a source leak (or a .env secret line fired): a
+	// documentation page that mentions settings.ALLOWED_HOSTS is not.
+	srcLeak := has[ClassSource] && (scores[ClassSource] <= locationCutoff || fv[FEnvSecretKey] > 0)
+	if !has[ClassSecret] && !srcLeak {
 		scores[ClassSecret] = max(scores[ClassSecret], noEvidenceScore)
 	}
 	if !has[ClassPII] {
 		scores[ClassPII] = max(scores[ClassPII], noEvidenceScore)
 	}
+	// The word "Exception" alone ({"object": "Exception"}) is no error
+	// disclosure: a trace, a framework's debug page or a database error is.
+	if !has[ClassError] || fv[FExceptionWord] == errorEvidence(fv) {
+		scores[ClassError] = max(scores[ClassError], noEvidenceScore)
+	}
 	for _, f := range certain {
 		if fv[f] > 0 {
 			c := featureClass[f]
+			scores[c] = min(scores[c], certainScore)
+		}
+	}
+	// A page that titles itself a server error and shows a trace (three
+	// frames or more) or a database error discloses it, however much prose
+	// its template wraps around it.
+	if s.errTitle && (fv[FJavaFrame]+fv[FPythonFrame]+fv[FGoFrame]+fv[FNodeFrame]+fv[FDotNetFrame]+fv[FRubyFrame] >= 3 ||
+		fv[FSQLMySQL]+fv[FSQLPostgres]+fv[FSQLMSSQL]+fv[FSQLOracle]+fv[FSQLSQLite] > 0) {
+		scores[ClassError] = min(scores[ClassError], certainScore)
+	}
+	for _, sig := range s.debugSig {
+		if bits.OnesCount8(sig) >= 2 {
+			scores[ClassError] = min(scores[ClassError], certainScore)
+		}
+	}
+	for c, ok := range s.sure {
+		if ok {
 			scores[c] = min(scores[c], certainScore)
 		}
 	}
@@ -505,6 +553,17 @@ func (s *Scanner) Result() Scores {
 	}
 	res.Spans = append([]Span(nil), s.spans...)
 	return res
+}
+
+// errorEvidence sums the error class's detection counts.
+func errorEvidence(fv [NumFeatures]float64) float64 {
+	n := 0.0
+	for f := FJavaFrame; f < FFramesPerKB; f++ {
+		if evidence[f] {
+			n += fv[f]
+		}
+	}
+	return n
 }
 
 // certain lists the detections that are leaks whatever the rest of the

@@ -141,7 +141,10 @@ func ssnValid(area, group, serial []byte) bool {
 		return false
 	}
 	s := string(area) + string(group) + string(serial)
-	return s != "078051120" && s != "219099999" && s != "123456789"
+	// 078-05-1120 (the Woolworth wallet card), 219-09-9999 (the SSA's own
+	// advertisement) and 457-55-5462 (MongoDB's field-level encryption
+	// documentation) are the published examples.
+	return s != "078051120" && s != "219099999" && s != "123456789" && s != "457555462"
 }
 
 func atoi(b []byte) int {
@@ -207,11 +210,16 @@ func placeholder(v []byte) bool {
 	l := bytes.ToLower(v)
 	for _, p := range []string{"example", "xxxx", "****", "redacted", "your_", "your-", "<", "${", "{{", "%s", "changeme",
 		"placeholder", "dummy", "sample", "secret_here", "...", "null", "none", "undefined", "password", "hidden", "masked", "•",
+		"secret", "whatever", "(", "[",
 		// a reference to where the secret lives, not the secret
 		"environ", "process.env", "getenv", "env[", "env(", "vault:", "secretkeyref", "valuefrom"} {
 		if bytes.Contains(l, []byte(p)) {
 			return true
 		}
+	}
+	// $VAR, ${VAR}: a shell or template reference to the secret
+	if v[0] == '$' && len(v) > 1 && (isUpper(v[1]) || v[1] == '_' || v[1] == '{') {
+		return true
 	}
 	same := true
 	for _, c := range v {
@@ -220,5 +228,95 @@ func placeholder(v []byte) bool {
 			break
 		}
 	}
-	return same
+	return same || exampleWord(v) || sequenceRun(v)
+}
+
+// exampleWords are the passwords and secrets documentation uses for its
+// examples (scott:tiger, guest:guest, user:pass, s3cr3t, p@ssword...), in
+// their plain spelling; exampleWord also reads them in leetspeak and with a
+// my/your/super prefix or a digit suffix. A value this common is no secret:
+// if a service really used it, it would be an open door, not a leak.
+var exampleWords = map[string]bool{
+	"pass": true, "passwd": true, "password": true, "passphrase": true, "pwd": true, "pw": true, "secret": true,
+	"secrets": true, "secretkey": true, "secretpassword": true, "tiger": true, "scott": true, "guest": true,
+	"test": true, "testing": true, "tester": true, "xyz": true, "abc": true, "abcd": true, "abcdef": true,
+	"foo": true, "bar": true, "baz": true, "foobar": true, "qux": true, "changeme": true, "changeit": true,
+	"letmein": true, "hunter": true, "swordfish": true, "opensesame": true, "mypass": true, "pass-word": true,
+	"key": true, "apikey": true, "token": true, "value": true, "string": true, "text": true, "demo": true,
+	"userpass": true, "user": true, "username": true, "login": true,
+}
+
+// exampleWord: v is an exampleWords entry once a my/your/super/top/very
+// prefix, digits or punctuation at the end, and leetspeak are undone.
+func exampleWord(v []byte) bool {
+	if len(v) > 24 {
+		return false
+	}
+	w := bytes.ToLower(v)
+	for len(w) > 0 && (isDigit(w[len(w)-1]) || w[len(w)-1] == '!' || w[len(w)-1] == '.') {
+		w = w[:len(w)-1]
+	}
+	var buf [24]byte
+	n := 0
+	for _, c := range w {
+		switch c {
+		case '0':
+			c = 'o'
+		case '1':
+			c = 'i'
+		case '3':
+			c = 'e'
+		case '4', '@':
+			c = 'a'
+		case '5', '$':
+			c = 's'
+		case '7':
+			c = 't'
+		case '_', '-', ' ':
+			continue
+		}
+		buf[n] = c
+		n++
+	}
+	x := string(buf[:n])
+	for _, p := range []string{"", "my", "your", "super", "top", "very", "some", "the", "a"} {
+		if len(x) > len(p) && x[:len(p)] == p && exampleWords[x[len(p):]] {
+			return true
+		}
+	}
+	return false
+}
+
+// sequenceRun: six or more consecutive characters that count up or down
+// (123456, abcdef, 987654) or repeat (000000), as filler values do
+// ("ghp_1234567890abcdef…", "sk_live_000000…"). In a random 40-character
+// token such a run has a chance of about 1 in 10^8.
+func sequenceRun(v []byte) bool {
+	up, down, same := 1, 1, 1
+	for i := 1; i < len(v); i++ {
+		a, c := v[i-1], v[i]
+		if !isAlnum(a) || !isAlnum(c) {
+			up, down, same = 1, 1, 1
+			continue
+		}
+		if c == a+1 {
+			up++
+		} else {
+			up = 1
+		}
+		if c+1 == a {
+			down++
+		} else {
+			down = 1
+		}
+		if c == a {
+			same++
+		} else {
+			same = 1
+		}
+		if up >= 6 || down >= 6 || same >= 6 {
+			return true
+		}
+	}
+	return false
 }

