@@ -128,3 +128,44 @@ func jsonString(s string) string {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// CRS's outbound threshold follows the response policy's action: a page
+// that quotes database errors (a security blog) reaches CRS's outbound
+// threshold, and under the default flag it is reported, not refused; under
+// block CRS's own rule refuses it.
+func TestCRSOutboundFollowsTheResponseAction(t *testing.T) {
+	t.Parallel()
+	m, err := leak.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	blog := "<html><body><h1>Reading SQL errors</h1><p>A typical MySQL error looks like this:</p><pre>" +
+		"You have an error in your SQL syntax; check the manual that corresponds to your MySQL server version for the right syntax to use near ''' at line 1\n" +
+		"Warning: mysql_fetch_array() expects parameter 1 to be resource, boolean given in /var/www/html/list.php on line 12\n" +
+		"ORA-00933: SQL command not properly ended\n" +
+		"Microsoft OLE DB Provider for ODBC Drivers error '80040e14'\n" +
+		"</pre><p>Never show these to your users.</p></body></html>"
+	upstream := func(*envoysim.Message) *envoysim.Message {
+		return &envoysim.Message{Status: 200, Headers: [][2]string{{"content-type", "text/html"}}, Body: []byte(blog)}
+	}
+	for _, tt := range []struct {
+		action  inspect.LeakAction
+		blocked bool
+	}{{inspect.LeakFlag, false}, {inspect.LeakBlock, true}} {
+		pol := inspect.Policy{Name: "default", Mode: inspect.ModeCRS, MLThreshold: 20,
+			Response: inspect.ResponsePolicy{Inspect: true, Threshold: m.DefaultThreshold(), Action: tt.action}}
+		client, _ := servertest.Serve(t, servertest.Options(t, inspect.Options{Leak: m, Policies: &inspect.Set{Default: pol}}, filter.Options{}))
+		f := &envoysim.Filter{Mode: &procv3.ProcessingMode{ResponseBodyMode: procv3.ProcessingMode_BUFFERED}, MessageTimeout: 5 * time.Second}
+		res := do(t, f, client, get("/blog/sql-errors"), upstream)
+		score, _ := metaField(res, "response_anomaly_score").(float64)
+		if score < 4 {
+			t.Fatalf("%s: CRS outbound score %v, want the page at CRS's outbound threshold (metadata %v)", tt.action, score, res.Metadata)
+		}
+		if res.Blocked() != tt.blocked {
+			t.Fatalf("%s: blocked=%v, want %v (local %+v)", tt.action, res.Blocked(), tt.blocked, res.Local)
+		}
+		if !tt.blocked && metaField(res, "response_action") != "flag" {
+			t.Errorf("%s: response_action %v, want flag", tt.action, metaField(res, "response_action"))
+		}
+	}
+}

@@ -19,6 +19,13 @@ import (
 // matches are not evidence either.
 var crsBlockingRules = [...]int{949110, 949111}
 
+// crsOutboundBlockingRules are CRS's outbound anomaly-threshold blocks
+// (phase 4, and phase 3 under early blocking). Response verdicts follow the
+// response policy's action: unless it is block, Bulwark reports CRS's
+// outbound threshold (would_block) instead of letting CRS refuse the
+// response, as response inspection never blocks unless configured to.
+var crsOutboundBlockingRules = [...]int{959100, 959101}
+
 // IsCRSBlockingRule reports whether id is one of CRS's own threshold rules.
 func IsCRSBlockingRule(id int) bool { return id == crsBlockingRules[0] || id == crsBlockingRules[1] }
 

@@ -117,9 +117,14 @@ func (c *Core) Begin(ctx context.Context, h Head) *Exchange {
 		x.report.ID = tx.ID()
 	}
 	x.report.Plan = pl
-	if pl.Policy.UsesML() && c.opts.Model != nil {
-		if rr, ok := tx.(interface{ RemoveRuleByID(int) }); ok {
+	if rr, ok := tx.(interface{ RemoveRuleByID(int) }); ok {
+		if pl.Policy.UsesML() && c.opts.Model != nil {
 			for _, id := range crsBlockingRules {
+				rr.RemoveRuleByID(id)
+			}
+		}
+		if rp := pl.Policy.Response; rp.Inspect && rp.Action != LeakBlock {
+			for _, id := range crsOutboundBlockingRules {
 				rr.RemoveRuleByID(id)
 			}
 		}
@@ -397,7 +402,13 @@ func (x *Exchange) FinishResponse(rep Replace) (Outcome, error) {
 	o.Anomaly = v.OutboundScore
 	switch {
 	case v.OutboundScore >= x.eng.Config().OutboundAnomalyThreshold:
+		// CRS would refuse the response. Under a response policy that
+		// does not block (the default, flag), that is a flag; otherwise
+		// (DetectionOnly) it would have blocked.
 		o.Action = ActionWouldBlock
+		if rp := x.report.Plan.Policy.Response; rp.Inspect && rp.Action != LeakBlock {
+			o.Action = ActionFlag
+		}
 	case v.OutboundScore > 0 || hasLogged(v, 3, 4):
 		o.Action = ActionFlag
 	default:

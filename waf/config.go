@@ -37,8 +37,9 @@ type Config struct {
 	DetectionParanoiaLevel int `yaml:"detection_paranoia_level" usage:"run rules up to this level for scores and logs only; 0 = paranoia_level"`
 	// InboundAnomalyThreshold is the request anomaly score at which CRS blocks.
 	InboundAnomalyThreshold int `yaml:"inbound_anomaly_threshold" usage:"request anomaly score at which CRS blocks"`
-	// OutboundAnomalyThreshold is the response anomaly score at which CRS blocks.
-	OutboundAnomalyThreshold int `yaml:"outbound_anomaly_threshold" usage:"response anomaly score at which CRS blocks"`
+	// OutboundAnomalyThreshold is the response anomaly score at which CRS
+	// blocks (or, under a response policy that does not block, flags).
+	OutboundAnomalyThreshold int `yaml:"outbound_anomaly_threshold" usage:"response anomaly score at which CRS blocks the response (flags it unless response.action is block)"`
 	// EarlyBlocking lets CRS block at the end of phases 1 and 3 instead of
 	// waiting for the body phases.
 	EarlyBlocking bool `yaml:"early_blocking" usage:"CRS early blocking: decide at the end of the header phases"`
