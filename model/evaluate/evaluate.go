@@ -76,6 +76,22 @@ func Score(ctx context.Context, in io.Reader, opt Options) ([]Row, error) {
 		return nil, fmt.Errorf("evaluate: %w", err)
 	}
 	rows := make([]Row, len(recs))
+	err = forEach(ctx, len(recs), workers, func(i int) {
+		rows[i] = scoreOne(ctx, recs[i], opt)
+		rows[i].Source = recSources[i]
+	})
+	if err != nil {
+		return nil, err
+	}
+	return rows, nil
+}
+
+// forEach calls fn for 0..n-1 on workers goroutines and stops handing out
+// work when ctx ends; it returns ctx's error then.
+func forEach(ctx context.Context, n, workers int, fn func(i int)) error {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
 	var wg sync.WaitGroup
 	next := make(chan int)
 	for w := 0; w < workers; w++ {
@@ -83,12 +99,11 @@ func Score(ctx context.Context, in io.Reader, opt Options) ([]Row, error) {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				rows[i] = scoreOne(ctx, recs[i], opt)
-				rows[i].Source = recSources[i]
+				fn(i)
 			}
 		}()
 	}
-	for i := range recs {
+	for i := 0; i < n; i++ {
 		if ctx.Err() != nil {
 			break
 		}
@@ -96,10 +111,7 @@ func Score(ctx context.Context, in io.Reader, opt Options) ([]Row, error) {
 	}
 	close(next)
 	wg.Wait()
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	return rows, nil
+	return ctx.Err()
 }
 
 // readAll reads the whole input, gunzipping it when it starts with the gzip

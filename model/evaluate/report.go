@@ -36,6 +36,14 @@ type Group struct {
 	CRSAUC   float64 `json:"crs_auc,omitempty"`
 }
 
+// rateName is what the group's rate is: TPR for attacks, FPR for benign.
+func (g Group) rateName() string {
+	if g.Attack {
+		return "TPR"
+	}
+	return "FPR"
+}
+
 // SweepPoint is the model's TPR and FPR when flagging scores <= Threshold.
 type SweepPoint struct {
 	Threshold int     `json:"threshold"`
@@ -276,11 +284,7 @@ func (rep *Report) WriteText(w io.Writer, crsName string) {
 	}
 	fmt.Fprintf(tw, "\t\t\t\t\t\t\n")
 	for _, g := range rep.Categories {
-		kind := "FPR"
-		if g.Attack {
-			kind = "TPR"
-		}
-		line(g, kind)
+		line(g, g.rateName())
 	}
 	for _, section := range [][]Group{rep.Sources, rep.Families} {
 		if len(section) == 0 {
@@ -288,11 +292,7 @@ func (rep *Report) WriteText(w io.Writer, crsName string) {
 		}
 		fmt.Fprintf(tw, "\t\t\t\t\t\t\n")
 		for _, g := range section {
-			kind := "FPR"
-			if g.Attack {
-				kind = "TPR"
-			}
-			line(g, kind)
+			line(g, g.rateName())
 		}
 	}
 	tw.Flush()

@@ -9,10 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/bulwark-waf/bulwark/inspect"
 	"github.com/bulwark-waf/bulwark/model"
@@ -175,31 +173,8 @@ func ScoreResponses(ctx context.Context, in io.Reader, opt ResponseOptions) ([]R
 	if err != nil {
 		return nil, fmt.Errorf("evaluate: %w", err)
 	}
-	workers := opt.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
 	rows := make([]ResponseRow, len(recs))
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				rows[i] = scoreResponse(ctx, recs[i], opt)
-			}
-		}()
-	}
-	for i := range recs {
-		if ctx.Err() != nil {
-			break
-		}
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
+	if err := forEach(ctx, len(recs), opt.Workers, func(i int) { rows[i] = scoreResponse(ctx, recs[i], opt) }); err != nil {
 		return nil, err
 	}
 	return rows, nil

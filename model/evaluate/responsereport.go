@@ -201,11 +201,7 @@ func (rep *ResponseReport) WriteText(w io.Writer, crsName string) {
 		}
 		fmt.Fprintf(tw, "\t\t\t\t\n")
 		for _, g := range section {
-			kind := "FPR"
-			if g.Attack {
-				kind = "TPR"
-			}
-			line(g, kind)
+			line(g, g.rateName())
 		}
 	}
 	tw.Flush()
