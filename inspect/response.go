@@ -90,6 +90,11 @@ type Replace struct {
 	Body bool
 }
 
+// leakClearScore: a response whose every leakage class scores above it
+// (nothing listed as a location) lets the leakage model overrule CRS's
+// outbound threshold under a response policy that does not block.
+const leakClearScore = 50
+
 // LeakReport is the leakage model's view of a response.
 type LeakReport struct {
 	Scores leak.Scores
