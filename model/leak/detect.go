@@ -664,6 +664,14 @@ func secretAssign(s *Scanner, b []byte, i int) {
 // upper, digit, symbol), or 12 of two: the shape of a generated password
 // or key, not of a word.
 func strongSecret(v []byte) bool {
+	n := charClasses(v, false)
+	return len(v) >= 8 && n >= 3 || len(v) >= 12 && n >= 2
+}
+
+// charClasses counts the character classes of v (lower, upper, digit,
+// symbol); with wordSeps, the word separators "-_.@" (mot-de-passe,
+// apache-proxy@) are no symbol.
+func charClasses(v []byte, wordSeps bool) int {
 	var lo, up, di, sy int
 	for _, c := range v {
 		switch {
@@ -673,12 +681,12 @@ func strongSecret(v []byte) bool {
 			up = 1
 		case isDigit(c):
 			di = 1
+		case wordSeps && (c == '-' || c == '_' || c == '.' || c == '@'):
 		default:
 			sy = 1
 		}
 	}
-	n := lo + up + di + sy
-	return len(v) >= 8 && n >= 3 || len(v) >= 12 && n >= 2
+	return lo + up + di + sy
 }
 
 // publicKey: a key that is public by design — a Google browser key
@@ -824,26 +832,7 @@ func tableCell(b []byte, j int) int {
 // secretShaped: a value that could be a password or key rather than a
 // word: two character classes (lower, upper, digit, symbol) or 16+ bytes.
 func secretShaped(v []byte) bool {
-	if len(v) >= 16 {
-		return true
-	}
-	var lo, up, di, sy int
-	for _, c := range v {
-		switch {
-		case isLower(c):
-			lo = 1
-		case isUpper(c):
-			up = 1
-		case isDigit(c):
-			di = 1
-		case c == '-' || c == '_' || c == '.' || c == '@':
-			// word separators (mot-de-passe, apache-proxy@) are no
-			// second character class
-		default:
-			sy = 1
-		}
-	}
-	return lo+up+di+sy >= 2
+	return len(v) >= 16 || charClasses(v, true) >= 2
 }
 
 var (
