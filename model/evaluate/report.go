@@ -193,15 +193,9 @@ func Summarize(rows []Row, threshold int) Report {
 		}
 		rep.Categories = append(rep.Categories, *g)
 	}
-	for _, g := range fams {
-		rep.Families = append(rep.Families, *g)
-	}
-	for _, g := range srcs {
-		rep.Sources = append(rep.Sources, *g)
-	}
-	sortGroups(rep.Sources)
+	rep.Families = sortedGroups(fams)
+	rep.Sources = sortedGroups(srcs)
 	sortGroups(rep.Categories)
-	sortGroups(rep.Families)
 	if len(rep.Families) <= 1 {
 		rep.Families = nil
 	}
@@ -232,6 +226,16 @@ func sweepAt(atk, ben []float64, t int) SweepPoint {
 		return float64(n) / float64(len(v))
 	}
 	return SweepPoint{Threshold: t, TPR: count(atk), FPR: count(ben)}
+}
+
+// sortedGroups is the groups of m in report order; nil when m is empty.
+func sortedGroups(m map[string]*Group) []Group {
+	var out []Group
+	for _, g := range m {
+		out = append(out, *g)
+	}
+	sortGroups(out)
+	return out
 }
 
 func sortGroups(g []Group) {

@@ -130,14 +130,8 @@ func SummarizeResponses(rows []ResponseRow, threshold int) ResponseReport {
 			rep.Classes = append(rep.Classes, *g)
 		}
 	}
-	for _, g := range srcs {
-		rep.Sources = append(rep.Sources, *g)
-	}
-	for _, g := range fams {
-		rep.Families = append(rep.Families, *g)
-	}
-	sortGroups(rep.Sources)
-	sortGroups(rep.Families)
+	rep.Sources = sortedGroups(srcs)
+	rep.Families = sortedGroups(fams)
 	rep.ModelAUC = AUC(leakyScores, benignScores)
 	if rep.CRS {
 		rep.CRSAUC = AUC(leakyCRS, benignCRS)
