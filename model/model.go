@@ -123,14 +123,20 @@ func Open(path string) (*Model, error) {
 }
 
 // Load reads a model file (gzip-compressed or plain JSON).
-func Load(path string) (*Model, error) {
+func Load(path string) (*Model, error) { return LoadFile(path, "model", Parse) }
+
+// LoadFile reads the model file at path and decodes it with parse; what
+// names the kind of model in errors. The request and leakage models share
+// it.
+func LoadFile[M any](path, what string, parse func([]byte) (M, error)) (M, error) {
+	var zero M
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("read model: %w", err)
+		return zero, fmt.Errorf("read %s: %w", what, err)
 	}
-	m, err := Parse(b)
+	m, err := parse(b)
 	if err != nil {
-		return nil, fmt.Errorf("model %s: %w", path, err)
+		return zero, fmt.Errorf("%s %s: %w", what, path, err)
 	}
 	return m, nil
 }

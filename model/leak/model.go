@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"sort"
 	"strings"
 
@@ -70,17 +69,7 @@ func Open(path string) (*Model, error) {
 }
 
 // Load reads a model file (gzip or plain JSON).
-func Load(path string) (*Model, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read leak model: %w", err)
-	}
-	m, err := Parse(b)
-	if err != nil {
-		return nil, fmt.Errorf("leak model %s: %w", path, err)
-	}
-	return m, nil
-}
+func Load(path string) (*Model, error) { return model.LoadFile(path, "leak model", Parse) }
 
 // Parse decodes a model file's bytes.
 func Parse(b []byte) (*Model, error) {
