@@ -123,7 +123,7 @@ func (c *Core) Begin(ctx context.Context, h Head) *Exchange {
 				rr.RemoveRuleByID(id)
 			}
 		}
-		if rp := pl.Policy.Response; rp.Inspect && rp.Action != LeakBlock {
+		if pl.Policy.Response.flagsCRSOutbound() {
 			for _, id := range crsOutboundBlockingRules {
 				rr.RemoveRuleByID(id)
 			}
@@ -405,18 +405,19 @@ func (x *Exchange) FinishResponse(rep Replace) (Outcome, error) {
 		// CRS would refuse the response. Under a response policy that
 		// does not block (the default, flag), that is a flag; otherwise
 		// (DetectionOnly) it would have blocked.
-		o.Action = ActionWouldBlock
-		if rp := x.report.Plan.Policy.Response; rp.Inspect && rp.Action != LeakBlock {
+		switch {
+		case !x.report.Plan.Policy.Response.flagsCRSOutbound():
+			o.Action = ActionWouldBlock
+		case x.report.Leak.clean():
+			// The leakage model read the whole body and found nothing:
+			// CRS's outbound score and rules are reported, and the
+			// model's verdict stands, as confirm mode lets the request
+			// model overrule CRS on its own classes. Pages that quote
+			// error messages (security blogs, Q&A threads) are most of
+			// CRS outbound's false positives.
+			o.Action = ActionAllow
+		default:
 			o.Action = ActionFlag
-			if lr := x.report.Leak; lr != nil && lr.Note == "" && len(lr.Leaks) == 0 && lr.Scores.Complete && !lr.Scores.Skipped && lr.Scores.Overall > leakClearScore {
-				// The leakage model read the whole body and found
-				// nothing: CRS's outbound score and rules are reported,
-				// and the model's verdict stands, as confirm mode lets
-				// the request model overrule CRS on its own classes.
-				// Pages that quote error messages (security blogs, Q&A
-				// threads) are most of CRS outbound's false positives.
-				o.Action = ActionAllow
-			}
 		}
 	case v.OutboundScore > 0 || hasLogged(v, 3, 4):
 		o.Action = ActionFlag

@@ -54,6 +54,10 @@ type ResponsePolicy struct {
 	Actions map[string]LeakAction
 }
 
+// flagsCRSOutbound reports whether CRS's outbound threshold is reported
+// rather than enforced: response inspection is on and does not block.
+func (p ResponsePolicy) flagsCRSOutbound() bool { return p.Inspect && p.Action != LeakBlock }
+
 // ActionFor is the action for a leak of class.
 func (p ResponsePolicy) ActionFor(class string) LeakAction {
 	if a, ok := p.Actions[class]; ok {
@@ -106,6 +110,12 @@ type LeakReport struct {
 	// Note says why the action was weakened or the body not fully
 	// inspected, "" when neither.
 	Note string
+}
+
+// clean reports that the leakage model read the whole body, as it
+// arrived, and no class scores leakClearScore or less.
+func (lr *LeakReport) clean() bool {
+	return lr != nil && lr.Note == "" && len(lr.Leaks) == 0 && lr.Scores.Complete && !lr.Scores.Skipped && lr.Scores.Overall > leakClearScore
 }
 
 // responseScan is the streaming side of response inspection: the decoder
