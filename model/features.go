@@ -840,6 +840,11 @@ func macro(raw string) bool {
 	if len(raw) < 3 || len(raw) > 96 {
 		return false
 	}
+	// Every form starts with one of these, or with its percent-escape:
+	// most fields are out before anything is decoded.
+	if c := raw[0]; c != '<' && c != '$' && c != '[' && c != '%' && c != '_' {
+		return false
+	}
 	if strings.IndexByte(raw, '%') >= 0 && !strings.HasPrefix(raw, "%%") {
 		d, _ := percentDecode(raw, false)
 		raw = d
