@@ -10,7 +10,7 @@ import (
 // SchemaVersion names the feature layout below. Bump it whenever a feature
 // is added, removed, reordered or computed differently: models trained on
 // another layout are refused by Load.
-const SchemaVersion = "bulwark-features-v4"
+const SchemaVersion = "bulwark-features-v5"
 
 // Feature indices. The order is the column order of the training matrix.
 const (
@@ -95,6 +95,8 @@ const (
 	fPartHeader
 	fPartCookie
 	fIsName
+	fSQLStmt
+	fBase64
 	fEvidence
 	NumFeatures
 )
@@ -115,7 +117,7 @@ var FeatureNames = [NumFeatures]string{
 	"js_uri", "sep_cmd", "cmd_subst", "template", "jndi", "sensitive_path",
 	"wrapper", "url_scheme", "first_class", "last_class", "part_path",
 	"part_query", "part_body", "part_header", "part_cookie", "is_name",
-	"evidence",
+	"sql_stmt", "base64", "evidence",
 }
 
 // keyword groups, as bits so one word can belong to several.
@@ -283,6 +285,26 @@ func FieldFeatures(f *Field, dst []float64) {
 			dst[fLibinjXSS] = 1
 		}
 	}
+	dst[fBase64] = float64(st.base64)
+	if hist['.'] > 1 {
+		// "..2f..2fetc2fpasswd": escapes with their "%" lost, which
+		// lenient decoders and the lists that probe them both produce.
+		dst[fDotDotSlash] += float64(strings.Count(s, "..2f") + strings.Count(s, "..5c"))
+	}
+	if sqlWords > 0 || hist['@'] > 1 {
+		dst[fSQLStmt] = sqlStatements(s)
+	}
+	u := shellUnquote(s)
+	if u != "" {
+		// "a)|i''d", "&w\hoami", "&&{,}sleep{,}5": the shell joins the
+		// word back; so does this copy, for the command shapes only.
+		var tmp [NumFeatures]float64
+		lexical(u, tmp[:])
+		dst[fSepCmd] = max(dst[fSepCmd], tmp[fSepCmd])
+	}
+	if leadingCommand(s) || u != "" && leadingCommand(u) {
+		dst[fSepCmd]++
+	}
 	dst[fEvidence] = evidence(dst)
 	if hist['.'] > 1 && dst[fDotDotSlash] == 0 && dotDotSep(s) {
 		dst[fEvidence]++
@@ -317,7 +339,7 @@ func dotDotSep(s string) bool {
 // unlike anything in training cannot reach a blocking score on novelty
 // alone.
 var evidenceFeatures = []int{fLibinjSQLi, fLibinjXSS, fQuoteKw, fSepCmd, fCmdSubst, fUnionSelect,
-	fTautology, fTagOpen, fEventHandler, fJSURI, fTemplate, fJNDI, fSensitivePath, fWrapper,
+	fTautology, fSQLStmt, fTagOpen, fEventHandler, fJSURI, fTemplate, fJNDI, fSensitivePath, fWrapper,
 	fDotDotSlash, fSQLComment, fKwFuncCall, fFuncCall, fNulBytes}
 
 func evidence(dst []float64) float64 {
@@ -380,7 +402,9 @@ func lexical(s string, dst []float64) {
 			case c == '/' && isShellSep(prevSig):
 				// ";/usr/bin/id": the path of a command keeps the
 				// separator in front of it (see binDirs below).
-			case c != ' ' && c != '\t' && c != '\r' && !(c >= '0' && c <= '9'):
+			case (c > ' ' || c == '\n') && !(c >= '0' && c <= '9'):
+				// Every control byte but the newline is a gap to a
+				// shell, as to SQL: "|\vid" runs id.
 				prevSig = c
 			case c >= '0' && c <= '9':
 				prevSig = '0'
@@ -475,7 +499,9 @@ func systemPath(s string) bool {
 	if len(s) < 5 || len(s) > 256 || strings.ContainsAny(s, " ?&=") && !strings.HasPrefix(s, "/program files") {
 		return false
 	}
-	p := strings.ReplaceAll(s[1:], "\\", "/")
+	// "//etc/mailman/mm_cfg.py": extra leading slashes change nothing
+	// for the file system.
+	p := strings.ReplaceAll(strings.TrimLeft(s, "/\\"), "\\", "/")
 	first, rest, ok := strings.Cut(p, "/")
 	if !ok || !systemDirs[first] || rest == "" || strings.HasSuffix(rest, "/") {
 		return false
@@ -507,9 +533,19 @@ var (
 	sensitivePat = []string{"etc/passwd", "etc/shadow", "etc/hosts", "etc/issue", "etc/group", "etc/nginx", "etc/apache",
 		"etc/httpd", "etc/mysql", "etc/ssh", "/proc/", "c:\\", "c:/", "\\windows", "/windows/", "win.ini", "boot.ini",
 		"/var/log", "/var/www", "/var/lib", "web-inf", "/bin/sh", "/bin/bash", "bin/cat", ".htaccess", ".ssh/", ".htpasswd",
-		"/root/", "_history", "id_rsa", "/.git/", "/.env", "/dev/tcp", "/dev/null", "/usr/local", "/tmp/"}
-	wrapperPat = []string{"php://", "file://", "data:", "expect://", "zip://", "phar://", "gopher://", "dict://", "glob://", "jar:", "netdoc:", "ldap://", "rmi://"}
-	schemePat  = []string{"http://", "https://", "ftp://", "//"}
+		"/root/", "_history", "id_rsa", "/.git/", "/.env", "/dev/tcp", "/dev/null", "/usr/local", "/tmp/",
+		// The configuration and log files that traversal and local file
+		// inclusion read, by name: "\\logs\\access.log", "/web/conf/php.ini".
+		"php.ini", "my.cnf", "my.ini", "httpd.conf", "apache2.conf", "nginx.conf", "access.log", "access_log",
+		"error.log", "error_log", "wp-config", "web.config", "authorized_keys", "known_hosts",
+		// A system directory after a doubled slash, inside a path:
+		// "/frontend//opt/lampp/logs/access_log".
+		"//etc/", "//var/", "//opt/", "//usr/", "//proc/", "\\etc\\"}
+	wrapperPat = []string{"php://", "file://", "data:", "expect://", "zip://", "phar://", "gopher://", "dict://", "glob://", "jar:", "netdoc:", "ldap://", "rmi://",
+		// PHP filter chains ("convert.iconv.IBM037.IBM256") build code out of
+		// conversions, with or without the php://filter/ in front.
+		"convert.iconv.", "convert.base64-", "string.rot13"}
+	schemePat = []string{"http://", "https://", "ftp://", "//"}
 )
 
 // Substring families counted by patterns, in one pass over the value.
@@ -581,15 +617,21 @@ func patterns(s string, hist *[256]uint16, dst []float64) {
 	var cnt [numPatternGroups]float64
 	on[pgSQLComment] = hist['-'] > 0 || hist['/'] > 0 || hist['*'] > 0 || hist['#'] > 0 || hist[';'] > 0
 	on[pgTemplate] = hist['{'] > 0 || hist['%'] > 0
-	on[pgSensitive] = hist['/'] > 0 || hist['\\'] > 0 || hist['.'] > 0 || hist['-'] > 0 || hist[':'] > 0
-	on[pgWrapper] = hist[':'] > 0 || hist['/'] > 0
-	on[pgScheme] = on[pgWrapper]
+	on[pgSensitive] = hist['/'] > 0 || hist['\\'] > 0 || hist['.'] > 0 || hist['-'] > 0 || hist[':'] > 0 || hist['_'] > 0
+	on[pgWrapper] = hist[':'] > 0 || hist['/'] > 0 || hist['.'] > 1
+	on[pgScheme] = hist[':'] > 0 || hist['/'] > 0
 	countPatterns(s, &on, &cnt)
 	dst[fSQLComment] = cnt[pgSQLComment]
 	if hist['-'] > 1 {
 		dst[fSQLComment] += dashRuns(s)
 	}
 	dst[fTemplate] = cnt[pgTemplate]
+	if dst[fTemplate] > 0 && hist['$'] > 0 {
+		// "${GDPR}", "${BSW_UUID}": ad-tech macros inside a URL or a path,
+		// waiting for a partner to fill them in. A bare name evaluates
+		// nothing; expressions ("${7*7}", "${jndi:...}", "${T(...)}") do.
+		dst[fTemplate] = max(0, dst[fTemplate]-plainVars(s))
+	}
 	dst[fSensitivePath] = cnt[pgSensitive]
 	dst[fWrapper] = cnt[pgWrapper]
 	dst[fURLScheme] = cnt[pgScheme]
@@ -635,10 +677,37 @@ func patterns(s string, hist *[256]uint16, dst []float64) {
 	}
 	if hist['$'] > 0 || hist['`'] > 0 {
 		dst[fCmdSubst] = float64(strings.Count(s, "$(") + strings.Count(s, "`")/2 + strings.Count(s, "${ifs") + strings.Count(s, "$ifs"))
+		if strings.Contains(s, "$_") {
+			// PHP's request superglobals in a value are code being
+			// injected: ";{$_GET["cmd"]}".
+			for _, g := range []string{"$_get[", "$_post[", "$_request[", "$_cookie[", "$_server[", "$_files["} {
+				dst[fCmdSubst] += float64(strings.Count(s, g))
+			}
+		}
 	}
 	if hist['j'] > 0 || hist['$'] > 0 {
 		if strings.Contains(s, "jndi") || strings.Contains(s, "${::-") || strings.Contains(s, "${lower:") || strings.Contains(s, "${env:") {
 			dst[fJNDI] = 1
+		}
+	}
+}
+
+// plainVars counts "${name}" references whose name is letters, digits
+// and "_" only.
+func plainVars(s string) float64 {
+	var n float64
+	for {
+		i := strings.Index(s, "${")
+		if i < 0 {
+			return n
+		}
+		s = s[i+2:]
+		j := 0
+		for j < len(s) && (isWordByte(s[j]) || s[j] >= '0' && s[j] <= '9') {
+			j++
+		}
+		if j > 0 && j < len(s) && s[j] == '}' {
+			n++
 		}
 	}
 }
@@ -679,11 +748,49 @@ func tautologies(s string) float64 {
 		if l == "" || r == "" {
 			continue
 		}
-		if l == r || (isNum(l) && isNum(r)) {
+		if l == r || isNum(l) && isNum(r) && (c != '=' || logicBefore(s, i-1)) {
+			// "1=1" always; "2>1" and "1=2" in a condition ("or 1=2"),
+			// not in a list of numbered values ("0=9058,1=7897").
+			n++
+			continue
+		}
+		// "1or1=1": MySQL reads "or" right after a number as the
+		// operator, no spaces needed.
+		if t := afterGluedLogic(l); t != "" && (t == r || isNum(t) && isNum(r)) {
 			n++
 		}
 	}
 	return n
+}
+
+// logicBefore reports a SQL condition keyword, a quote or an opening
+// parenthesis before the operand that ends at position i.
+func logicBefore(s string, i int) bool {
+	for i >= 0 && (s[i] <= ' ' || s[i] == '+') {
+		i--
+	}
+	for i >= 0 && (s[i] >= 'a' && s[i] <= 'z' || s[i] >= '0' && s[i] <= '9') {
+		i--
+	}
+	for i >= 0 && (s[i] <= ' ' || s[i] == '+') {
+		i--
+	}
+	if i < 0 {
+		return false
+	}
+	switch s[i] {
+	case '\'', '"', '(', '`':
+		return true
+	}
+	j := i
+	for j >= 0 && s[j] >= 'a' && s[j] <= 'z' {
+		j--
+	}
+	switch s[j+1 : i+1] {
+	case "or", "and", "xor", "where", "having", "when", "if", "not", "on":
+		return true
+	}
+	return false
 }
 
 func operand(s string, i, dir int) string {
@@ -740,6 +847,13 @@ func trivial(raw string, plusIsSpace bool) bool {
 	}
 	if strings.Contains(raw, "..") || strings.Contains(raw, "--") || strings.Contains(raw, "@@") {
 		return false
+	}
+	if len(raw) >= minBase64Text && !space {
+		// Unpadded base64 of text is letters and digits only, and is
+		// read as the text it decodes to (see normalize).
+		if _, ok := base64Text(raw); ok {
+			return false
+		}
 	}
 	return !space || !hasSQLWord(raw)
 }

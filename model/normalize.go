@@ -18,6 +18,7 @@ type normStats struct {
 	nulBytes   int
 	upper      int // upper-case ASCII letters before lower-casing
 	nonASCII   int
+	base64     int // 1 when the whole value was base64 of printable text
 }
 
 const maxDecodePasses = 4
@@ -38,6 +39,25 @@ func normalize(f *Field) (string, normStats) {
 		}
 		st.depth++
 		s = d
+	}
+	if f.Part == PartPath && len(s) > minBase64Text {
+		// A path segment can be base64 too ("/L2V0Yy9wYXNzd2Q=/x"), for
+		// routers that decode one.
+		if d, ok := base64Segments(s); ok {
+			st.base64 = 1
+			s = d
+		}
+	} else if d, ok := base64Text(s); ok {
+		// A value that is base64 of text is read as the text: a back end
+		// that decodes it ("Li4vLi4vZXRjL3Bhc3N3ZA==" is "../../etc/passwd")
+		// sees nothing else. Random tokens almost never decode to
+		// printable text, so they stay as they are.
+		st.base64 = 1
+		s = d
+		if d2, ch := percentDecode(s, false); ch {
+			st.depth++
+			s = d2
+		}
 	}
 	if strings.IndexByte(s, '&') >= 0 {
 		d := html.UnescapeString(s)
@@ -252,4 +272,76 @@ func jsUnescape(s string) (string, int) {
 		b.WriteByte(c)
 	}
 	return b.String(), n
+}
+
+// minBase64Text is the shortest base64 value read as text: shorter ones
+// are as often ordinary words or ids that happen to decode.
+const minBase64Text = 12
+
+func base64Val(c byte) (byte, bool) {
+	switch {
+	case c >= 'A' && c <= 'Z':
+		return c - 'A', true
+	case c >= 'a' && c <= 'z':
+		return c - 'a' + 26, true
+	case c >= '0' && c <= '9':
+		return c - '0' + 52, true
+	case c == '+' || c == '-':
+		return 62, true
+	case c == '/' || c == '_':
+		return 63, true
+	}
+	return 0, false
+}
+
+// base64Text decodes s when all of it is base64 (standard or URL-safe,
+// padded or not) of printable ASCII text. It gives up at the first byte
+// that is not, which for a random token is within the first few.
+func base64Text(s string) (string, bool) {
+	n := len(s)
+	for n > 0 && s[n-1] == '=' {
+		n--
+	}
+	if n < minBase64Text || n > maxFieldBytes || n%4 == 1 || len(s)-n > 2 {
+		return "", false
+	}
+	out := make([]byte, 0, n*3/4)
+	var acc uint32
+	bits := 0
+	for i := 0; i < n; i++ {
+		v, ok := base64Val(s[i])
+		if !ok {
+			return "", false
+		}
+		acc = acc<<6 | uint32(v)
+		bits += 6
+		if bits >= 8 {
+			bits -= 8
+			c := byte(acc >> bits)
+			if !(c >= 0x20 && c < 0x7f || c == '\t' || c == '\n' || c == '\r') {
+				return "", false
+			}
+			out = append(out, c)
+		}
+	}
+	return string(out), true
+}
+
+// base64Segments decodes every "/"-separated segment of a path that is
+// base64 of text (see base64Text).
+func base64Segments(p string) (string, bool) {
+	var b strings.Builder
+	changed := false
+	for i, seg := range strings.Split(p, "/") {
+		if i > 0 {
+			b.WriteByte('/')
+		}
+		if d, ok := base64Text(seg); ok {
+			b.WriteString(d)
+			changed = true
+			continue
+		}
+		b.WriteString(seg)
+	}
+	return b.String(), changed
 }

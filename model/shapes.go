@@ -1,0 +1,320 @@
+package model
+
+import "strings"
+
+// The grammar shapes below are evidence of an attack written out in full,
+// in forms the character and keyword counts alone leave ambiguous: a
+// SQL statement with no quote in front of it, a command with its
+// arguments, a shell word glued back together. Each one is a field the
+// novelty floor would otherwise cap (see evidenceFeatures).
+
+// sqlStatements counts written-out SQL: a statement at the start of the
+// value or after a quote, ";" or parenthesis ("select * from pg_shadow;",
+// "create table t (x text)", "exec master..xp_cmdshell"), a column-number
+// probe ("order by 3"), and system variables ("@@version"). Prose that
+// merely uses the words ("select from the menu") has none of the
+// structure each verb needs.
+func sqlStatements(s string) float64 {
+	var n float64
+	for i := 0; i+2 < len(s); i++ {
+		if s[i] == '@' && s[i+1] == '@' && isWordByte(s[i+2]) {
+			n++
+			i += 2
+		}
+	}
+	prev := byte(0) // the last byte before the word that is not space or a word; 0 at the start
+	for i := 0; i < len(s); {
+		c := s[i]
+		if !isWordByte(c) && !(c >= '0' && c <= '9') {
+			if !sqlSpace(c) {
+				prev = c
+			}
+			i++
+			continue
+		}
+		w, j := wordAt(s, i)
+		start := prev == 0 || prev == ';' || prev == '\'' || prev == '"' || prev == ')' || prev == '(' || prev == '`'
+		switch w {
+		case "order", "group":
+			if k, ok := expectWord(s, j, "by"); ok && k < len(s) && s[k] >= '0' && s[k] <= '9' {
+				n++
+			}
+		case "select", "insert", "update", "delete", "drop", "create", "alter", "truncate", "exec", "execute",
+			"declare", "grant", "revoke", "waitfor", "copy":
+			if start && statement(w, s, j) {
+				n++
+			}
+		}
+		prev = 'w'
+		i = j
+	}
+	return n
+}
+
+// sqlSpace reports what SQL parsers take as a gap between tokens: any
+// control byte ("%0aORDER%0aBY"), a space, and "+" left by form encoding.
+func sqlSpace(c byte) bool { return c <= ' ' || c == '+' }
+
+// skipSQLSpace skips gaps and /* comments */ from i.
+func skipSQLSpace(s string, i int) int {
+	for i < len(s) {
+		switch {
+		case sqlSpace(s[i]):
+			i++
+		case s[i] == '/' && i+1 < len(s) && s[i+1] == '*':
+			end := strings.Index(s[i+2:], "*/")
+			if end < 0 {
+				return len(s)
+			}
+			i += end + 4
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+func wordAt(s string, i int) (string, int) {
+	j := i
+	for j < len(s) && (isWordByte(s[j]) || s[j] >= '0' && s[j] <= '9') {
+		j++
+	}
+	return s[i:j], j
+}
+
+// expectWord reports whether the next token after i is w, and where the
+// token after it starts.
+func expectWord(s string, i int, w string) (int, bool) {
+	i = skipSQLSpace(s, i)
+	if i >= len(s) || !isWordByte(s[i]) {
+		return i, false
+	}
+	got, j := wordAt(s, i)
+	if got != w {
+		return i, false
+	}
+	return skipSQLSpace(s, j), true
+}
+
+// sqlObjects are what drop, create, alter and truncate act on.
+var sqlObjects = map[string]bool{"table": true, "database": true, "procedure": true, "function": true, "user": true,
+	"view": true, "index": true, "schema": true, "trigger": true, "login": true, "temporary": true, "or": true}
+
+// statement reports whether the tokens after the verb w (from i) have the
+// structure of a statement that verb begins.
+func statement(w, s string, i int) bool {
+	k := skipSQLSpace(s, i)
+	if k >= len(s) {
+		return false
+	}
+	next, after := "", k
+	if isWordByte(s[k]) {
+		next, after = wordAt(s, k)
+	}
+	switch w {
+	case "insert":
+		return next == "into" || next == "ignore"
+	case "drop", "create", "alter", "truncate":
+		return sqlObjects[next]
+	case "exec", "execute":
+		return strings.HasPrefix(next, "xp_") || strings.HasPrefix(next, "sp_") || next == "master" ||
+			s[k] == '(' || s[k] == '@'
+	case "declare":
+		return s[k] == '@'
+	case "grant", "revoke":
+		return next == "all" || next == "select" || next == "connect" || next == "resource" || next == "dba" || next == "execute"
+	case "waitfor":
+		return next == "delay" || next == "time"
+	case "update":
+		// update t set c=...
+		if next == "" {
+			return false
+		}
+		_, ok := expectWord(s, after, "set")
+		return ok
+	case "copy":
+		// PostgreSQL's "copy t from '/etc/passwd'" and "copy t to program".
+		if next == "" {
+			return false
+		}
+		k := skipSQLSpace(s, after)
+		if k >= len(s) || !isWordByte(s[k]) {
+			return false
+		}
+		dir, e := wordAt(s, k)
+		if dir != "from" && dir != "to" {
+			return false
+		}
+		e = skipSQLSpace(s, e)
+		return e < len(s) && (s[e] == '\'' || s[e] == '"' || strings.HasPrefix(s[e:], "program") || strings.HasPrefix(s[e:], "stdout"))
+	case "delete":
+		if next != "from" {
+			return false
+		}
+		return fromTarget(s, after)
+	}
+	// select: a column list a query would have, within a few tokens.
+	for t, j := 0, k; t < 10 && j < len(s); t++ {
+		j = skipSQLSpace(s, j)
+		if j >= len(s) {
+			break
+		}
+		c := s[j]
+		if !isWordByte(c) && !(c >= '0' && c <= '9') {
+			if c == '*' || c == '@' || c == '(' {
+				return true
+			}
+			j++
+			continue
+		}
+		tok, e := wordAt(s, j)
+		if keywords[tok]&gSQLFunc != 0 || tok == "null" || tok == "top" || tok == "distinct" {
+			return true
+		}
+		if tok == "from" {
+			return fromTarget(s, e)
+		}
+		j = e
+	}
+	return false
+}
+
+// fromTarget reports a table name after "from" that ends the way a query
+// does: the end of the value, ";", a schema dot, a comment, ")" or one of
+// the clauses that follow a table.
+func fromTarget(s string, i int) bool {
+	i = skipSQLSpace(s, i)
+	if i >= len(s) || !isWordByte(s[i]) {
+		return false
+	}
+	_, j := wordAt(s, i)
+	j = skipSQLSpace(s, j)
+	if j >= len(s) {
+		return true
+	}
+	switch s[j] {
+	case ';', '.', ')', '#', '-', '\'', '"':
+		return true
+	}
+	if isWordByte(s[j]) {
+		next, _ := wordAt(s, j)
+		switch next {
+		case "where", "limit", "order", "group", "union", "having", "into", "join":
+			return true
+		}
+	}
+	return false
+}
+
+// afterGluedLogic returns what follows an "or" or "and" glued between a
+// number and the right-hand side ("1or1" gives "1"), or "".
+func afterGluedLogic(l string) string {
+	for _, op := range []string{"or", "and", "xor"} {
+		k := strings.LastIndex(l, op)
+		if k > 0 && l[k-1] >= '0' && l[k-1] <= '9' && k+len(op) < len(l) {
+			return l[k+len(op):]
+		}
+	}
+	return ""
+}
+
+// shellUnquote returns s with what a shell drops while reading a word
+// taken out: empty quote pairs (`w""hoami`, and the same with single
+// quotes), "$@" and "$1".."$9",
+// a backslash before a letter ("c\at") and cmd.exe's caret escape
+// ("w^hoami"); "$IFS", "${IFS}" and brace expansion ("{,}") become spaces.
+// It returns "" when s has none of them, which is nearly always.
+func shellUnquote(s string) string {
+	if !strings.Contains(s, "''") && !strings.Contains(s, `""`) && !strings.Contains(s, "$") &&
+		!strings.Contains(s, "{,}") && !strings.Contains(s, "^") && !strings.Contains(s, "\\") {
+		return ""
+	}
+	var b strings.Builder
+	changed := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		rest := s[i:]
+		switch {
+		case strings.HasPrefix(rest, "''") || strings.HasPrefix(rest, `""`):
+			i++
+			changed = true
+			continue
+		case c == '$' && i+1 < len(s) && (s[i+1] == '@' || s[i+1] >= '1' && s[i+1] <= '9'):
+			i++
+			changed = true
+			continue
+		case strings.HasPrefix(rest, "${ifs}"):
+			b.WriteByte(' ')
+			i += len("${ifs}") - 1
+			changed = true
+			continue
+		case strings.HasPrefix(rest, "$ifs"):
+			b.WriteByte(' ')
+			i += len("$ifs") - 1
+			changed = true
+			continue
+		case strings.HasPrefix(rest, "{,}"):
+			b.WriteByte(' ')
+			i += 2
+			changed = true
+			continue
+		case (c == '\\' || c == '^') && i+1 < len(s) && s[i+1] >= 'a' && s[i+1] <= 'z':
+			changed = true
+			continue
+		}
+		b.WriteByte(c)
+	}
+	if !changed {
+		return ""
+	}
+	return b.String()
+}
+
+// leadCommands are commands that, at the very start of a value and
+// followed by an option or a path, are a command line and not a word of
+// prose ("cat /etc/hosts", "ls -la", "dir c:\", "perl -e '...'").
+// Words that are ordinary English before a slash ("more", "type", "set")
+// are not here.
+var leadCommands = map[string]bool{"cat": true, "ls": true, "dir": true, "wget": true, "curl": true, "nc": true,
+	"ncat": true, "bash": true, "sh": true, "zsh": true, "ping": true, "nslookup": true, "rm": true, "chmod": true,
+	"chown": true, "python": true, "python3": true, "perl": true, "ruby": true, "php": true, "powershell": true,
+	"cmd": true, "whoami": true, "uname": true, "id": true, "ifconfig": true, "ipconfig": true, "netstat": true,
+	"netsh": true, "systeminfo": true, "tasklist": true, "certutil": true, "bitsadmin": true, "awk": true, "sed": true,
+	"busybox": true, "socat": true, "telnet": true, "echo": true, "sleep": true, "tftp": true, "nmap": true, "reg": true,
+	"wmic": true, "net": true}
+
+func leadingCommand(s string) bool {
+	i := 0
+	for i < len(s) && (s[i] <= ' ' || s[i] == '\'' || s[i] == '"') {
+		i++
+	}
+	if i >= len(s) || !isWordByte(s[i]) {
+		return false
+	}
+	w, j := wordAt(s, i)
+	if !leadCommands[w] || j >= len(s) || s[j] > ' ' {
+		return false
+	}
+	k := j
+	for k < len(s) && s[k] <= ' ' {
+		k++
+	}
+	if k+1 >= len(s) {
+		return false
+	}
+	c, d := s[k], s[k+1]
+	switch {
+	case w == "reg" || w == "net" || w == "wmic":
+		// "reg add HKLM\...", "net user x /add", "wmic process call".
+		arg, _ := wordAt(s, k)
+		return arg == "add" || arg == "query" || arg == "delete" || arg == "save" || arg == "user" ||
+			arg == "localgroup" || arg == "process" || arg == "share"
+	case c == '-' && d >= 'a' && d <= 'z':
+		return true
+	case c == '/' || c == '\\' || c == '~' || c == '$':
+		return true
+	case c >= 'a' && c <= 'z' && d == ':' && k+2 < len(s) && (s[k+2] == '\\' || s[k+2] == '/'):
+		return true
+	}
+	return false
+}
