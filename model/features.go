@@ -845,7 +845,7 @@ func trivial(raw string, plusIsSpace bool) bool {
 			return false
 		}
 	}
-	if strings.Contains(raw, "..") || strings.Contains(raw, "--") || strings.Contains(raw, "@@") {
+	if strings.Contains(raw, "..") || strings.Contains(raw, "--") || strings.Contains(raw, "@@") || hexPathLiteral(raw) {
 		return false
 	}
 	if len(raw) >= minBase64Text && !space {
@@ -856,6 +856,20 @@ func trivial(raw string, plusIsSpace bool) bool {
 		}
 	}
 	return !space || !hasSQLWord(raw)
+}
+
+// hexPathLiteral reports "0x2e", "0x2f" or "0x5c" in any case: the
+// spelled-out path characters that normalize decodes (hexPathChars).
+func hexPathLiteral(raw string) bool {
+	for i := 0; i+3 < len(raw); i++ {
+		if raw[i] == '0' && raw[i+1]|0x20 == 'x' {
+			switch strings.ToLower(raw[i+2 : i+4]) {
+			case "2e", "2f", "5c":
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // sqlWords can make an injection out of nothing but words and spaces in a

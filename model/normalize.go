@@ -295,8 +295,10 @@ func base64Val(c byte) (byte, bool) {
 }
 
 // base64Text decodes s when all of it is base64 (standard or URL-safe,
-// padded or not) of printable ASCII text. It gives up at the first byte
-// that is not, which for a random token is within the first few.
+// padded or not) of printable text: ASCII without control bytes but tab
+// and line breaks, or valid UTF-8 at most a fifth of which is not ASCII
+// ("<img\u00a0src=…>"). It gives up at the first control byte, which for
+// a random token is within the first few.
 func base64Text(s string) (string, bool) {
 	n := len(s)
 	for n > 0 && s[n-1] == '=' {
@@ -306,6 +308,7 @@ func base64Text(s string) (string, bool) {
 		return "", false
 	}
 	out := make([]byte, 0, n*3/4)
+	high := 0
 	var acc uint32
 	bits := 0
 	for i := 0; i < n; i++ {
@@ -318,11 +321,17 @@ func base64Text(s string) (string, bool) {
 		if bits >= 8 {
 			bits -= 8
 			c := byte(acc >> bits)
-			if !(c >= 0x20 && c < 0x7f || c == '\t' || c == '\n' || c == '\r') {
+			if !(c >= 0x20 && c < 0x7f || c == '\t' || c == '\n' || c == '\r' || c >= 0x80) {
 				return "", false
+			}
+			if c >= 0x80 {
+				high++
 			}
 			out = append(out, c)
 		}
+	}
+	if high > 0 && (high*5 > len(out) || !utf8.Valid(out)) {
+		return "", false
 	}
 	return string(out), true
 }

@@ -292,8 +292,20 @@ func leadingCommand(s string) bool {
 		return false
 	}
 	w, j := wordAt(s, i)
-	if !leadCommands[w] || j >= len(s) || s[j] > ' ' {
+	if j >= len(s) || s[j] > ' ' {
 		return false
+	}
+	if !leadCommands[w] {
+		// "type c:\winntepair\sam", "more c:oot.ini": cmd.exe's
+		// file readers, English words unless a drive path follows.
+		if w != "type" && w != "more" {
+			return false
+		}
+		k := j
+		for k < len(s) && s[k] <= ' ' {
+			k++
+		}
+		return k+2 < len(s) && s[k] >= 'a' && s[k] <= 'z' && s[k+1] == ':' && (s[k+2] == '\\' || s[k+2] == '/')
 	}
 	k := j
 	for k < len(s) && s[k] <= ' ' {
@@ -311,6 +323,9 @@ func leadingCommand(s string) bool {
 			arg == "localgroup" || arg == "process" || arg == "share"
 	case c == '-' && d >= 'a' && d <= 'z':
 		return true
+	case strings.HasPrefix(s[k:], "http://") || strings.HasPrefix(s[k:], "https://") || strings.HasPrefix(s[k:], "ftp://"):
+		// "curl https://x/a.sh", "wget http://…": a download.
+		return w == "curl" || w == "wget" || w == "tftp" || w == "powershell" || w == "certutil"
 	case c == '/' || c == '\\' || c == '~' || c == '$':
 		return true
 	case c >= 'a' && c <= 'z' && d == ':' && k+2 < len(s) && (s[k+2] == '\\' || s[k+2] == '/'):
