@@ -25,6 +25,14 @@ func do(t testing.TB, f *envoysim.Filter, c extprocv3.ExternalProcessorClient, r
 	if up == nil {
 		up = echo
 	}
+	if f.MessageTimeout == 0 {
+		// Envoy's 200 ms default is a deployment setting; a test that is
+		// not about timeouts must not turn into one (a 504, which reads as
+		// "not blocked") when the machine is busy. Timeout tests set it.
+		g := *f
+		g.MessageTimeout = slow
+		f = &g
+	}
 	res, err := f.Do(context.Background(), c, req, up)
 	if err != nil {
 		t.Fatalf("envoysim: %v", err)

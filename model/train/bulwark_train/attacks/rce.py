@@ -32,7 +32,8 @@ def rce_windows(r):
     c = pick(r, WIN_CMDS)
     pre = pick(r, ["", "1", "127.0.0.1", "x"])
     if r.random() < 0.1:
-        return pick(r, [c, "reg add \"HKLM\\System\\CurrentControlSet\\Control\\Terminal Server\" /v fDenyTSConnections /t REG_DWORD /d 0 /f",
+        # Whole command lines only: a bare "dir" or "whoami" is a word, not an attack.
+        return pick(r, [pick(r, [w for w in WIN_CMDS if " " in w]), "reg add \"HKLM\\System\\CurrentControlSet\\Control\\Terminal Server\" /v fDenyTSConnections /t REG_DWORD /d 0 /f",
                         f"net user {rstr(r)} {rstr(r)} /add", "net localgroup administrators x /add", "wmic process call create calc.exe"])
     return pick(r, [f"{pre}&{c}", f"{pre} & {c}", f"{pre}|{c}", f"{pre}&&{c}", f"{pre}||{c}", f"{pre}\r\n{c}", f"\"&{c}&\""])
 
