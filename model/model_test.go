@@ -61,6 +61,12 @@ func TestEmbeddedModelMetadata(t *testing.T) {
 	if !strings.HasPrefix(info.Trainer, "lightgbm 3.") {
 		t.Fatalf("trainer %q: leaves needs a LightGBM 3.x (format v3) model", info.Trainer)
 	}
+	// The gate is what keeps the model at a few microseconds a request:
+	// a cut-off sized by the wrong fields once let none out (6× slower).
+	gate, _ := info.Metrics["gate"].(map[string]any)
+	if rate, _ := gate["valid_fields_gated"].(float64); rate < 0.5 {
+		t.Fatalf("the gate lets out %.3f of validation fields, want at least half: %v", rate, gate)
+	}
 }
 
 func TestLoadRefusesOtherSchema(t *testing.T) {

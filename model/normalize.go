@@ -298,7 +298,8 @@ func base64Val(c byte) (byte, bool) {
 // padded or not) of printable text: ASCII without control bytes but tab
 // and line breaks, or valid UTF-8 at most a fifth of which is not ASCII
 // ("<img\u00a0src=…>"). It gives up at the first control byte, which for
-// a random token is within the first few.
+// a random token is within the first few, and allocates only for a value
+// that decodes.
 func base64Text(s string) (string, bool) {
 	n := len(s)
 	for n > 0 && s[n-1] == '=' {
@@ -307,50 +308,70 @@ func base64Text(s string) (string, bool) {
 	if n < minBase64Text || n > maxFieldBytes || n%4 == 1 || len(s)-n > 2 {
 		return "", false
 	}
-	out := make([]byte, 0, n*3/4)
-	high := 0
-	var acc uint32
-	bits := 0
-	for i := 0; i < n; i++ {
-		v, ok := base64Val(s[i])
-		if !ok {
-			return "", false
+	high, size := 0, 0
+	ok := base64Bytes(s[:n], func(c byte) bool {
+		if !(c >= 0x20 && c < 0x7f || c == '\t' || c == '\n' || c == '\r' || c >= 0x80) {
+			return false
 		}
-		acc = acc<<6 | uint32(v)
-		bits += 6
-		if bits >= 8 {
-			bits -= 8
-			c := byte(acc >> bits)
-			if !(c >= 0x20 && c < 0x7f || c == '\t' || c == '\n' || c == '\r' || c >= 0x80) {
-				return "", false
-			}
-			if c >= 0x80 {
-				high++
-			}
-			out = append(out, c)
+		if c >= 0x80 {
+			high++
 		}
+		size++
+		return true
+	})
+	if !ok || high*5 > size {
+		return "", false
 	}
-	if high > 0 && (high*5 > len(out) || !utf8.Valid(out)) {
+	out := make([]byte, 0, size)
+	base64Bytes(s[:n], func(c byte) bool { out = append(out, c); return true })
+	if high > 0 && !utf8.Valid(out) {
 		return "", false
 	}
 	return string(out), true
 }
 
+// base64Bytes decodes s (no padding) byte by byte into emit, stopping
+// when emit or the alphabet says no.
+func base64Bytes(s string, emit func(byte) bool) bool {
+	var acc uint32
+	bits := 0
+	for i := 0; i < len(s); i++ {
+		v, ok := base64Val(s[i])
+		if !ok {
+			return false
+		}
+		acc = acc<<6 | uint32(v)
+		bits += 6
+		if bits >= 8 {
+			bits -= 8
+			if !emit(byte(acc >> bits)) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // base64Segments decodes every "/"-separated segment of a path that is
-// base64 of text (see base64Text).
+// base64 of text (see base64Text); it builds a new path only when one is.
 func base64Segments(p string) (string, bool) {
 	var b strings.Builder
-	changed := false
-	for i, seg := range strings.Split(p, "/") {
-		if i > 0 {
-			b.WriteByte('/')
+	done := 0 // p[:done] is in b
+	for i := 0; i <= len(p); {
+		j := strings.IndexByte(p[i:], '/')
+		if j < 0 {
+			j = len(p) - i
 		}
-		if d, ok := base64Text(seg); ok {
+		if d, ok := base64Text(p[i : i+j]); ok {
+			b.WriteString(p[done:i])
 			b.WriteString(d)
-			changed = true
-			continue
+			done = i + j
 		}
-		b.WriteString(seg)
+		i += j + 1
 	}
-	return b.String(), changed
+	if done == 0 {
+		return p, false
+	}
+	b.WriteString(p[done:])
+	return b.String(), true
 }

@@ -229,7 +229,18 @@ func shellUnquote(s string) string {
 		!strings.Contains(s, "{,}") && !strings.Contains(s, "^") && !strings.Contains(s, "\\") {
 		return ""
 	}
-	var b strings.Builder
+	if shellJoin(s, nil) {
+		var b strings.Builder
+		b.Grow(len(s))
+		shellJoin(s, &b)
+		return b.String()
+	}
+	return ""
+}
+
+// shellJoin reports whether s has anything shellUnquote takes out, and
+// when b is not nil writes the joined copy into it.
+func shellJoin(s string, b *strings.Builder) bool {
 	changed := false
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -244,17 +255,23 @@ func shellUnquote(s string) string {
 			changed = true
 			continue
 		case strings.HasPrefix(rest, "${ifs}"):
-			b.WriteByte(' ')
+			if b != nil {
+				b.WriteByte(' ')
+			}
 			i += len("${ifs}") - 1
 			changed = true
 			continue
 		case strings.HasPrefix(rest, "$ifs"):
-			b.WriteByte(' ')
+			if b != nil {
+				b.WriteByte(' ')
+			}
 			i += len("$ifs") - 1
 			changed = true
 			continue
 		case strings.HasPrefix(rest, "{,}"):
-			b.WriteByte(' ')
+			if b != nil {
+				b.WriteByte(' ')
+			}
 			i += 2
 			changed = true
 			continue
@@ -262,12 +279,13 @@ func shellUnquote(s string) string {
 			changed = true
 			continue
 		}
-		b.WriteByte(c)
+		if b != nil {
+			b.WriteByte(c)
+		} else if changed {
+			return true
+		}
 	}
-	if !changed {
-		return ""
-	}
-	return b.String()
+	return changed
 }
 
 // leadCommands are commands that, at the very start of a value and

@@ -254,7 +254,14 @@ def main(argv=None):
     gate_booster = lgb.train(gate_params, dgate, num_boost_round=a.gate_rounds)
     gate_text = gate_booster.model_to_string()
     gate_booster = lgb.Booster(model_str=gate_text)
-    must_keep = (yva > 0) & (full_overall <= max(threshold, 50))
+    # Only fields without an attack shape are ever gated (see field_scores),
+    # and those score at least the novelty floor, so no verdict at the
+    # threshold can change; what the gate may not erase is the ranking of
+    # the attack fields among them that the main model, before the floor,
+    # scores at 50 or less. (Fields with a shape set no cut-off: a gate
+    # that is never asked about them must not be sized by them.)
+    raw_overall = score_from_prob(apply_knots(cal["attack"], 1 - booster.predict(xva)[:, 0]))
+    must_keep = (yva > 0) & (xva[:, EVIDENCE] == 0) & (raw_overall <= max(threshold, 50))
     graw = gate_booster.predict(xva, raw_score=True)
     # A strict minimum lets one freak field (a payload mangled by stacked
     # obfuscations) halve the gate's benefit, so at most gate_loss of the
@@ -262,7 +269,7 @@ def main(argv=None):
     # number reported below is measured with the gate in place.
     kept = np.sort(graw[must_keep])
     k = int(a.gate_loss * len(kept))
-    max_raw = float(kept[k]) - 1e-6 if len(kept) else 0.0
+    max_raw = float(kept[k]) - 1e-6 if len(kept) else float(np.min(graw[yva > 0])) - 1e-6
     gate_lost = int((kept < max_raw).sum())
     gate = {"booster": gate_booster, "max_raw": max_raw}
     n_iter = booster.current_iteration()
