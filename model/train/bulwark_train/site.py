@@ -32,7 +32,9 @@ import gzip
 import hashlib
 import json
 import os
+import re
 import sys
+import urllib.parse
 
 import lightgbm as lgb
 import numpy as np
@@ -99,14 +101,60 @@ def read_labelled(path):
     return recs, suspects
 
 
+# Path segments that name one object of many (a number, a UUID, a long hex
+# or base64 token): requests differing only in them hit the same endpoint.
+_ID_SEGMENT = re.compile(r"^(?:\d+|[0-9a-fA-F-]{8,}|[A-Za-z0-9_-]{20,})(\.[A-Za-z0-9]{1,5})?$")
+
+
+def endpoint(r):
+    """The endpoint a record hits: method, host and path, with the path
+    segments that are object ids folded. Records of one endpoint are near
+    copies of each other (the same beacon, the same API call with other
+    values), so they go to the same split: a validation slice that shares
+    endpoints with training would measure memory, not how the model does on
+    the site's next, unseen endpoint, which is where late false positives
+    come from."""
+    path = urllib.parse.urlsplit(r.get("uri") or "/").path
+    segs = [":id" if _ID_SEGMENT.match(x) else x for x in path.split("/")]
+    host = ""
+    for k, v in (r.get("headers") or {}).items():
+        if k.lower() in ("host", ":authority"):
+            host = str(v).lower()
+    return f"{r.get('method', '')} {host}{'/'.join(segs)}"
+
+
+def _h(s):
+    return int(hashlib.sha256(s.encode()).hexdigest()[:8], 16)
+
+
 def split_site(recs, holdout):
+    """(train, valid, held out). The held-out slice is the latest --holdout
+    of the records, as the site's future is. Of the rest, whole endpoints
+    (in the order of a hash of their name) validate until they make one
+    record in SITE_VALID_EVERY; when the site has too few endpoints for
+    that (one busy API), the remainder is filled by a hash of the id."""
     n_hold = max(1, int(round(len(recs) * holdout))) if holdout > 0 else 0
     if len(recs) - n_hold < 2:
         raise SystemExit(f"only {len(recs)} usable site records: too few to train and hold out")
     early, late = recs[:len(recs) - n_hold], recs[len(recs) - n_hold:]
+    want = len(early) // SITE_VALID_EVERY
+    groups = {}
+    for r in early:
+        groups.setdefault(endpoint(r), []).append(r)
+    valid_ep, n = set(), 0
+    for ep in sorted(groups, key=lambda e: (_h(e), e)):
+        if n >= want:
+            break
+        if n + len(groups[ep]) <= want or n == 0 and len(groups[ep]) <= 2 * want:
+            valid_ep.add(ep)
+            n += len(groups[ep])
     train, valid = [], []
     for r in early:
-        (valid if int(hashlib.sha256(r["id"].encode()).hexdigest()[:8], 16) % SITE_VALID_EVERY == 0 else train).append(r)
+        ep = endpoint(r)
+        if ep in valid_ep or n < want // 2 and _h(r["id"]) % SITE_VALID_EVERY == 0:
+            valid.append(r)
+        else:
+            train.append(r)
     return train, valid, late
 
 
@@ -151,6 +199,59 @@ def calibrate(booster, x, y):
     for i, c in enumerate(base_train.CLASSES):
         cal[c] = base_train.knots(base_train.calibrate(p[:, i + 1], y == i + 1))
     return cal
+
+
+def flag_bound(t):
+    """The calibrated probability above which a field scores t or less
+    (model.ScoreFromProb: round(99 - 98 p))."""
+    return (98.5 - t) / 98
+
+
+def remap_knots(k, src, dst):
+    """Calibration knots followed by g, the piecewise-linear map with
+    g(0) = 0, g(src) = dst, g(1) = 1. A knot is inserted wherever the curve
+    crosses src, so the new curve is exactly g of the old one between knots
+    (the server interpolates linearly, as np.interp does)."""
+    xs, ys = [float(v) for v in k["x"]], [float(v) for v in k["y"]]
+    nx, ny = [], []
+    for i, (x, y) in enumerate(zip(xs, ys)):
+        if i and (ys[i - 1] - src) * (y - src) < 0:
+            nx.append(xs[i - 1] + (src - ys[i - 1]) * (x - xs[i - 1]) / (y - ys[i - 1]))
+            ny.append(src)
+        nx.append(x)
+        ny.append(y)
+    g = lambda v: v * dst / src if v <= src else dst + (v - src) * (1 - dst) / (1 - src)
+    return {"x": nx, "y": [min(1.0, max(0.0, g(v))) for v in ny]}
+
+
+def request_overall(x, meta, ids, booster, cal, gate):
+    """Request-level overall scores (min over fields, 99 for requests with
+    no scored field) in the order of ids."""
+    overall, _, _ = base_train.field_scores(x, booster, cal, gate) if len(meta) else (np.zeros(0), None, None)
+    req = base_train.request_scores(meta, overall)
+    return np.array([req.get(i, 99) for i in ids])
+
+
+def operating_point(x, meta, ids, benign, booster, cal, base_booster, base_cal, base_gate, threshold):
+    """The site model's operating point, chosen on the calibration requests
+    (base valid + site valid: nothing later than the early part): the most
+    permissive score t <= threshold at which it flags no more of their
+    benign requests than the base model does at the threshold. Continuing
+    the base model sharpens its scores, and the shipped threshold sits just
+    under a cluster of benign validation requests (it was picked there), so
+    at the same number the site model would flag what the base model did
+    not. Mapping t to the threshold keeps ml.threshold meaning "the base
+    model's false-positive rate" while the site model ranks better."""
+    base = request_overall(x, meta, ids, base_booster, base_cal, base_gate)
+    site = request_overall(x, meta, ids, booster, cal, None)
+    allowed = int((base[benign] <= threshold).sum())
+    t = threshold
+    while t > 1 and int((site[benign] <= t).sum()) > allowed:
+        t -= 1
+    return t, {"benign_requests": int(benign.sum()), "base_false_positives": allowed,
+               "site_false_positives_at_threshold": int((site[benign] <= threshold).sum()),
+               "site_false_positives_at_operating_point": int((site[benign] <= t).sum()),
+               "operating_point": t, "threshold": threshold}
 
 
 def train_gate(rows, names, seed, x_valid, y_valid, booster, cal, threshold, gate_rounds, gate_loss):
@@ -275,6 +376,15 @@ def build(a):
         xv = np.concatenate([bv["X"], sv["X"]]) if len(sv["y"]) else bv["X"]
         yv = np.concatenate([bv["y"], sv["y"]]) if len(sv["y"]) else bv["y"]
         cal = calibrate(booster, xv, yv)
+        ids_v = list(base_train.read_ids(base_paths["valid"]).items()) + list(base_train.read_ids(paths["valid"]).items())
+        op_t, op = operating_point(xv, bv["meta"] + sv["meta"], [i for i, _ in ids_v], np.array([l[0] == "benign" for _, l in ids_v]),
+                                   booster, cal, base_booster, base_cal, base_gate, threshold)
+        if op_t < threshold:
+            src, dst = flag_bound(op_t), flag_bound(threshold)
+            cal = {c: remap_knots(k, src, dst) for c, k in cal.items()}
+        print(f"operating point: score {op_t} -> threshold {threshold} ({op['site_false_positives_at_threshold']} benign calibration requests "
+              f"flagged at the threshold, {op['site_false_positives_at_operating_point']} at {op_t}, the base model {op['base_false_positives']} "
+              f"of {op['benign_requests']})", file=sys.stderr)
         gate, gate_text = train_gate(train_rows, names, a.seed, xv, yv, booster, cal, threshold, a.gate_rounds, a.gate_loss)
         # Everything evaluated below is small: bring it home before the
         # cluster goes.
@@ -305,7 +415,7 @@ def build(a):
                       "holdout_start": fmt(window(s_hold)[0]), "train_sha256": sha256_file(paths["train"]),
                       "holdout_sha256": sha256_file(paths["holdout"])},
         "training": {"mode": a.mode, "rounds": rounds, "site_weight": a.site_weight, "auto_attack_weight": a.auto_attack_weight, "seed": a.seed, "scheduler": a.scheduler or "in-process",
-                     "rows": len(train_rows), "class_counts": train_rows.counts.tolist()},
+                     "rows": len(train_rows), "class_counts": train_rows.counts.tolist(), "calibration": op},
         "gates": {"tolerance_auc": auc_tolerance(m["base_model_on_base_valid"], a)[0], "base_auc_se": auc_tolerance(m["base_model_on_base_valid"], a)[1],
                   "min_tolerance_auc": a.tolerance, "fpr_slack": a.fpr_slack, "passed": not why, "refused_because": why},
         "metrics": m,
