@@ -254,6 +254,10 @@ def operating_point(x, meta, ids, benign, booster, cal, base_booster, base_cal, 
     at the same number the site model would flag what the base model did
     not. Mapping t to the threshold keeps ml.threshold meaning "the base
     model's false-positive rate" while the site model ranks better."""
+    # The base model as it serves, early-exit gate included; the site
+    # model's gate is fitted after this, on the mapped calibration, and a
+    # gate only ever clears fields, so without it the choice errs towards
+    # caution.
     base = request_overall(x, meta, ids, base_booster, base_cal, base_gate)
     site = request_overall(x, meta, ids, booster, cal, None)
     base_fp = int((base[benign] <= threshold).sum())
