@@ -287,6 +287,22 @@ type Match struct {
 	matched types.MatchedRule
 }
 
+// MatchedData is the expanded logdata of every variable the rule matched.
+// Data is one of them, the last Coraza visited, and Coraza walks
+// collections (ARGS, headers) in map order: which one differs from run to
+// run. `extproc learn label` reads them all.
+func (m Match) MatchedData() []string {
+	if m.matched == nil {
+		return nil
+	}
+	mds := m.matched.MatchedDatas()
+	out := make([]string, 0, len(mds))
+	for _, md := range mds {
+		out = append(out, md.Data())
+	}
+	return out
+}
+
 // ErrorLog is Coraza's error-log line for the match: what go-ftw's log
 // regexes are written against.
 func (m Match) ErrorLog() string {

@@ -23,6 +23,7 @@ func TestLearnLabel(t *testing.T) {
 		`{"id":"sqli","time":"2026-11-01T10:00:01Z","method":"GET","uri":"/products?id=1%27%20UNION%20SELECT%20username%2C%20password%20FROM%20users--","headers":{"host":"shop.example","user-agent":"Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0","accept":"text/html"},"body":""}`,
 		`{"id":"reviewed","time":"2026-11-01T10:00:02Z","method":"GET","uri":"/products?id=1%27%20UNION%20SELECT%20username%2C%20password%20FROM%20users--","headers":{"host":"shop.example","accept":"text/html"},"body":""}`,
 		`{"id":"xss","time":"2026-11-01T10:00:03Z","method":"POST","uri":"/comment","headers":{"host":"shop.example","content-type":"application/x-www-form-urlencoded"},"body":"text=%3Cscript%3Ealert(document.cookie)%3C%2Fscript%3E&id=3"}`,
+		`{"id":"both","time":"2026-11-01T10:00:04Z","method":"GET","uri":"/search?zz=%3Cscript%3Ealert(2)%3C%2Fscript%3E&aa=%3Cscript%3Ealert(1)%3C%2Fscript%3E","headers":{"host":"shop.example","accept":"text/html"},"body":""}`,
 	}, "\n") + "\n"
 	in := filepath.Join(dir, "samples-1.jsonl")
 	if err := os.WriteFile(in, []byte(samples), 0o600); err != nil {
@@ -61,6 +62,7 @@ func TestLearnLabel(t *testing.T) {
 		"sqli":     {learn.LabelAttack, "sqli", "query"},
 		"reviewed": {learn.LabelBenign, "", ""},
 		"xss":      {learn.LabelAttack, "xss", "body"},
+		"both":     {learn.LabelAttack, "xss", "query"},
 	}
 	for id, w := range want {
 		l, ok := got[id]
@@ -81,7 +83,18 @@ func TestLearnLabel(t *testing.T) {
 	if got["sqli"].AttackField != "id" {
 		t.Errorf("sqli: field %q, want id", got["sqli"].AttackField)
 	}
-	for _, s := range []string{"labelled 4 records: 2 benign, 2 attack, 0 suspect", string(learn.ReasonFPRequest), "data window: 2026-11-01T10:00:00Z"} {
+	// A rule matching two fields names both, in order: the one field
+	// Coraza's logdata names depends on its map order, run to run.
+	var fields []string
+	for _, h := range got["both"].Evidence.Rules {
+		if h.ID == 941100 {
+			fields = append(fields, h.Part+":"+h.Field)
+		}
+	}
+	if strings.Join(fields, " ") != "query:aa query:zz" {
+		t.Errorf("both: rule 941100 matched %v, want query:aa and query:zz", fields)
+	}
+	for _, s := range []string{"labelled 5 records: 2 benign, 3 attack, 0 suspect", string(learn.ReasonFPRequest), "data window: 2026-11-01T10:00:00Z"} {
 		if !strings.Contains(stdout.String(), s) {
 			t.Errorf("summary lacks %q:\n%s", s, stdout.String())
 		}

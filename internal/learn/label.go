@@ -226,21 +226,47 @@ func (l *Labeler) decide(out *Labelled, ev *Evidence, fields []model.Field, prof
 			continue
 		}
 		seen[h.ID] = true
-		fb, ok := l.opts.Feedback.rule(h, fields)
-		if ok && fb.Label == LabelBenign {
+		// A rule counts once, however many fields it matched (a re-run
+		// gives one hit per field). Feedback marking any of its fields an
+		// attack marks it; otherwise it is out when every field it matched
+		// is cleared, by benign feedback or as the site's normal.
+		var mark *Feedback
+		cleared, byFeedback := true, false
+		for j := i; j < len(ev.Rules); j++ {
+			hj := ev.Rules[j]
+			if hj.ID != h.ID {
+				continue
+			}
+			fb, ok := l.opts.Feedback.rule(hj, fields)
+			switch {
+			case ok && fb.Label == LabelAttack:
+				if mark == nil {
+					mark, markedHit = &fb, &ev.Rules[j]
+				}
+			case ok:
+				byFeedback = true
+			case !prof.commonHit(hj):
+				cleared = false
+			}
+		}
+		if mark == nil && cleared && byFeedback {
 			discounted = true
-			out.Note = fb.Note
+			for j := i; j < len(ev.Rules); j++ {
+				if fb, ok := l.opts.Feedback.rule(ev.Rules[j], fields); ok && ev.Rules[j].ID == h.ID {
+					out.Note = fb.Note
+					break
+				}
+			}
 			continue
 		}
-		if !ok && prof.commonHit(h) {
+		if mark == nil && cleared {
 			common = true
 			continue
 		}
-		if ok && fb.Label == LabelAttack {
+		if mark != nil {
 			score += weightRuleFB
 			marked = true
-			markedHit = &ev.Rules[i]
-			out.Note = fb.Note
+			out.Note = mark.Note
 		}
 		cls, isAttack := RuleClass(h.ID)
 		if !isAttack {

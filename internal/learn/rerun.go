@@ -1,7 +1,9 @@
 package learn
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/bulwark-waf/bulwark/inspect"
@@ -18,8 +20,10 @@ type CoreRerunner struct {
 }
 
 // Rerun inspects r and returns the matched request rules (CRS's threshold
-// rules and response phases left out), each with its paranoia level and
-// the field its match data names.
+// rules and response phases left out), each with its paranoia level: one
+// hit per field the rule matched, in (part, field) order. Coraza visits a
+// collection's variables in map order, so the one field its logdata names
+// would change from run to run, and with it the labels.
 func (c CoreRerunner) Rerun(ctx context.Context, r *model.Request) ([]Hit, error) {
 	rep, err := c.Core.Inspect(ctx, r)
 	if err != nil {
@@ -31,9 +35,20 @@ func (c CoreRerunner) Rerun(ctx context.Context, r *model.Request) ([]Hit, error
 		if m.Phase > 2 || inspect.IsCRSBlockingRule(m.ID) {
 			continue
 		}
-		h := Hit{ID: m.ID, Paranoia: paranoiaOf(m)}
-		h.Part, h.Field = VariableField(matchedVariable(m.Data), rawQuery)
-		hits = append(hits, h)
+		datas := m.MatchedData()
+		if len(datas) == 0 {
+			datas = []string{m.Data}
+		}
+		var own []Hit
+		for _, d := range datas {
+			h := Hit{ID: m.ID, Paranoia: paranoiaOf(m)}
+			h.Part, h.Field = VariableField(matchedVariable(d), rawQuery)
+			if !slices.Contains(own, h) {
+				own = append(own, h)
+			}
+		}
+		slices.SortFunc(own, func(a, b Hit) int { return cmp.Or(cmp.Compare(a.Part, b.Part), cmp.Compare(a.Field, b.Field)) })
+		hits = append(hits, own...)
 	}
 	return hits, nil
 }

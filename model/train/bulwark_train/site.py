@@ -8,21 +8,30 @@ traffic (`extproc learn label`), weighted, behind two gates.
 
 1. The site's records labelled benign or attack (suspects stay out) are
    ordered by time; the latest --holdout fraction is held out. Of the rest,
-   one record in seven (by a hash of its id) validates, the others train.
+   whole endpoints (method, host, path with ids folded; picked by a hash of
+   their name) validate until they make one record in seven, the others
+   train: near copies of one request never sit on both sides.
 2. Features come from BIN (`extproc features`), sharded over Dask workers
    when a scheduler is given.
 3. LightGBM trains on base train + site train, with the base pipeline's
    parameters and class weights; site benign fields weigh --site-weight
    times a base field, and each site record also carries the weight its
-   evidence earned. Calibration is fitted on base valid + site valid; the
-   threshold is the base model's, so policies keep their meaning.
+   evidence earned. Calibration is fitted on base valid + site valid. The
+   threshold is the base model's number, so policies keep their meaning,
+   and so is the operating point: when at the threshold the site model
+   flags more of the benign calibration requests than the base model does,
+   beyond the FPR gate's slack, the calibration is mapped (monotonically)
+   so that the most permissive score at which it does not lands on the
+   threshold.
 4. Gates: the model is refused (exit status 3, nothing written) when on the
    base validation split its request-level ROC AUC is lower than the base
    model's by more than the larger of --tolerance and two standard errors
    of the base model's AUC there, or its TPR at the threshold is lower
    by more than a point, or its FPR is higher by more than --fpr-slack; or
-   when its FPR on the site's held-out benign traffic is higher than the
-   base model's there.
+   when its FPR on the base test split (if the corpus has one: nothing is
+   chosen on it) is higher by more than --fpr-slack; or when its FPR on
+   the site's held-out benign traffic is higher than the base model's
+   there.
 5. The model file is the base pipeline's format plus "lineage": the base
    model, the data window, hashes of every input and both models' metrics.
 """
@@ -32,7 +41,9 @@ import gzip
 import hashlib
 import json
 import os
+import re
 import sys
+import urllib.parse
 
 import lightgbm as lgb
 import numpy as np
@@ -99,14 +110,60 @@ def read_labelled(path):
     return recs, suspects
 
 
+# Path segments that name one object of many (a number, a UUID, a long hex
+# or base64 token): requests differing only in them hit the same endpoint.
+_ID_SEGMENT = re.compile(r"^(?:\d+|[0-9a-fA-F-]{8,}|[A-Za-z0-9_-]{20,})(\.[A-Za-z0-9]{1,5})?$")
+
+
+def endpoint(r):
+    """The endpoint a record hits: method, host and path, with the path
+    segments that are object ids folded. Records of one endpoint are near
+    copies of each other (the same beacon, the same API call with other
+    values), so they go to the same split: a validation slice that shares
+    endpoints with training would measure memory, not how the model does on
+    the site's next, unseen endpoint, which is where late false positives
+    come from."""
+    path = urllib.parse.urlsplit(r.get("uri") or "/").path
+    segs = [":id" if _ID_SEGMENT.match(x) else x for x in path.split("/")]
+    host = ""
+    for k, v in (r.get("headers") or {}).items():
+        if k.lower() in ("host", ":authority"):
+            host = str(v).lower()
+    return f"{r.get('method', '')} {host}{'/'.join(segs)}"
+
+
+def _h(s):
+    return int(hashlib.sha256(s.encode()).hexdigest()[:8], 16)
+
+
 def split_site(recs, holdout):
+    """(train, valid, held out). The held-out slice is the latest --holdout
+    of the records, as the site's future is. Of the rest, whole endpoints
+    (in the order of a hash of their name) validate until they make one
+    record in SITE_VALID_EVERY; when the site has too few endpoints for
+    that (one busy API), the remainder is filled by a hash of the id."""
     n_hold = max(1, int(round(len(recs) * holdout))) if holdout > 0 else 0
     if len(recs) - n_hold < 2:
         raise SystemExit(f"only {len(recs)} usable site records: too few to train and hold out")
     early, late = recs[:len(recs) - n_hold], recs[len(recs) - n_hold:]
+    want = len(early) // SITE_VALID_EVERY
+    groups = {}
+    for r in early:
+        groups.setdefault(endpoint(r), []).append(r)
+    valid_ep, n = set(), 0
+    for ep in sorted(groups, key=lambda e: (_h(e), e)):
+        if n >= want:
+            break
+        if n + len(groups[ep]) <= want or n == 0 and len(groups[ep]) <= 2 * want:
+            valid_ep.add(ep)
+            n += len(groups[ep])
     train, valid = [], []
     for r in early:
-        (valid if int(hashlib.sha256(r["id"].encode()).hexdigest()[:8], 16) % SITE_VALID_EVERY == 0 else train).append(r)
+        ep = endpoint(r)
+        if ep in valid_ep or n < want // 2 and _h(r["id"]) % SITE_VALID_EVERY == 0:
+            valid.append(r)
+        else:
+            train.append(r)
     return train, valid, late
 
 
@@ -153,6 +210,67 @@ def calibrate(booster, x, y):
     return cal
 
 
+def flag_bound(t):
+    """The calibrated probability above which a field scores t or less
+    (model.ScoreFromProb: round(99 - 98 p))."""
+    return (98.5 - t) / 98
+
+
+def remap_knots(k, src, dst):
+    """Calibration knots followed by g, the piecewise-linear map with
+    g(0) = 0, g(src) = dst, g(1) = 1. A knot is inserted wherever the curve
+    crosses src, so the new curve is exactly g of the old one between knots
+    (the server interpolates linearly, as np.interp does)."""
+    xs, ys = [float(v) for v in k["x"]], [float(v) for v in k["y"]]
+    nx, ny = [], []
+    for i, (x, y) in enumerate(zip(xs, ys)):
+        if i and (ys[i - 1] - src) * (y - src) < 0:
+            nx.append(xs[i - 1] + (src - ys[i - 1]) * (x - xs[i - 1]) / (y - ys[i - 1]))
+            ny.append(src)
+        nx.append(x)
+        ny.append(y)
+    g = lambda v: v * dst / src if v <= src else dst + (v - src) * (1 - dst) / (1 - src)
+    return {"x": nx, "y": [min(1.0, max(0.0, g(v))) for v in ny]}
+
+
+def request_overall(x, meta, ids, booster, cal, gate):
+    """Request-level overall scores (min over fields, 99 for requests with
+    no scored field) in the order of ids."""
+    overall, _, _ = base_train.field_scores(x, booster, cal, gate) if len(meta) else (np.zeros(0), None, None)
+    req = base_train.request_scores(meta, overall)
+    return np.array([req.get(i, 99) for i in ids])
+
+
+def operating_point(x, meta, ids, benign, booster, cal, base_booster, base_cal, base_gate, threshold, fpr_slack):
+    """The site model's operating point, chosen on the calibration requests
+    (base valid + site valid: nothing later than the early part): the most
+    permissive score t <= threshold at which it flags no more of their
+    benign requests than the base model does at the threshold, give or take
+    the FPR gate's slack (one request in 5,000 at the default: a lone
+    benign request crossing over is noise, and would otherwise move the
+    operating point by as many score points as it takes). Continuing
+    the base model sharpens its scores, and the shipped threshold sits just
+    under a cluster of benign validation requests (it was picked there), so
+    at the same number the site model would flag what the base model did
+    not. Mapping t to the threshold keeps ml.threshold meaning "the base
+    model's false-positive rate" while the site model ranks better."""
+    # The base model as it serves, early-exit gate included; the site
+    # model's gate is fitted after this, on the mapped calibration, and a
+    # gate only ever clears fields, so without it the choice errs towards
+    # caution.
+    base = request_overall(x, meta, ids, base_booster, base_cal, base_gate)
+    site = request_overall(x, meta, ids, booster, cal, None)
+    base_fp = int((base[benign] <= threshold).sum())
+    allowed = base_fp + int(fpr_slack * int(benign.sum()))
+    t = threshold
+    while t > 1 and int((site[benign] <= t).sum()) > allowed:
+        t -= 1
+    return t, {"benign_requests": int(benign.sum()), "base_false_positives": base_fp, "allowed_false_positives": allowed,
+               "site_false_positives_at_threshold": int((site[benign] <= threshold).sum()),
+               "site_false_positives_at_operating_point": int((site[benign] <= t).sum()),
+               "operating_point": t, "threshold": threshold}
+
+
 def train_gate(rows, names, seed, x_valid, y_valid, booster, cal, threshold, gate_rounds, gate_loss):
     """The early-exit gate, exactly as the base pipeline builds it."""
     d = rows.local()
@@ -191,8 +309,12 @@ def auc_tolerance(base_v, a):
     return max(a.tolerance, 2 * se), se
 
 
-def verdict(base_v, site_v, base_h, site_h, a):
-    """The reasons to refuse, empty when the site model may be emitted."""
+def verdict(base_v, site_v, base_h, site_h, a, base_t=None, site_t=None):
+    """The reasons to refuse, empty when the site model may be emitted.
+    The site model's operating point was matched to the base model's on
+    base validation (operating_point), so its FPR there passes nearly by
+    construction; the base test split, which nothing was chosen on, is
+    where a matched FPR that does not hold shows."""
     why = []
     tol, _ = auc_tolerance(base_v, a)
     if "auc" in base_v and site_v.get("auc", 0) < base_v["auc"] - tol:
@@ -201,6 +323,8 @@ def verdict(base_v, site_v, base_h, site_h, a):
         why.append(f"base validation TPR {site_v.get('tpr', 0):.4f} is more than a point under the base model's {base_v['tpr']:.4f}")
     if site_v.get("fpr", 0) > base_v.get("fpr", 0) + a.fpr_slack:
         why.append(f"base validation FPR {site_v.get('fpr', 0):.5f} > base model's {base_v.get('fpr', 0):.5f} + {a.fpr_slack}")
+    if base_t and site_t and site_t.get("fpr", 0) > base_t.get("fpr", 0) + a.fpr_slack:
+        why.append(f"base test FPR {site_t.get('fpr', 0):.5f} > base model's {base_t.get('fpr', 0):.5f} + {a.fpr_slack}")
     if site_h.get("fpr", 0) > base_h.get("fpr", 0):
         why.append(f"site held-out FPR {site_h.get('fpr', 0):.5f} > base model's {base_h.get('fpr', 0):.5f}")
     return why
@@ -249,6 +373,8 @@ def build(a):
     for p in base_paths.values():
         if not os.path.exists(p):
             raise SystemExit(f"base corpus {p} is missing: run `make corpus` (or pass --base-corpus)")
+    if os.path.exists(os.path.join(a.base_corpus, "test.jsonl")):
+        base_paths["test"] = os.path.join(a.base_corpus, "test.jsonl")
 
     count = lambda rs, lab: sum(1 for r in rs if r["label"] == lab)
     print(f"site: {len(recs)} records ({count(recs, 'benign')} benign, {count(recs, 'attack')} attack; {suspects} suspects left out): "
@@ -271,14 +397,28 @@ def build(a):
         base_valid = dt.extract(a.extproc, nfeat, [(base_paths["valid"], None, 1.0)], client, a.shard_records)
         site_valid = dt.extract(a.extproc, nfeat, [(paths["valid"], None, 1.0)], client, a.shard_records)
         site_hold = dt.extract(a.extproc, nfeat, [(paths["holdout"], None, 1.0)], client, a.shard_records)
+        # The base corpus's test split, when it has one: neither model chose
+        # anything on it, so it checks the FPR the calibration matched on
+        # validation.
+        base_test = dt.extract(a.extproc, nfeat, [(base_paths["test"], None, 1.0)], client, a.shard_records) if base_paths.get("test") else None
         bv, sv = base_valid.local(), site_valid.local()
         xv = np.concatenate([bv["X"], sv["X"]]) if len(sv["y"]) else bv["X"]
         yv = np.concatenate([bv["y"], sv["y"]]) if len(sv["y"]) else bv["y"]
         cal = calibrate(booster, xv, yv)
+        ids_v = list(base_train.read_ids(base_paths["valid"]).items()) + list(base_train.read_ids(paths["valid"]).items())
+        op_t, op = operating_point(xv, bv["meta"] + sv["meta"], [i for i, _ in ids_v], np.array([l[0] == "benign" for _, l in ids_v]),
+                                   booster, cal, base_booster, base_cal, base_gate, threshold, a.fpr_slack)
+        if op_t < threshold:
+            src, dst = flag_bound(op_t), flag_bound(threshold)
+            cal = {c: remap_knots(k, src, dst) for c, k in cal.items()}
+        print(f"operating point: score {op_t} -> threshold {threshold} ({op['site_false_positives_at_threshold']} benign calibration requests "
+              f"flagged at the threshold, {op['site_false_positives_at_operating_point']} at {op_t}, the base model {op['base_false_positives']} "
+              f"of {op['benign_requests']}, {op['allowed_false_positives']} allowed)", file=sys.stderr)
         gate, gate_text = train_gate(train_rows, names, a.seed, xv, yv, booster, cal, threshold, a.gate_rounds, a.gate_loss)
         # Everything evaluated below is small: bring it home before the
         # cluster goes.
         base_valid, site_valid, site_hold = base_valid.to_local(), site_valid.to_local(), site_hold.to_local()
+        base_test = base_test.to_local() if base_test is not None else None
     finally:
         if cluster:
             cluster.close()
@@ -289,8 +429,12 @@ def build(a):
         "base_model_on_site_holdout": evaluate(site_hold, paths["holdout"], base_booster, base_cal, threshold, base_gate),
         "site_model_on_site_holdout": evaluate(site_hold, paths["holdout"], booster, cal, threshold, gate),
     }
-    why = verdict(m["base_model_on_base_valid"], m["site_model_on_base_valid"], m["base_model_on_site_holdout"], m["site_model_on_site_holdout"], a)
-    for k in ("base_model_on_base_valid", "site_model_on_base_valid", "base_model_on_site_holdout", "site_model_on_site_holdout"):
+    if base_test is not None:
+        m["base_model_on_base_test"] = evaluate(base_test, base_paths["test"], base_booster, base_cal, threshold, base_gate)
+        m["site_model_on_base_test"] = evaluate(base_test, base_paths["test"], booster, cal, threshold, gate)
+    why = verdict(m["base_model_on_base_valid"], m["site_model_on_base_valid"], m["base_model_on_site_holdout"], m["site_model_on_site_holdout"], a,
+                  m.get("base_model_on_base_test"), m.get("site_model_on_base_test"))
+    for k in sorted(m, key=lambda k: (k.split("_on_")[1], k)):
         v = m[k]
         print(f"{k}: requests {v.get('requests')}, AUC {v.get('auc', float('nan')):.5f}, TPR {v.get('tpr', float('nan')):.4f}, FPR {v.get('fpr', float('nan')):.5f}", file=sys.stderr)
     first, last = window(recs)
@@ -298,14 +442,14 @@ def build(a):
         "kind": "site-adapted",
         "base_model": {"sha256": base_sha, "created": base_doc.get("created"), "training_data_sha256": base_doc.get("training_data_sha256"),
                        "trainer": base_doc.get("trainer"), "default_threshold": threshold},
-        "base_corpus": {"train_sha256": sha256_file(base_paths["train"]), "valid_sha256": sha256_file(base_paths["valid"])},
+        "base_corpus": {f"{k}_sha256": sha256_file(v) for k, v in sorted(base_paths.items())},
         "site_data": {"labelled_sha256": sha256_file(a.labelled), "window_start": fmt(first), "window_end": fmt(last),
                       "records": len(recs) + suspects, "benign": count(recs, "benign"), "attack": count(recs, "attack"),
                       "suspect_excluded": suspects, "train": len(s_train), "valid": len(s_valid), "holdout": len(s_hold),
                       "holdout_start": fmt(window(s_hold)[0]), "train_sha256": sha256_file(paths["train"]),
                       "holdout_sha256": sha256_file(paths["holdout"])},
         "training": {"mode": a.mode, "rounds": rounds, "site_weight": a.site_weight, "auto_attack_weight": a.auto_attack_weight, "seed": a.seed, "scheduler": a.scheduler or "in-process",
-                     "rows": len(train_rows), "class_counts": train_rows.counts.tolist()},
+                     "rows": len(train_rows), "class_counts": train_rows.counts.tolist(), "calibration": op},
         "gates": {"tolerance_auc": auc_tolerance(m["base_model_on_base_valid"], a)[0], "base_auc_se": auc_tolerance(m["base_model_on_base_valid"], a)[1],
                   "min_tolerance_auc": a.tolerance, "fpr_slack": a.fpr_slack, "passed": not why, "refused_because": why},
         "metrics": m,

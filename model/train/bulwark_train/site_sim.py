@@ -139,6 +139,9 @@ def run_site(a, site, psrc):
     res["gates"] = rep["gates"]
     res["site_holdout"] = {k: rep["metrics"][k].get("fpr") for k in ("base_model_on_site_holdout", "site_model_on_site_holdout")}
     res["base_valid"] = {k: {m: rep["metrics"][k].get(m) for m in ("auc", "tpr", "fpr")} for k in ("base_model_on_base_valid", "site_model_on_base_valid")}
+    res["base_test"] = {k: {m: rep["metrics"][k].get(m) for m in ("auc", "tpr", "fpr")} for k in ("base_model_on_base_test", "site_model_on_base_test")
+                        if k in rep["metrics"]}
+    res["calibration"] = rep["training"].get("calibration")
     if not refused:
         res["adapted"] = evaluate(a, site_model, test, os.path.join(d, "eval-site"))
     res["seconds"] = round(time.time() - t0)
@@ -150,17 +153,19 @@ def run_site(a, site, psrc):
 
 def table(results):
     pct = lambda v: f"{100 * v:.2f}%"
-    out = ["| site | early / late requests | labelled early (benign / attack / suspect) | late benign FPR: base → adapted | late attacks TPR: base → adapted | obfuscated TPR: base → adapted | gates |",
-           "|---|---:|---|---|---|---|---|"]
+    out = ["| site | early / late requests | labelled early (benign / attack / suspect) | late benign FPR: base → adapted | late attacks TPR: base → adapted | obfuscated TPR: base → adapted | operating point | gates |",
+           "|---|---:|---|---|---|---|---|---|"]
     for r in results:
         b, s = r["base"], r.get("adapted")
         l = r["labels"]
+        c = r.get("calibration") or {}
+        opp = f"{c['operating_point']} → {c['threshold']}" if c else ""
         lab = f"{l.get('benign', 0)} / {l.get('attack', 0)} / {l.get('suspect', 0)}"
         if s is None:
-            out.append(f"| {r['site']} | {r['early']} / {r['late']} | {lab} | {pct(b['fpr'])} ({b['fp']}/{b['benign']}) → refused | {pct(b['tpr'])} → refused | | refused: {'; '.join(r['gates']['refused_because'])} |")
+            out.append(f"| {r['site']} | {r['early']} / {r['late']} | {lab} | {pct(b['fpr'])} ({b['fp']}/{b['benign']}) → refused | {pct(b['tpr'])} → refused | | {opp} | refused: {'; '.join(r['gates']['refused_because'])} |")
             continue
         out.append(f"| {r['site']} | {r['early']} / {r['late']} | {lab} | {pct(b['fpr'])} ({b['fp']}/{b['benign']}) → {pct(s['fpr'])} ({s['fp']}/{s['benign']}) | "
-                   f"{pct(b['tpr'])} → {pct(s['tpr'])} (n={b['attacks']}) | {pct(b.get('tpr_obfuscated', 0))} → {pct(s.get('tpr_obfuscated', 0))} | passed |")
+                   f"{pct(b['tpr'])} → {pct(s['tpr'])} (n={b['attacks']}) | {pct(b.get('tpr_obfuscated', 0))} → {pct(s.get('tpr_obfuscated', 0))} | {opp} | passed |")
     return "\n".join(out) + "\n"
 
 

@@ -133,6 +133,10 @@ def test_site_model_on_dask(base, cluster, tmp_path):
     assert lin["base_model"]["sha256"] and lin["site_data"]["labelled_sha256"]
     assert lin["site_data"]["benign"] + lin["site_data"]["attack"] + lin["site_data"]["suspect_excluded"] == len(early)
     assert lin["gates"]["passed"] and lin["training"]["scheduler"].startswith("tcp://")
+    op = lin["training"]["calibration"]
+    assert op["operating_point"] <= op["threshold"] == doc["default_threshold"]
+    assert op["site_false_positives_at_operating_point"] <= op["allowed_false_positives"] >= op["base_false_positives"]
+    assert "site_model_on_base_test" in lin["metrics"]
     assert doc["lightgbm_model"].split("\n", 3)[1].endswith("v3")
     # leaves (the Go server) reads it, and it scores the site's later traffic.
     late = tmp_path / "late.jsonl"
@@ -165,6 +169,45 @@ def test_poisoned_site_model_is_refused(base, tmp_path):
     assert code == 3
     assert not out.exists() and not os.path.exists(str(out) + ".tmp")
     assert not rep["gates"]["passed"] and rep["gates"]["refused_because"]
+
+
+def score_of(p):
+    """model.ScoreFromProb, away from the rounding boundaries."""
+    return np.clip(np.floor(99 - 98 * p + 0.5), 1, 99)
+
+
+@pytest.mark.parametrize("t_from,t_to", [(21, 23), (5, 29), (28, 29), (1, 50)])
+def test_remapped_calibration_flags_at_the_threshold_what_scored_at_the_operating_point(t_from, t_to):
+    rng = np.random.default_rng(SEED)
+    xs = np.sort(rng.uniform(0, 1, 40))
+    k = {"x": xs.tolist(), "y": np.sort(rng.uniform(0, 1, 40)).tolist()}
+    k2 = site.remap_knots(k, site.flag_bound(t_from), site.flag_bound(t_to))
+    assert all(b >= a for a, b in zip(k2["x"], k2["x"][1:])) and all(b >= a for a, b in zip(k2["y"], k2["y"][1:]))
+    raw = rng.uniform(-0.05, 1.05, 20000)
+    before, after = np.interp(raw, k["x"], k["y"]), np.interp(raw, k2["x"], k2["y"])
+    edge = (np.abs(before - site.flag_bound(t_from)) < 1e-9)
+    assert ((score_of(before) <= t_from) == (score_of(after) <= t_to))[~edge].all()
+    # The map is monotone: what scored lower still scores lower or the same.
+    order = np.argsort(before)
+    assert (np.diff(after[order]) >= -1e-12).all()
+
+
+def test_site_split_holds_out_the_latest_and_validates_whole_endpoints():
+    recs = []
+    for i in range(700):
+        ep = i % 90
+        recs.append({"id": f"r{i}", "method": "GET", "uri": f"/api/v{ep}/item/{1000 + i}?q={i}", "headers": {"host": "shop.example"},
+                     "label": "benign"})
+    train_, valid, late = site.split_site(recs, 0.2)
+    assert late == recs[-140:]
+    eps = lambda rs: {site.endpoint(r) for r in rs}
+    assert eps(train_) and eps(valid) and not eps(train_) & eps(valid)
+    assert 40 <= len(valid) <= 100, len(valid)
+    assert site.endpoint(recs[0]) == "GET shop.example/api/v0/item/:id"
+    # One busy endpoint: whole endpoints cannot make the slice, ids do.
+    one = [{"id": f"r{i}", "method": "POST", "uri": "/graphql", "headers": {"host": "a"}, "label": "benign"} for i in range(700)]
+    train_, valid, _ = site.split_site(one, 0.2)
+    assert 40 <= len(valid) <= 120 and len(train_) + len(valid) == 560
 
 
 @pytest.mark.parametrize("row,names,want", [
