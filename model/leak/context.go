@@ -1,0 +1,264 @@
+package leak
+
+import (
+	"bytes"
+	"slices"
+
+	"github.com/bulwark-waf/bulwark/internal/decode"
+)
+
+// maxPending bounds the error hits of one scanned segment whose context is
+// looked up; past it the last slot is reused, so the first and the latest
+// hits are always seen.
+const maxPending = 256
+
+// textCtx follows a body's visible text as it streams: words outside tags,
+// <script> and <style>, whether a position is inside code markup (<pre>,
+// <code>, <samp>, <kbd>, <textarea>, <blockquote>, a ``` fence in a text
+// body), links, where the error evidence falls in that text, and whether
+// source evidence (.env and config lines) is shown as code on a page.
+//
+// It is what tells a page quoting an error from an error page: a Q&A thread,
+// a bug report or a blog has words of its own before and after the trace
+// and puts the trace in code markup, while an error response is mostly the
+// trace, with a heading or a sentence of template around it.
+type textCtx struct {
+	inTag     bool
+	skip      []byte // inside <script> or <style>: the closing tag that ends it
+	code      int    // open code elements
+	fence     bool   // inside a ``` block (text bodies)
+	lineStart bool   // text bodies: the next byte starts a line
+	inWord    bool
+	words     float64
+	blocks    float64
+	links     float64
+
+	pend      []pending // hits not yet placed, by buffer offset
+	errHits   float64
+	errInCode float64
+	wBefore   float64
+	wLast     float64
+	srcHits   float64
+	srcInCode float64
+}
+
+// pending is an error or source detection waiting for its context.
+type pending struct {
+	off int
+	src bool
+}
+
+// markup reports whether the body is read as tags and text.
+func markup(k decode.Kind) bool { return k == decode.HTML || k == decode.XML }
+
+// evidenceHit records an error (or, with src, a source) detection at
+// buffer offset i for placement by the next walk.
+func (t *textCtx) evidenceHit(i int, src bool) {
+	if len(t.pend) < maxPending {
+		t.pend = append(t.pend, pending{i, src})
+		return
+	}
+	t.pend[len(t.pend)-1] = pending{i, src}
+}
+
+// place gives every pending hit before buffer offset q the current word
+// count and code state.
+func (t *textCtx) place(q int) {
+	for len(t.pend) > 0 && t.pend[0].off < q {
+		if t.pend[0].src {
+			t.srcHits++
+			if t.code > 0 || t.fence {
+				t.srcInCode++
+			}
+			t.pend = t.pend[1:]
+			continue
+		}
+		if t.errHits == 0 {
+			t.wBefore = t.words
+		}
+		t.errHits++
+		if t.code > 0 || t.fence {
+			t.errInCode++
+		}
+		t.wLast = t.words
+		t.pend = t.pend[1:]
+	}
+}
+
+// text counts the words of visible text b[a:c], placing pending hits at
+// their word positions.
+func (t *textCtx) text(b []byte, a, c int) {
+	for len(t.pend) > 0 && t.pend[0].off < c {
+		q := max(t.pend[0].off, a)
+		t.countWords(b[a:q])
+		a = q
+		t.place(q + 1)
+	}
+	t.countWords(b[a:c])
+}
+
+func (t *textCtx) countWords(run []byte) {
+	in := t.inWord
+	n := 0
+	for _, c := range run {
+		w := wordByte[c]
+		if w && !in {
+			n++
+		}
+		in = w
+	}
+	t.inWord = in
+	t.words += float64(n)
+}
+
+// wordByte: the bytes of a word (letters, digits, and UTF-8 bytes of
+// non-ASCII letters).
+var wordByte = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = isAlnum(byte(c)) || c >= 0x80
+	}
+	return t
+}()
+
+// walk advances the context over b[from:end]; b holds the lookahead
+// after end, so a tag name at the boundary is read whole.
+func (t *textCtx) walk(b []byte, from, end int, k decode.Kind) {
+	slices.SortStableFunc(t.pend, func(a, b pending) int { return a.off - b.off })
+	if markup(k) {
+		t.walkMarkup(b, from, end)
+	} else {
+		t.walkText(b, from, end)
+	}
+	t.place(end)
+	// A detection can sit just past end (an indented line's start); it
+	// is placed by the next walk, in the same buffer shifted by keep.
+}
+
+// shift moves the unplaced hits' offsets when the buffer drops its first
+// keep bytes.
+func (t *textCtx) shift(keep int) {
+	for i := range t.pend {
+		t.pend[i].off -= keep
+	}
+}
+
+func (t *textCtx) walkText(b []byte, from, end int) {
+	p := from
+	for p < end {
+		if t.lineStart {
+			if bytes.HasPrefix(b[p:], []byte("```")) || bytes.HasPrefix(b[p:], []byte("~~~")) {
+				t.fence = !t.fence
+				if t.fence {
+					t.blocks++
+				}
+			}
+		}
+		nl := bytes.IndexByte(b[p:end], '\n')
+		if nl < 0 {
+			t.text(b, p, end)
+			t.lineStart = false
+			return
+		}
+		t.text(b, p, p+nl+1)
+		t.lineStart = true
+		p += nl + 1
+	}
+}
+
+func (t *textCtx) walkMarkup(b []byte, from, end int) {
+	p := from
+	for p < end {
+		if t.skip != nil {
+			k := bytes.Index(b[p:min(len(b), end+len(t.skip))], t.skip)
+			if k < 0 || p+k >= end {
+				t.place(end)
+				return
+			}
+			p += k
+			t.skip = nil
+		}
+		if t.inTag {
+			k := bytes.IndexByte(b[p:end], '>')
+			if k < 0 {
+				t.place(end)
+				return
+			}
+			p += k + 1
+			t.place(p)
+			t.inTag = false
+			t.inWord = false
+			continue
+		}
+		k := bytes.IndexByte(b[p:end], '<')
+		if k < 0 {
+			t.text(b, p, end)
+			return
+		}
+		t.text(b, p, p+k)
+		p += k
+		t.tag(b[p+1 : min(len(b), p+16)])
+		t.inTag = true
+		p++
+	}
+}
+
+// codeTags are the elements whose content is code or a quotation.
+var codeTags = [][]byte{[]byte("pre"), []byte("code"), []byte("samp"), []byte("kbd"), []byte("textarea"), []byte("blockquote"), []byte("xmp")}
+
+// tag reads the name after a '<'.
+func (t *textCtx) tag(n []byte) {
+	closing := len(n) > 0 && n[0] == '/'
+	if closing {
+		n = n[1:]
+	}
+	name := func(w []byte) bool {
+		if len(n) < len(w) || !bytes.EqualFold(n[:len(w)], w) {
+			return false
+		}
+		return len(n) == len(w) || !isAlnum(n[len(w)])
+	}
+	for _, w := range codeTags {
+		if name(w) {
+			if closing {
+				t.code = max(0, t.code-1)
+			} else {
+				t.code++
+				t.blocks++
+			}
+			return
+		}
+	}
+	if closing {
+		return
+	}
+	switch {
+	case name([]byte("a")):
+		t.links++
+	case name([]byte("script")):
+		t.skip = []byte("</script")
+	case name([]byte("style")):
+		t.skip = []byte("</style")
+	}
+}
+
+// features writes the context features into fv.
+func (t *textCtx) features(fv *[NumFeatures]float64, status int) {
+	if status >= 500 && status <= 599 {
+		fv[FStatus5xx] = 1
+	}
+	if status >= 200 && status <= 399 {
+		fv[FStatusOK] = 1
+	}
+	fv[FWords] = t.words
+	fv[FCodeBlocks] = t.blocks
+	fv[FLinks] = t.links
+	if t.errHits > 0 {
+		fv[FErrWordsBefore] = t.wBefore
+		fv[FErrWordsAfter] = t.words - t.wLast
+		fv[FErrSpanFrac] = (t.wLast - t.wBefore) / max(t.words, 1)
+		fv[FErrInCode] = t.errInCode / t.errHits
+	}
+	if t.srcHits > 0 {
+		fv[FSrcInCode] = t.srcInCode / t.srcHits
+	}
+}
