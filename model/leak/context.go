@@ -33,7 +33,8 @@ type textCtx struct {
 	blocks    float64
 	links     float64
 
-	pend      []pending // hits not yet placed, by buffer offset
+	pend      []pending // hits of the segment, by buffer offset
+	next      int       // pend[next:] are not placed yet
 	errHits   float64
 	errInCode float64
 	wBefore   float64
@@ -54,7 +55,7 @@ func markup(k decode.Kind) bool { return k == decode.HTML || k == decode.XML }
 // evidenceHit records an error (or, with src, a source) detection at
 // buffer offset i for placement by the next walk.
 func (t *textCtx) evidenceHit(i int, src bool) {
-	if len(t.pend) < maxPending {
+	if len(t.pend)-t.next < maxPending {
 		t.pend = append(t.pend, pending{i, src})
 		return
 	}
@@ -64,13 +65,13 @@ func (t *textCtx) evidenceHit(i int, src bool) {
 // place gives every pending hit before buffer offset q the current word
 // count and code state.
 func (t *textCtx) place(q int) {
-	for len(t.pend) > 0 && t.pend[0].off < q {
-		if t.pend[0].src {
+	for t.next < len(t.pend) && t.pend[t.next].off < q {
+		if t.pend[t.next].src {
 			t.srcHits++
 			if t.code > 0 || t.fence {
 				t.srcInCode++
 			}
-			t.pend = t.pend[1:]
+			t.next++
 			continue
 		}
 		if t.errHits == 0 {
@@ -81,15 +82,15 @@ func (t *textCtx) place(q int) {
 			t.errInCode++
 		}
 		t.wLast = t.words
-		t.pend = t.pend[1:]
+		t.next++
 	}
 }
 
 // text counts the words of visible text b[a:c], placing pending hits at
 // their word positions.
 func (t *textCtx) text(b []byte, a, c int) {
-	for len(t.pend) > 0 && t.pend[0].off < c {
-		q := max(t.pend[0].off, a)
+	for t.next < len(t.pend) && t.pend[t.next].off < c {
+		q := max(t.pend[t.next].off, a)
 		t.countWords(b[a:q])
 		a = q
 		t.place(q + 1)
@@ -123,7 +124,11 @@ var wordByte = func() (t [256]bool) {
 // walk advances the context over b[from:end]; b holds the lookahead
 // after end, so a tag name at the boundary is read whole.
 func (t *textCtx) walk(b []byte, from, end int, k decode.Kind) {
-	slices.SortStableFunc(t.pend, func(a, b pending) int { return a.off - b.off })
+	if len(t.pend) == 0 {
+		t.walkFast(b, from, end, k)
+		return
+	}
+	slices.SortStableFunc(t.pend[t.next:], func(a, b pending) int { return a.off - b.off })
 	if markup(k) {
 		t.walkMarkup(b, from, end)
 	} else {
@@ -137,8 +142,19 @@ func (t *textCtx) walk(b []byte, from, end int, k decode.Kind) {
 // shift moves the unplaced hits' offsets when the buffer drops its first
 // keep bytes.
 func (t *textCtx) shift(keep int) {
+	n := copy(t.pend, t.pend[t.next:])
+	t.pend, t.next = t.pend[:n], 0
 	for i := range t.pend {
 		t.pend[i].off -= keep
+	}
+}
+
+// walkFast is walk for a segment without detections to place.
+func (t *textCtx) walkFast(b []byte, from, end int, k decode.Kind) {
+	if markup(k) {
+		t.walkMarkup(b, from, end)
+	} else {
+		t.walkText(b, from, end)
 	}
 }
 
@@ -189,56 +205,114 @@ func (t *textCtx) walkMarkup(b []byte, from, end int) {
 			t.inWord = false
 			continue
 		}
-		k := bytes.IndexByte(b[p:end], '<')
-		if k < 0 {
-			t.text(b, p, end)
+		// Text up to the next '<' (or the next detection to place): one
+		// pass that finds the tag and counts the words, since text runs
+		// between tags are mostly short.
+		lim := end
+		if t.next < len(t.pend) && t.pend[t.next].off < lim {
+			lim = max(t.pend[t.next].off, p)
+		}
+		in, n, q := t.inWord, 0, p
+		for q < end {
+			c := b[q]
+			// a detection at the '<' itself is placed after the tag
+			if c == '<' || q == lim {
+				break
+			}
+			w := wordByte[c]
+			if w && !in {
+				n++
+			}
+			in = w
+			q++
+		}
+		t.inWord = in
+		t.words += float64(n)
+		if q == lim && q < end && b[q] != '<' {
+			t.place(lim + 1)
+			p = q
+			continue
+		}
+		if q >= end {
 			return
 		}
-		t.text(b, p, p+k)
-		p += k
-		t.tag(b[p+1 : min(len(b), p+16)])
+		t.tag(b[q+1 : min(len(b), q+16)])
 		t.inTag = true
-		p++
+		p = q + 1
 	}
 }
 
-// codeTags are the elements whose content is code or a quotation.
-var codeTags = [][]byte{[]byte("pre"), []byte("code"), []byte("samp"), []byte("kbd"), []byte("textarea"), []byte("blockquote"), []byte("xmp")}
-
-// tag reads the name after a '<'.
+// tag reads the element name after a '<'. Most tags are none of the
+// ones that matter, so the first letter decides before any comparison.
 func (t *textCtx) tag(n []byte) {
 	closing := len(n) > 0 && n[0] == '/'
 	if closing {
 		n = n[1:]
 	}
-	name := func(w []byte) bool {
-		if len(n) < len(w) || !bytes.EqualFold(n[:len(w)], w) {
-			return false
-		}
-		return len(n) == len(w) || !isAlnum(n[len(w)])
+	if len(n) == 0 {
+		return
 	}
-	for _, w := range codeTags {
-		if name(w) {
-			if closing {
-				t.code = max(0, t.code-1)
-			} else {
-				t.code++
-				t.blocks++
-			}
-			return
+	var w string
+	code := true
+	switch n[0] | 0x20 {
+	case 'p':
+		w = "pre"
+	case 'c':
+		w = "code"
+	case 'k':
+		w = "kbd"
+	case 'b':
+		w = "blockquote"
+	case 'x':
+		w = "xmp"
+	case 't':
+		w = "textarea"
+	case 's':
+		switch {
+		case tagName(n, "samp"):
+			w = "samp"
+		case tagName(n, "script"):
+			w, code = "script", false
+		default:
+			w, code = "style", false
 		}
+	case 'a':
+		w, code = "a", false
+	default:
+		return
 	}
-	if closing {
+	if !tagName(n, w) {
 		return
 	}
 	switch {
-	case name([]byte("a")):
+	case code && closing:
+		t.code = max(0, t.code-1)
+	case code:
+		t.code++
+		t.blocks++
+	case closing:
+	case w == "a":
 		t.links++
-	case name([]byte("script")):
-		t.skip = []byte("</script")
-	case name([]byte("style")):
-		t.skip = []byte("</style")
+	case w == "script":
+		t.skip = closeScript
+	case w == "style":
+		t.skip = closeStyle
 	}
+}
+
+var closeScript, closeStyle = []byte("</script"), []byte("</style")
+
+// tagName: n starts with the element name w (any case), whole.
+func tagName(n []byte, w string) bool {
+	if len(n) < len(w) {
+		return false
+	}
+	for i := 0; i < len(w); i++ {
+		if n[i]|0x20 != w[i] {
+			return false
+		}
+	}
+	return len(n) == len(w) || !isAlnum(n[len(w)])
 }
 
 // features writes the context features into fv.

@@ -273,7 +273,7 @@ func (s *Scanner) process(end int) {
 	s.shape.prose += float64(bytes.Count(seg, []byte(". ")) + bytes.Count(seg, []byte(" the ")))
 	if s.json != nil {
 		s.trackJSON(from, end)
-		s.text.pend = s.text.pend[:0]
+		s.text.pend, s.text.next = s.text.pend[:0], 0
 	} else {
 		s.text.walk(b, from, end, s.kind)
 	}
