@@ -29,7 +29,7 @@ type textCtx struct {
 	fence     bool   // inside a ``` block (text bodies)
 	lineStart bool   // text bodies: the next byte starts a line
 	inWord    bool
-	words     float64
+	words     int
 	blocks    float64
 	links     float64
 
@@ -37,8 +37,8 @@ type textCtx struct {
 	next      int       // pend[next:] are not placed yet
 	errHits   float64
 	errInCode float64
-	wBefore   float64
-	wLast     float64
+	wBefore   int
+	wLast     int
 	srcHits   float64
 	srcInCode float64
 }
@@ -109,8 +109,18 @@ func (t *textCtx) countWords(run []byte) {
 		in = w
 	}
 	t.inWord = in
-	t.words += float64(n)
+	t.words += n
 }
+
+// wordBit is wordByte as 0/1, for the branch-free count.
+var wordBit = func() (t [256]uint8) {
+	for c := range t {
+		if wordByte[c] {
+			t[c] = 1
+		}
+	}
+	return t
+}()
 
 // wordByte: the bytes of a word (letters, digits, and UTF-8 bytes of
 // non-ASCII letters).
@@ -212,22 +222,23 @@ func (t *textCtx) walkMarkup(b []byte, from, end int) {
 		if t.next < len(t.pend) && t.pend[t.next].off < lim {
 			lim = max(t.pend[t.next].off, p)
 		}
-		in, n, q := t.inWord, 0, p
-		for q < end {
-			c := b[q]
-			// a detection at the '<' itself is placed after the tag
-			if c == '<' || q == lim {
-				break
-			}
-			w := wordByte[c]
-			if w && !in {
-				n++
-			}
-			in = w
-			q++
+		q := lim
+		if k := bytes.IndexByte(b[p:lim], '<'); k >= 0 {
+			q = p + k
 		}
-		t.inWord = in
-		t.words += float64(n)
+		var in uint8
+		if t.inWord {
+			in = 1
+		}
+		n := 0
+		for _, c := range b[p:q] {
+			w := wordBit[c]
+			n += int(w &^ in)
+			in = w
+		}
+		t.inWord = in == 1
+		t.words += n
+		// a detection at the '<' itself is placed after the tag
 		if q == lim && q < end && b[q] != '<' {
 			t.place(lim + 1)
 			p = q
@@ -323,13 +334,13 @@ func (t *textCtx) features(fv *[NumFeatures]float64, status int) {
 	if status >= 200 && status <= 399 {
 		fv[FStatusOK] = 1
 	}
-	fv[FWords] = t.words
+	fv[FWords] = float64(t.words)
 	fv[FCodeBlocks] = t.blocks
 	fv[FLinks] = t.links
 	if t.errHits > 0 {
-		fv[FErrWordsBefore] = t.wBefore
-		fv[FErrWordsAfter] = t.words - t.wLast
-		fv[FErrSpanFrac] = (t.wLast - t.wBefore) / max(t.words, 1)
+		fv[FErrWordsBefore] = float64(t.wBefore)
+		fv[FErrWordsAfter] = float64(t.words - t.wLast)
+		fv[FErrSpanFrac] = float64(t.wLast-t.wBefore) / float64(max(t.words, 1))
 		fv[FErrInCode] = t.errInCode / t.errHits
 	}
 	if t.srcHits > 0 {

@@ -22,6 +22,12 @@ const (
 	// chunkCap bounds the bytes scanned per step; with the two windows it
 	// is all the memory a Scanner's buffer ever takes.
 	chunkCap = 64 << 10
+	// ctxWindow is how much of a body the visible-text context (words,
+	// code markup, links around the evidence) is read from: a page quoting
+	// an error is told from an error page by its first 256 KiB, which
+	// is the whole of nearly every page, and past it the scan runs at the
+	// detectors' speed.
+	ctxWindow = 256 << 10
 	// maxDistinct bounds the set of distinct e-mail addresses kept.
 	maxDistinct = 4096
 )
@@ -275,7 +281,16 @@ func (s *Scanner) process(end int) {
 		s.trackJSON(from, end)
 		s.text.pend, s.text.next = s.text.pend[:0], 0
 	} else {
-		s.text.walk(b, from, end, s.kind)
+		// The text context is read in the first ctxWindow bytes; past
+		// it, detections take the context as it was there.
+		stop := end
+		if w := ctxWindow - s.base; w < int64(end) {
+			stop = max(from, int(w))
+		}
+		if stop > from {
+			s.text.walk(b, from, stop, s.kind)
+		}
+		s.text.place(end)
 	}
 	s.start = end
 	keep := max(0, end-lookbehind)
