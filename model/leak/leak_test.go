@@ -513,3 +513,45 @@ func TestServerErrorStatus(t *testing.T) {
 		t.Errorf("generic 500 page flagged: %v", r.Class)
 	}
 }
+
+// Past ctxWindow the context stops being read; the features are still the
+// same at every chunking, for a trace that straddles the window's end.
+func TestTextContextWindow(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	b.WriteString("<html><body>")
+	for b.Len() < ctxWindow-300 {
+		b.WriteString("<p>Some words of a long page, and a <a href=\"/x\">link</a>.</p>\n")
+	}
+	b.WriteString("<pre>java.lang.IllegalStateException: boom\n")
+	for i := 0; i < 40; i++ {
+		fmt.Fprintf(&b, "\tat com.acme.Svc.call%d(Svc.java:%d)\n", i, 10+i)
+	}
+	b.WriteString("</pre><p>After the trace.</p></body></html>")
+	body := []byte(b.String())
+	whole := ResponseFeatures(200, "text/html", body)
+	if whole[FJavaFrame] < 40 || whole[FErrWordsBefore] == 0 {
+		t.Fatalf("frames %v, words before %v", whole[FJavaFrame], whole[FErrWordsBefore])
+	}
+	cuts := []int{1, 4097, 65 << 10, ctxWindow - 1, ctxWindow, ctxWindow + 1, len(body) - 1}
+	for c := ctxWindow - 400; c < ctxWindow+400; c += 7 {
+		cuts = append(cuts, c)
+	}
+	for _, cut := range cuts {
+		if cut > len(body) {
+			t.Fatalf("cut %d past the %d-byte body", cut, len(body))
+		}
+		s := newScanner(context.Background(), nil, "text/html", Options{Status: 200})
+		for _, part := range [][]byte{body[:cut], body[cut:]} {
+			for len(part) > 0 {
+				n := min(len(part), 16<<10)
+				_, _ = s.Write(part[:n])
+				part = part[n:]
+			}
+		}
+		_ = s.Close()
+		if s.Features() != whole {
+			t.Fatalf("cut at %d: features differ from the whole body's", cut)
+		}
+	}
+}
