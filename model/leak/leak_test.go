@@ -3,6 +3,7 @@ package leak
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -552,6 +553,48 @@ func TestTextContextWindow(t *testing.T) {
 		_ = s.Close()
 		if s.Features() != whole {
 			t.Fatalf("cut at %d: features differ from the whole body's", cut)
+		}
+	}
+}
+
+// The hand-written probe responses (testdata/probe, see its README): a
+// clean one must score above the threshold at each of its statuses, and a
+// leak at or below it. A clean one at 50 or below is logged: there the
+// server lets CRS outbound's flag stand.
+func TestProbeResponses(t *testing.T) {
+	t.Parallel()
+	m := testModel(t)
+	raw, err := os.ReadFile(filepath.Join("testdata", "probe", "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var probes []struct {
+		File        string `json:"file"`
+		Leak        bool   `json:"leak"`
+		ContentType string `json:"content_type"`
+		Statuses    []int  `json:"statuses"`
+	}
+	if err := json.Unmarshal(raw, &probes); err != nil {
+		t.Fatal(err)
+	}
+	if len(probes) < 80 {
+		t.Fatalf("%d probes", len(probes))
+	}
+	for _, p := range probes {
+		body, err := os.ReadFile(filepath.Join("testdata", "probe", p.File))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, st := range p.Statuses {
+			r := m.ScoreResponse(st, p.ContentType, body)
+			switch {
+			case p.Leak && r.Overall > m.DefaultThreshold():
+				t.Errorf("%s (status %d): leak scored %v", p.File, st, r.Class)
+			case !p.Leak && r.Overall <= m.DefaultThreshold():
+				t.Errorf("%s (status %d): clean response scored %v %+v", p.File, st, r.Class, r.Locations)
+			case !p.Leak && r.Overall <= 50:
+				t.Logf("%s (status %d): clean response at %d, where CRS outbound's flag would stand", p.File, st, r.Overall)
+			}
 		}
 	}
 }
