@@ -7,10 +7,13 @@ import (
 	"github.com/bulwark-waf/bulwark/internal/decode"
 )
 
-// maxPending bounds the error hits of one scanned segment whose context is
-// looked up; past it the last slot is reused, so the first and the latest
-// hits are always seen.
-const maxPending = 256
+// maxPending bounds the error and source detections of one scanned segment
+// waiting for their context (4 bytes each, grown as needed). A segment is
+// at most chunkCap bytes plus the windows, and a detection takes bytes of
+// its own (a frame's ".java:", a line's start), so a segment cannot fill
+// it and every detection is placed whatever the chunking; were it ever
+// full, the last slot would be reused.
+const maxPending = chunkCap
 
 // textCtx follows a body's visible text as it streams: words outside tags,
 // <script> and <style>, whether a position is inside code markup (<pre>,
@@ -33,7 +36,7 @@ type textCtx struct {
 	blocks    float64
 	links     float64
 
-	pend      []pending // hits of the segment, by buffer offset
+	pend      []pending // detections of the segment
 	next      int       // pend[next:] are not placed yet
 	errHits   float64
 	errInCode float64
@@ -43,10 +46,19 @@ type textCtx struct {
 	srcInCode float64
 }
 
-// pending is an error or source detection waiting for its context.
-type pending struct {
-	off int
-	src bool
+// pending is an error or source detection waiting for its context: its
+// buffer offset, shifted left once, with the low bit set for source.
+type pending uint32
+
+func (p pending) off() int  { return int(p >> 1) }
+func (p pending) src() bool { return p&1 == 1 }
+
+func newPending(off int, src bool) pending {
+	p := pending(off) << 1
+	if src {
+		p |= 1
+	}
+	return p
 }
 
 // markup reports whether the body is read as tags and text.
@@ -56,17 +68,17 @@ func markup(k decode.Kind) bool { return k == decode.HTML || k == decode.XML }
 // buffer offset i for placement by the next walk.
 func (t *textCtx) evidenceHit(i int, src bool) {
 	if len(t.pend)-t.next < maxPending {
-		t.pend = append(t.pend, pending{i, src})
+		t.pend = append(t.pend, newPending(i, src))
 		return
 	}
-	t.pend[len(t.pend)-1] = pending{i, src}
+	t.pend[len(t.pend)-1] = newPending(i, src)
 }
 
 // place gives every pending hit before buffer offset q the current word
 // count and code state.
 func (t *textCtx) place(q int) {
-	for t.next < len(t.pend) && t.pend[t.next].off < q {
-		if t.pend[t.next].src {
+	for t.next < len(t.pend) && t.pend[t.next].off() < q {
+		if t.pend[t.next].src() {
 			t.srcHits++
 			if t.code > 0 || t.fence {
 				t.srcInCode++
@@ -89,8 +101,8 @@ func (t *textCtx) place(q int) {
 // text counts the words of visible text b[a:c], placing pending hits at
 // their word positions.
 func (t *textCtx) text(b []byte, a, c int) {
-	for t.next < len(t.pend) && t.pend[t.next].off < c {
-		q := max(t.pend[t.next].off, a)
+	for t.next < len(t.pend) && t.pend[t.next].off() < c {
+		q := max(t.pend[t.next].off(), a)
 		t.countWords(b[a:q])
 		a = q
 		t.place(q + 1)
@@ -138,7 +150,7 @@ func (t *textCtx) walk(b []byte, from, end int, k decode.Kind) {
 		t.walkFast(b, from, end, k)
 		return
 	}
-	slices.SortStableFunc(t.pend[t.next:], func(a, b pending) int { return a.off - b.off })
+	slices.SortStableFunc(t.pend[t.next:], func(a, b pending) int { return a.off() - b.off() })
 	if markup(k) {
 		t.walkMarkup(b, from, end)
 	} else {
@@ -154,8 +166,8 @@ func (t *textCtx) walk(b []byte, from, end int, k decode.Kind) {
 func (t *textCtx) shift(keep int) {
 	n := copy(t.pend, t.pend[t.next:])
 	t.pend, t.next = t.pend[:n], 0
-	for i := range t.pend {
-		t.pend[i].off -= keep
+	for i, p := range t.pend {
+		t.pend[i] = newPending(p.off()-keep, p.src())
 	}
 }
 
@@ -219,8 +231,8 @@ func (t *textCtx) walkMarkup(b []byte, from, end int) {
 		// pass that finds the tag and counts the words, since text runs
 		// between tags are mostly short.
 		lim := end
-		if t.next < len(t.pend) && t.pend[t.next].off < lim {
-			lim = max(t.pend[t.next].off, p)
+		if t.next < len(t.pend) && t.pend[t.next].off() < lim {
+			lim = max(t.pend[t.next].off(), p)
 		}
 		q := lim
 		if k := bytes.IndexByte(b[p:lim], '<'); k >= 0 {

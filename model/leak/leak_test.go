@@ -598,3 +598,36 @@ func TestProbeResponses(t *testing.T) {
 		}
 	}
 }
+
+// A segment full of detections (a long config dump, a deep trace) places
+// every one of them, so one big write and small chunks give the same
+// features.
+func TestManyDetectionsPerSegment(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	b.WriteString("<html><body><p>Config:</p><pre>")
+	for i := 0; b.Len() < 150<<10; i++ {
+		fmt.Fprintf(&b, "KEY_%d=v%d\n", i, i)
+		if i%7 == 0 {
+			fmt.Fprintf(&b, "</pre>\nOUT_%d=shown\n<p>and</p><pre>\tat com.acme.A.b(A.java:1)\n", i)
+		}
+	}
+	b.WriteString("</pre></body></html>")
+	body := []byte(b.String())
+	whole := ResponseFeatures(0, "text/html", body)
+	if whole[FEnvLine] < 5000 || whole[FSrcInCode] == 0 || whole[FErrInCode] == 0 {
+		t.Fatalf("env lines %v, src_in_code %v, err_in_code %v", whole[FEnvLine], whole[FSrcInCode], whole[FErrInCode])
+	}
+	for _, chunk := range []int{1 << 10, 4093, 16 << 10} {
+		s := newScanner(context.Background(), nil, "text/html", Options{})
+		for p := body; len(p) > 0; {
+			n := min(len(p), chunk)
+			_, _ = s.Write(p[:n])
+			p = p[n:]
+		}
+		_ = s.Close()
+		if s.Features() != whole {
+			t.Fatalf("%d-byte chunks: features differ from the whole body's", chunk)
+		}
+	}
+}
