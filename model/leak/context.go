@@ -9,10 +9,10 @@ import (
 
 // maxPending bounds the error and source detections of one scanned segment
 // waiting for their context (4 bytes each, grown as needed). A segment is
-// at most chunkCap bytes plus the windows, and a detection takes bytes of
-// its own (a frame's ".java:", a line's start), so a segment cannot fill
+// at most chunkCap bytes plus the lookbehind, and a detection takes bytes
+// of its own (a frame's ".java:", a line's start), so no real segment fills
 // it and every detection is placed whatever the chunking; were it ever
-// full, the last slot would be reused.
+// full (several detections at most positions), the last slot is reused.
 const maxPending = chunkCap
 
 // textCtx follows a body's visible text as it streams: words outside tags,
