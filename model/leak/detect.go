@@ -134,6 +134,8 @@ var literals = []struct {
 		"Stack Trace:", "System.InvalidOperationException", "Microsoft.AspNetCore.",
 		"An unhandled exception occurred while processing the request", "Microsoft.Extensions."}, count(FDotNetError)},
 	{[]string{".cs:line "}, frameDigits(FDotNetFrame, "")},
+	// JVM frames of Kotlin, Scala and Groovy: at x.Y.z(File.kt:12)
+	{[]string{".kt:", ".scala:", ".groovy:"}, frameDigits(FJavaFrame, ")")},
 	// PHP's own trace lines: #0 /var/www/app/Db.php(720): Db->run()
 	{[]string{".php("}, frameDigits(FPHPError, "):")},
 	{[]string{"at System.", "at Microsoft."}, count(FDotNetFrame)},
@@ -1148,6 +1150,11 @@ var debugPages = [][]string{
 	{"Server Error in '", "Exception Details:", "Source Error:", "Version Information:", "Microsoft .NET Framework Version:"},
 	{"Whitelabel Error Page", "This application has no explicit mapping for /error", "There was an unexpected error (type="},
 	{"Apache Tomcat/", "Exception Report", "The full stack trace of the root cause is available"},
+	// PHP's Whoops (Laravel before Ignition, Slim, Zend), CodeIgniter's
+	// error and database-error pages, Jetty's error page
+	{"Whoops! There was an error.", `class="Whoops container"`, `class="frames-container`, `class="exc-title-name"`},
+	{"A PHP Error was encountered", "A Database Error Occurred", "Line Number:", "Error Number:"},
+	{"HTTP ERROR 500", "Powered by Jetty://"},
 }
 
 func init() {
@@ -1224,9 +1231,30 @@ func genericErrorTitle(t []byte) bool {
 // themselves (Laravel's "Illuminate\Database\QueryException"), where a
 // question or a post about the exception says more ("KeyError when
 // reading config - Stack Overflow").
+// atPath: "at /path/" (Django) or "at GET /path" (Phoenix's Plug.Debugger).
+func atPath(rest []byte) bool {
+	p, ok := bytes.CutPrefix(rest, []byte("at "))
+	if !ok {
+		return false
+	}
+	if m, r, found := bytes.Cut(p, []byte(" ")); found && len(m) >= 3 && len(m) <= 7 && allUpper(m) {
+		p = r
+	}
+	return len(p) > 0 && p[0] == '/' && bytes.IndexByte(p, ' ') < 0
+}
+
+func allUpper(b []byte) bool {
+	for _, c := range b {
+		if !isUpper(c) {
+			return false
+		}
+	}
+	return true
+}
+
 func exceptionTitle(t []byte) bool {
 	name, rest, _ := bytes.Cut(t, []byte(" "))
-	if len(rest) > 0 && !(bytes.HasPrefix(rest, []byte("at /")) && bytes.IndexByte(rest[4:], ' ') < 0) {
+	if len(rest) > 0 && !atPath(rest) {
 		return false
 	}
 	if !bytes.HasSuffix(name, []byte("Exception")) && !bytes.HasSuffix(name, []byte("Error")) || len(name) < 5 {
