@@ -62,6 +62,12 @@ func TestResponseLeaksAreFlagged(t *testing.T) {
 		{"clean page", &envoysim.Message{Status: 200, Headers: [][2]string{{"content-type", "text/html"}}, Body: []byte(cleanPage)}, false, false},
 		{"docs with a test card", &envoysim.Message{Status: 200, Headers: [][2]string{{"content-type", "text/html"}},
 			Body: []byte("<html><body><h2>Payments</h2><p>Use the test card 4242 4242 4242 4242 with any CVC.</p></body></html>")}, false, false},
+		// a short question quoting a trace is a page about an error; the
+		// same bytes answered with a 500 are the error, and so is a bare
+		// trace whatever its status
+		{"question quoting a trace", &envoysim.Message{Status: 200, Headers: [][2]string{{"content-type", "text/html"}}, Body: []byte(questionPage)}, false, false},
+		{"trace page served with 500", &envoysim.Message{Status: 500, Headers: [][2]string{{"content-type", "text/html"}}, Body: []byte(questionPage)}, true, false},
+		{"bare trace served with 200", &envoysim.Message{Status: 200, Headers: [][2]string{{"content-type", "text/plain"}}, Body: []byte(stackTrace)}, true, false},
 	}
 	for _, tt := range tests {
 		mode := procv3.ProcessingMode_BUFFERED
@@ -80,6 +86,9 @@ func TestResponseLeaksAreFlagged(t *testing.T) {
 		}
 		if tt.leak && metaField(res, "response_action") != "flag" {
 			t.Errorf("%s: response_action %v, want flag", tt.name, metaField(res, "response_action"))
+		}
+		if !tt.leak && metaField(res, "response_action") == "flag" {
+			t.Errorf("%s: a clean response flagged (CRS outbound %v, rules %v)", tt.name, metaField(res, "response_anomaly_score"), metaField(res, "response_matched_rules"))
 		}
 	}
 }
@@ -121,6 +130,16 @@ func TestResponseLeakBlockAndMask(t *testing.T) {
 		}
 	}
 }
+
+// questionPage is a short Q&A page that quotes a Python traceback.
+const questionPage = `<!DOCTYPE html><html><head><title>KeyError when reading config in Flask - Stack Overflow</title></head><body>
+<h1>KeyError when reading config in Flask</h1><p>My app crashes on startup. Any idea?</p>
+<pre><code>Traceback (most recent call last):
+  File "/home/me/app/run.py", line 3, in &lt;module&gt;
+    app = create_app()
+  File "/home/me/app/factory.py", line 12, in create_app
+    app.config["DB"] = os.environ["DATABASE"]
+KeyError: 'DATABASE'</code></pre><p>asked 2 hours ago by <a href="/users/1">tom</a></p></body></html>`
 
 func jsonString(s string) string {
 	b, _ := json.Marshal(s)

@@ -336,7 +336,7 @@ func (x *Exchange) ResponseHeaders(status int, proto string, headers [][2]string
 	if proto == "" {
 		proto = "HTTP/1.1"
 	}
-	for _, kv := range x.startResponseScan(headers) {
+	for _, kv := range x.startResponseScan(status, headers) {
 		x.tx.AddResponseHeader(kv[0], kv[1])
 	}
 	if it := x.tx.ProcessResponseHeaders(status, proto); it != nil {

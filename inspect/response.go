@@ -160,10 +160,10 @@ func (s *responseScan) Write(p []byte) (int, error) {
 }
 
 // startResponseScan sets up decoding and scanning from the response
-// headers. It returns the headers Coraza should see: without
+// status and headers (the status is one of the leakage model's signals). It returns the headers Coraza should see: without
 // Content-Encoding when Bulwark decodes the body for it, so CRS's outbound
 // rules read the decoded text (they skip encoded bodies).
-func (x *Exchange) startResponseScan(headers [][2]string) [][2]string {
+func (x *Exchange) startResponseScan(status int, headers [][2]string) [][2]string {
 	var ctype, cenc string
 	for _, kv := range headers {
 		switch kv[0] {
@@ -177,7 +177,7 @@ func (x *Exchange) startResponseScan(headers [][2]string) [][2]string {
 	o := x.core.opts
 	s := &responseScan{x: x}
 	if o.Leak != nil && pol.Inspect {
-		sc := o.Leak.NewScannerOptions(x.ctx, ctype, leak.Options{Types: o.Types})
+		sc := o.Leak.NewScannerOptions(x.ctx, ctype, leak.Options{Types: o.Types, Status: status})
 		if sc.Kind() != decode.Skip {
 			s.scan = sc
 			for _, c := range leak.Classes {

@@ -82,9 +82,12 @@ func BenchmarkLeakModel(b *testing.B) {
 		b.Fatal(err)
 	}
 	m := testModel(b)
-	for _, kind := range []string{"html", "json"} {
+	// html-32k: the first 32 KiB of the HTML body, the size of a typical
+	// page, which the visible-text context reads whole (ctxWindow).
+	bodies["html-32k"] = bodies["html"][:32<<10]
+	for _, kind := range []string{"html", "json", "html-32k"} {
 		body := bodies[kind]
-		ct := map[string]string{"html": "text/html", "json": "application/json"}[kind]
+		ct := map[string]string{"html": "text/html", "json": "application/json", "html-32k": "text/html"}[kind]
 		b.Run(kind, func(b *testing.B) {
 			b.SetBytes(int64(len(body)))
 			b.ReportAllocs()

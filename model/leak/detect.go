@@ -3,6 +3,7 @@ package leak
 import (
 	"bytes"
 	"encoding/base64"
+	"strings"
 
 	"github.com/bulwark-waf/bulwark/internal/decode"
 )
@@ -133,6 +134,10 @@ var literals = []struct {
 		"Stack Trace:", "System.InvalidOperationException", "Microsoft.AspNetCore.",
 		"An unhandled exception occurred while processing the request", "Microsoft.Extensions."}, count(FDotNetError)},
 	{[]string{".cs:line "}, frameDigits(FDotNetFrame, "")},
+	// JVM frames of Kotlin, Scala and Groovy: at x.Y.z(File.kt:12)
+	{[]string{".kt:", ".scala:", ".groovy:"}, frameDigits(FJavaFrame, ")")},
+	// PHP's own trace lines: #0 /var/www/app/Db.php(720): Db->run()
+	{[]string{".php("}, frameDigits(FPHPError, "):")},
 	{[]string{"at System.", "at Microsoft."}, count(FDotNetFrame)},
 	{[]string{"Django Version:", "Exception Value:", "Exception Location:", "Request Method:", "Python Executable:",
 		"Python Path:", "Installed Applications:", "DEBUG = True", "Request information", "You're seeing this error because",
@@ -916,7 +921,14 @@ func email(s *Scanner, b []byte, i int) {
 // dashes, or dots for phone numbers) and classifies it.
 func digitRun(s *Scanner, b []byte, i int) {
 	p := prevByte(b, i)
-	if isAlnum(p) || p == '.' || p == '-' || p == '_' || p == '+' || p == '/' || p == ',' {
+	if isAlnum(p) || p == '.' || p == '-' || p == '_' || p == '+' || p == '/' {
+		return
+	}
+	// After a comma, digits are usually a list of numbers (1,234,567 or a
+	// JSON array of ids and timestamps); in a text body they are also a
+	// CSV field, where an export's card numbers and SSNs sit.
+	afterComma := p == ','
+	if afterComma && s.kind == decode.JSON {
 		return
 	}
 	var groups [8]int
@@ -949,6 +961,9 @@ func digitRun(s *Scanner, b []byte, i int) {
 	}
 	g := groups[:ng]
 	d := digits[:nd]
+	if afterComma && (s.kind != decode.Text && s.kind != decode.Sniff || nd < 9) {
+		return
+	}
 	// Spanish DNI: 8 digits and the check letter
 	if ng == 1 && nd == 8 && isUpper(next) && (j+1 >= len(b) || !isAlnum(b[j+1])) {
 		if dniValid(d, next) {
@@ -1135,6 +1150,11 @@ var debugPages = [][]string{
 	{"Server Error in '", "Exception Details:", "Source Error:", "Version Information:", "Microsoft .NET Framework Version:"},
 	{"Whitelabel Error Page", "This application has no explicit mapping for /error", "There was an unexpected error (type="},
 	{"Apache Tomcat/", "Exception Report", "The full stack trace of the root cause is available"},
+	// PHP's Whoops (Laravel before Ignition, Slim, Zend), CodeIgniter's
+	// error and database-error pages, Jetty's error page
+	{"Whoops! There was an error.", `class="Whoops container"`, `class="frames-container`, `class="exc-title-name"`},
+	{"A PHP Error was encountered", "A Database Error Occurred", "Line Number:", "Error Number:"},
+	{"HTTP ERROR 500", "Powered by Jetty://"},
 }
 
 func init() {
@@ -1162,20 +1182,90 @@ func init() {
 // Django's "Server Error (500)", IIS's "Runtime Error", an application's
 // "Application Error").
 var errorTitles = []string{"http status 500", "500 internal server error", "internal server error", "500 - internal server error",
-	"server error", "error 500", "500 error", "application error", "runtime error", "unhandled exception", "500 server error"}
+	"server error", "error 500", "500 error", "application error", "runtime error", "unhandled exception", "500 server error",
+	"whoops! there was an error", "action controller: exception caught", "an error occurred while processing"}
 
 // errorTitle: a page whose <title> starts with an error response's
 // framing. With a stack trace in the body it is an error page disclosing
 // it, whatever the rest of the page looks like (see Result).
 func errorTitle(s *Scanner, b []byte, i int) {
-	t := b[i+len(s.cur.lit) : min(len(b), i+len(s.cur.lit)+80)]
-	t = bytes.ToLower(bytes.TrimLeft(t, " \t\r\n"))
+	raw := bytes.TrimLeft(b[i+len(s.cur.lit):min(len(b), i+len(s.cur.lit)+160)], " \t\r\n")
+	t := bytes.ToLower(raw)
 	for _, p := range errorTitles {
 		if bytes.HasPrefix(t, []byte(p)) {
 			s.errTitle = true
 			return
 		}
 	}
+	if e := bytes.IndexByte(raw, '<'); e > 0 && (exceptionTitle(bytes.TrimSpace(raw[:e])) || genericErrorTitle(t[:e])) {
+		s.errTitle = true
+	}
+}
+
+// genericErrorTitles are the whole titles of applications' own error
+// pages. Only the whole title counts (a site name may follow after a
+// separator): "Something went wrong with my build - Stack Overflow" is a
+// question about an error, not an error page.
+var genericErrorTitles = []string{"oops! something went wrong", "oops, something went wrong", "something went wrong", "oops",
+	"error", "an error occurred", "an error has occurred", "sorry, something went wrong", "we're sorry, but something went wrong",
+	"unexpected error", "an unexpected error occurred", "an unexpected error has occurred", "exception", "uncaught exception"}
+
+func genericErrorTitle(t []byte) bool {
+	t = bytes.TrimSpace(t)
+	for _, sep := range [][]byte{[]byte(" | "), []byte(" - "), []byte(" — "), []byte(" · ")} {
+		if i := bytes.Index(t, sep); i > 0 {
+			t = t[:i]
+		}
+	}
+	t = bytes.TrimRight(t, ".! ")
+	for _, g := range genericErrorTitles {
+		if string(t) == strings.TrimRight(g, ".! ") {
+			return true
+		}
+	}
+	return false
+}
+
+// exceptionTitle: a title that is an exception's class name and nothing
+// else, or Django's "ValueError at /path/" — what debug pages title
+// themselves (Laravel's "Illuminate\Database\QueryException"), where a
+// question or a post about the exception says more ("KeyError when
+// reading config - Stack Overflow").
+// atPath: "at /path/" (Django) or "at GET /path" (Phoenix's Plug.Debugger).
+func atPath(rest []byte) bool {
+	p, ok := bytes.CutPrefix(rest, []byte("at "))
+	if !ok {
+		return false
+	}
+	if m, r, found := bytes.Cut(p, []byte(" ")); found && len(m) >= 3 && len(m) <= 7 && allUpper(m) {
+		p = r
+	}
+	return len(p) > 0 && p[0] == '/' && bytes.IndexByte(p, ' ') < 0
+}
+
+func allUpper(b []byte) bool {
+	for _, c := range b {
+		if !isUpper(c) {
+			return false
+		}
+	}
+	return true
+}
+
+func exceptionTitle(t []byte) bool {
+	name, rest, _ := bytes.Cut(t, []byte(" "))
+	if len(rest) > 0 && !atPath(rest) {
+		return false
+	}
+	if !bytes.HasSuffix(name, []byte("Exception")) && !bytes.HasSuffix(name, []byte("Error")) || len(name) < 5 {
+		return false
+	}
+	for _, c := range name {
+		if !isAlnum(c) && c != '.' && c != '\\' && c != '_' && c != ':' && c != '$' {
+			return false
+		}
+	}
+	return true
 }
 
 // phpOpen: "<?php". At the start of the body it is a PHP file served as

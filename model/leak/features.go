@@ -2,7 +2,7 @@ package leak
 
 // SchemaVersion names the feature layout; a model trained on another
 // layout is refused at load.
-const SchemaVersion = "leak-features/2"
+const SchemaVersion = "leak-features/3"
 
 // Feature indices. Counts are of validated matches (a Luhn-valid card, an
 // IBAN whose mod-97 checks, an AWS key id of the right shape), not of regex
@@ -94,6 +94,20 @@ const (
 	FKindHTML
 	FKindXML
 	FKindText
+	// context: where the error evidence sits in the body, and the HTTP
+	// status (0 when unknown). A trace that is the whole body is an error
+	// response; one between paragraphs, inside <pre>/<code>, is quoted.
+	FStatus5xx
+	FStatusOK
+	FWords
+	FErrWordsBefore
+	FErrWordsAfter
+	FErrSpanFrac
+	FErrInCode
+	FCodeBlocks
+	FLinks
+	FErrJSONKey
+	FSrcInCode
 	NumFeatures
 )
 
@@ -112,6 +126,8 @@ var FeatureNames = [NumFeatures]string{
 	"ini_section", "passwd_line", "git_meta", "dir_listing", "config_key", "sql_dump", "directive_line", "shebang",
 	"log_bytes", "lines", "tags_per_kb", "braces_per_kb", "quotes_per_kb", "prose_per_kb",
 	"kind_json", "kind_html", "kind_xml", "kind_text",
+	"status_5xx", "status_ok", "words", "err_words_before", "err_words_after", "err_span_frac", "err_in_code",
+	"code_blocks", "links", "err_json_key", "src_in_code",
 }
 
 // Classes are the leakage classes, in model order.

@@ -142,3 +142,40 @@ func (j *jsonPath) path() string {
 func plainKey(k []byte) bool {
 	return bytes.IndexFunc(k, func(r rune) bool { return !(r == '_' || r == '-' || isAlnum(byte(r)) && r < 128) }) < 0
 }
+
+// lastKey is the innermost object key on the path (nil at the top level).
+func (j *jsonPath) lastKey() []byte {
+	for i := len(j.stack) - 1; i >= 0; i-- {
+		if j.stack[i].obj && len(j.stack[i].key) > 0 {
+			return j.stack[i].key
+		}
+	}
+	return nil
+}
+
+// errorKeys are the fields APIs report failures in (compared in lower
+// case without '_' and '-'): an exception there is the API's own error;
+// in an issue's "body" or a post's "text" it is quoted.
+var errorKeys = map[string]bool{"error": true, "errors": true, "err": true, "message": true, "msg": true, "detail": true,
+	"details": true, "exception": true, "exceptions": true, "trace": true, "traceback": true, "stack": true, "stacktrace": true,
+	"cause": true, "reason": true, "debug": true, "errormessage": true, "errordescription": true, "developermessage": true,
+	"exceptionmessage": true, "innerexception": true, "faultstring": true, "fault": true}
+
+func errorKey(k []byte) bool {
+	if len(k) == 0 || len(k) > 40 {
+		return false
+	}
+	var b [40]byte
+	n := 0
+	for _, c := range k {
+		if c == '_' || c == '-' {
+			continue
+		}
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b[n] = c
+		n++
+	}
+	return errorKeys[string(b[:n])]
+}

@@ -3,6 +3,7 @@ package leak
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -98,6 +99,8 @@ func leakCases(t testing.TB) []bodyCase {
 		{"raw-php-file", "text/plain", "<?php\n$db = new mysqli('localhost', 'root', 'Qm7x2Lp9vR4k', 'shop');\n", "source"},
 		{"bearer-token-log", "text/plain", strings.Repeat("2024-05-01T10:00:00Z INFO GET /api/orders Authorization: Bearer eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI4NzYzNDUiLCJleHAiOjE3MDAwMDM2MDB9.c2lnbmF0dXJlLWJ5dGVzLWhlcmUtZm9yLXRlc3QxMjM0\n", 5), "secret"},
 		{"maven-settings-password", "application/xml", "<settings><servers><server><id>nexus</id><username>deployer</username><password>Xk29sLqW7!vB2</password></server></servers></settings>", "secret"},
+		{"laravel-query-exception", "text/html", readTestdata(t, "laravel_query_exception.html"), "error"},
+		{"express-default-error", "text/html", readTestdata(t, "express_500.html"), "error"},
 		{"tomcat-error-page", "text/html", "<!doctype html><html><head><title>HTTP Status 500 – Internal Server Error</title></head><body><h1>HTTP Status 500 – Internal Server Error</h1><p><b>Type</b> Exception Report</p><p><b>Description</b> The server encountered an unexpected condition that prevented it from fulfilling the request.</p><pre>java.lang.NullPointerException\n\tat com.acme.web.OrderController.show(OrderController.java:44)\n\tat org.apache.catalina.core.StandardWrapperValve.invoke(StandardWrapperValve.java:166)\n\tat java.base/java.lang.Thread.run(Thread.java:1583)</pre><p><b>Note</b> The full stack trace of the root cause is available in the server logs.</p></body></html>", "error"},
 	}
 }
@@ -115,6 +118,14 @@ func cleanCases(t testing.TB) []bodyCase {
 		{"oauth-rfc-example", "text/html", "<html><body><pre>POST /token HTTP/1.1\nAuthorization: Basic czZCaGRSa3F0MzpnWDFmQmF0M2JW\n\ngrant_type=password&amp;username=johndoe&amp;password=A3ddj3w</pre></body></html>", ""},
 		{"firebase-config", "text/html", `<html><head><script>const firebaseConfig = {apiKey: "AIzaSyB3kQ9xL2mN4pR7sT1vW5yZ8aC0dE6fGhJ", authDomain: "shop-4f2a1.firebaseapp.com", projectId: "shop-4f2a1"};</script></head><body><div id="app"></div></body></html>`, ""},
 		{"tutorial-repeated-emails", "text/html", "<html><body>" + strings.Repeat("<pre>spongebob spongebob@sqlalchemy.org\nsandy sandy@sqlalchemy.org\npat pat999@aol.com</pre><p>The query returns the same rows again.</p>", 12) + "</body></html>", ""},
+		// pages quoting an error, short ones included: a question, a bug
+		// report, a tutorial's output, a plain-text report
+		{"qa-short-python-trace", "text/html", readTestdata(t, "quoted_so_short_py.html"), ""},
+		{"qa-short-java-trace", "text/html", readTestdata(t, "quoted_so_short_java.html"), ""},
+		{"qa-sqlstate", "text/html", readTestdata(t, "quoted_so_sqlstate.html"), ""},
+		{"issue-node-trace", "text/html", readTestdata(t, "quoted_gh_issue_node.html"), ""},
+		{"docs-go-panic-output", "text/html", readTestdata(t, "quoted_docs_go_panic.html"), ""},
+		{"text-issue-rails-trace", "text/plain", readTestdata(t, "quoted_ruby_issue.txt"), ""},
 		{"not-found", "text/html", "<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n<center><h1>404 Not Found</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n", ""},
 	}
 }
@@ -426,4 +437,197 @@ func FuzzScanner(f *testing.F) {
 		}
 		_ = Mask(body, r.Spans)
 	})
+}
+
+// The visible-text context: words before and after the error evidence,
+// code markup, links, and the status; the same at every chunking.
+func TestTextContext(t *testing.T) {
+	t.Parallel()
+	page := "<html><head><title>KeyError in my app</title><style>p{color:red}</style>" +
+		"<script>var s = \"<pre>\";</script></head><body><p>My app crashes on startup, any idea?</p>" +
+		"<pre><code>Traceback (most recent call last):\n  File \"app.py\", line 3, in main\nKeyError: 'x'</code></pre>" +
+		"<p>Thanks in advance, <a href=\"/u/1\">tom</a></p></body></html>"
+	fv := ResponseFeatures(200, "text/html", []byte(page))
+	want := map[int]float64{FStatusOK: 1, FStatus5xx: 0, FErrInCode: 1, FCodeBlocks: 2, FLinks: 1}
+	for f, v := range want {
+		if fv[f] != v {
+			t.Errorf("%s = %v, want %v", FeatureNames[f], fv[f], v)
+		}
+	}
+	// "KeyError in my app" + "My app crashes on startup, any idea?": the
+	// title and the question, not the style or the script
+	if fv[FErrWordsBefore] != 11 {
+		t.Errorf("err_words_before = %v, want 11", fv[FErrWordsBefore])
+	}
+	if fv[FErrWordsAfter] < 4 || fv[FErrSpanFrac] <= 0 || fv[FErrSpanFrac] >= 1 {
+		t.Errorf("err_words_after %v, err_span_frac %v", fv[FErrWordsAfter], fv[FErrSpanFrac])
+	}
+	if fv := ResponseFeatures(503, "text/html", []byte(page)); fv[FStatus5xx] != 1 || fv[FStatusOK] != 0 {
+		t.Errorf("503: status features %v %v", fv[FStatus5xx], fv[FStatusOK])
+	}
+	text := "Bug report\n\nRunning it gives:\n\n```\npanic: boom\n\ngoroutine 1 [running]:\nmain.main()\n\t/src/main.go:8 +0x1d\n```\nThanks\n"
+	if fv := BodyFeatures("text/plain", []byte(text)); fv[FErrInCode] != 1 || fv[FCodeBlocks] != 1 || fv[FErrWordsBefore] != 5 {
+		t.Errorf("fenced text: err_in_code %v, code_blocks %v, err_words_before %v", fv[FErrInCode], fv[FCodeBlocks], fv[FErrWordsBefore])
+	}
+	js := `{"title":"crash","body":"` + "Traceback (most recent call last):\\n  File \\\"a.py\\\", line 1" + `"}`
+	api := `{"error":"sqlite3.OperationalError: near \"'\": syntax error"}`
+	if fv := BodyFeatures("application/json", []byte(js)); fv[FErrJSONKey] != 0 || fv[FPythonTrace] == 0 {
+		t.Errorf("issue body: err_json_key %v, python_trace %v", fv[FErrJSONKey], fv[FPythonTrace])
+	}
+	if fv := BodyFeatures("application/json", []byte(api)); fv[FErrJSONKey] != 1 {
+		t.Errorf("API error field: err_json_key %v", fv[FErrJSONKey])
+	}
+	for _, body := range []string{page, text, js, api} {
+		ct := "text/html"
+		if body == text {
+			ct = "text/plain"
+		} else if body[0] == '{' {
+			ct = "application/json"
+		}
+		whole := ResponseFeatures(500, ct, []byte(body))
+		for cut := 0; cut <= len(body); cut++ {
+			s := newScanner(context.Background(), nil, ct, Options{Status: 500})
+			_, _ = s.Write([]byte(body[:cut]))
+			_, _ = s.Write([]byte(body[cut:]))
+			_ = s.Close()
+			if got := s.Features(); got != whole {
+				t.Fatalf("%s cut at %d: features differ from the whole body's", ct, cut)
+			}
+		}
+	}
+}
+
+// A 5xx response that shows a trace is an error disclosure whatever its
+// context; the same body with 200 is left to the trees.
+func TestServerErrorStatus(t *testing.T) {
+	t.Parallel()
+	m := testModel(t)
+	page := readTestdata(t, "quoted_so_short_py.html")
+	if r := m.ScoreResponse(500, "text/html", []byte(page)); r.Class["error"] > certainScore {
+		t.Errorf("500 with a trace: error %d", r.Class["error"])
+	}
+	if r := m.ScoreResponse(200, "text/html", []byte(page)); r.Class["error"] <= m.DefaultThreshold() {
+		t.Errorf("200 Q&A page quoting a trace: error %d", r.Class["error"])
+	}
+	// a 500 without a trace (a generic apology page) is no leak
+	if r := m.ScoreResponse(500, "text/html", []byte("<html><head><title>Oops</title></head><body><p>Something went wrong. Please try again later.</p></body></html>")); r.Overall <= m.DefaultThreshold() {
+		t.Errorf("generic 500 page flagged: %v", r.Class)
+	}
+}
+
+// Past ctxWindow the context stops being read; the features are still the
+// same at every chunking, for a trace that straddles the window's end.
+func TestTextContextWindow(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	b.WriteString("<html><body>")
+	for b.Len() < ctxWindow-300 {
+		b.WriteString("<p>Some words of a long page, and a <a href=\"/x\">link</a>.</p>\n")
+	}
+	b.WriteString("<pre>java.lang.IllegalStateException: boom\n")
+	for i := 0; i < 40; i++ {
+		fmt.Fprintf(&b, "\tat com.acme.Svc.call%d(Svc.java:%d)\n", i, 10+i)
+	}
+	b.WriteString("</pre><p>After the trace.</p></body></html>")
+	body := []byte(b.String())
+	whole := ResponseFeatures(200, "text/html", body)
+	if whole[FJavaFrame] < 40 || whole[FErrWordsBefore] == 0 {
+		t.Fatalf("frames %v, words before %v", whole[FJavaFrame], whole[FErrWordsBefore])
+	}
+	cuts := []int{1, 4097, 65 << 10, ctxWindow - 1, ctxWindow, ctxWindow + 1, len(body) - 1}
+	for c := ctxWindow - 400; c < ctxWindow+400; c += 7 {
+		cuts = append(cuts, c)
+	}
+	for _, cut := range cuts {
+		if cut > len(body) {
+			t.Fatalf("cut %d past the %d-byte body", cut, len(body))
+		}
+		s := newScanner(context.Background(), nil, "text/html", Options{Status: 200})
+		for _, part := range [][]byte{body[:cut], body[cut:]} {
+			for len(part) > 0 {
+				n := min(len(part), 16<<10)
+				_, _ = s.Write(part[:n])
+				part = part[n:]
+			}
+		}
+		_ = s.Close()
+		if s.Features() != whole {
+			t.Fatalf("cut at %d: features differ from the whole body's", cut)
+		}
+	}
+}
+
+// The hand-written probe responses (testdata/probe, see its README): a
+// clean one must score above the threshold at each of its statuses, and a
+// leak at or below it. A clean one at 50 or below is logged: there the
+// server lets CRS outbound's flag stand.
+func TestProbeResponses(t *testing.T) {
+	t.Parallel()
+	m := testModel(t)
+	raw, err := os.ReadFile(filepath.Join("testdata", "probe", "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var probes []struct {
+		File        string `json:"file"`
+		Leak        bool   `json:"leak"`
+		ContentType string `json:"content_type"`
+		Statuses    []int  `json:"statuses"`
+	}
+	if err := json.Unmarshal(raw, &probes); err != nil {
+		t.Fatal(err)
+	}
+	if len(probes) < 80 {
+		t.Fatalf("%d probes", len(probes))
+	}
+	for _, p := range probes {
+		body, err := os.ReadFile(filepath.Join("testdata", "probe", p.File))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, st := range p.Statuses {
+			r := m.ScoreResponse(st, p.ContentType, body)
+			switch {
+			case p.Leak && r.Overall > m.DefaultThreshold():
+				t.Errorf("%s (status %d): leak scored %v", p.File, st, r.Class)
+			case !p.Leak && r.Overall <= m.DefaultThreshold():
+				t.Errorf("%s (status %d): clean response scored %v %+v", p.File, st, r.Class, r.Locations)
+			case !p.Leak && r.Overall <= 50:
+				t.Logf("%s (status %d): clean response at %d, where CRS outbound's flag would stand", p.File, st, r.Overall)
+			}
+		}
+	}
+}
+
+// A segment full of detections (a long config dump, a deep trace) places
+// every one of them, so one big write and small chunks give the same
+// features.
+func TestManyDetectionsPerSegment(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	b.WriteString("<html><body><p>Config:</p><pre>")
+	for i := 0; b.Len() < 150<<10; i++ {
+		fmt.Fprintf(&b, "KEY_%d=v%d\n", i, i)
+		if i%7 == 0 {
+			fmt.Fprintf(&b, "</pre>\nOUT_%d=shown\n<p>and</p><pre>\tat com.acme.A.b(A.java:1)\n", i)
+		}
+	}
+	b.WriteString("</pre></body></html>")
+	body := []byte(b.String())
+	whole := ResponseFeatures(0, "text/html", body)
+	if whole[FEnvLine] < 5000 || whole[FSrcInCode] == 0 || whole[FErrInCode] == 0 {
+		t.Fatalf("env lines %v, src_in_code %v, err_in_code %v", whole[FEnvLine], whole[FSrcInCode], whole[FErrInCode])
+	}
+	for _, chunk := range []int{1 << 10, 4093, 16 << 10} {
+		s := newScanner(context.Background(), nil, "text/html", Options{})
+		for p := body; len(p) > 0; {
+			n := min(len(p), chunk)
+			_, _ = s.Write(p[:n])
+			p = p[n:]
+		}
+		_ = s.Close()
+		if s.Features() != whole {
+			t.Fatalf("%d-byte chunks: features differ from the whole body's", chunk)
+		}
+	}
 }

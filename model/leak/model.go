@@ -160,7 +160,13 @@ func (m *Model) scoreVector(fv []float64) [numClasses]int {
 
 // ScoreBody scans a whole decoded body at once.
 func (m *Model) ScoreBody(contentType string, body []byte) Scores {
-	s := m.NewScanner(context.Background(), contentType)
+	return m.ScoreResponse(0, contentType, body)
+}
+
+// ScoreResponse scans a whole decoded body whose HTTP status is known
+// (0: unknown).
+func (m *Model) ScoreResponse(status int, contentType string, body []byte) Scores {
+	s := m.NewScannerOptions(context.Background(), contentType, Options{Status: status})
 	_, _ = s.Write(body)
 	_ = s.Close()
 	return s.Result()

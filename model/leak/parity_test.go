@@ -33,11 +33,12 @@ func parityRows(t *testing.T) [][]float64 {
 		var r struct {
 			ContentType string `json:"content_type"`
 			Body        string `json:"body"`
+			Status      int    `json:"status"`
 		}
 		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
 			t.Fatal(err)
 		}
-		fv := BodyFeatures(r.ContentType, []byte(r.Body))
+		fv := ResponseFeatures(r.Status, r.ContentType, []byte(r.Body))
 		rows = append(rows, fv[:])
 	}
 	if err := sc.Err(); err != nil || len(rows) < 50 {

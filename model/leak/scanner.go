@@ -22,6 +22,12 @@ const (
 	// chunkCap bounds the bytes scanned per step; with the two windows it
 	// is all the memory a Scanner's buffer ever takes.
 	chunkCap = 64 << 10
+	// ctxWindow is how much of a body the visible-text context (words,
+	// code markup, links around the evidence) is read from: a page quoting
+	// an error is told from an error page by its first 256 KiB, which
+	// is the whole of nearly every page, and past it the scan runs at the
+	// detectors' speed.
+	ctxWindow = 256 << 10
 	// maxDistinct bounds the set of distinct e-mail addresses kept.
 	maxDistinct = 4096
 )
@@ -30,6 +36,11 @@ const (
 type Options struct {
 	// Types is the content-type skip list (decode.DefaultSkip if empty).
 	Types decode.Types
+	// Status is the response's HTTP status, 0 when unknown (a saved body).
+	// It is a soft signal: a 5xx response showing a trace is an error
+	// disclosure, and the trees weigh 2xx/3xx against the rest of the
+	// evidence, since many real leaks are served with 200.
+	Status int
 	// MaxSpans is the most match spans kept for masking (default 4096).
 	// Past it Scores.SpansTruncated is set: a mask action must then block
 	// instead, since it could not redact everything.
@@ -114,6 +125,11 @@ type Scanner struct {
 	debugSig []uint8
 	// bearers counts live "Bearer <token>" credentials.
 	bearers int
+	// text is the visible-text context of the error evidence.
+	text textCtx
+	// errKey: in a JSON body, the first error evidence is in an error
+	// field ("error", "message", "stack"…).
+	errKey bool
 }
 
 // newScanner is the scanner without a model: it computes features only.
@@ -122,6 +138,7 @@ func newScanner(ctx context.Context, m *Model, contentType string, opts Options)
 		opts.MaxSpans = 4096
 	}
 	s := &Scanner{m: m, ctx: ctx, opts: opts}
+	s.text.lineStart = true
 	s.setKind(opts.Types.Classify(contentType))
 	for c := range s.first {
 		s.first[c] = -1
@@ -132,7 +149,13 @@ func newScanner(ctx context.Context, m *Model, contentType string, opts Options)
 // BodyFeatures returns the feature vector of a whole decoded body; the
 // training tool calls it, so training and serving share one feature code.
 func BodyFeatures(contentType string, body []byte) [NumFeatures]float64 {
-	s := newScanner(context.Background(), nil, contentType, Options{})
+	return ResponseFeatures(0, contentType, body)
+}
+
+// ResponseFeatures is BodyFeatures for a response whose HTTP status is
+// known (0: unknown).
+func ResponseFeatures(status int, contentType string, body []byte) [NumFeatures]float64 {
+	s := newScanner(context.Background(), nil, contentType, Options{Status: status})
 	_, _ = s.Write(body)
 	_ = s.Close()
 	return s.Features()
@@ -256,9 +279,22 @@ func (s *Scanner) process(end int) {
 	s.shape.prose += float64(bytes.Count(seg, []byte(". ")) + bytes.Count(seg, []byte(" the ")))
 	if s.json != nil {
 		s.trackJSON(from, end)
+		s.text.pend, s.text.next = s.text.pend[:0], 0
+	} else {
+		// The text context is read in the first ctxWindow bytes; past
+		// it, detections take the context as it was there.
+		stop := end
+		if w := ctxWindow - s.base; w < int64(end) {
+			stop = max(from, int(w))
+		}
+		if stop > from {
+			s.text.walk(b, from, stop, s.kind)
+		}
+		s.text.place(end)
 	}
 	s.start = end
 	keep := max(0, end-lookbehind)
+	s.text.shift(keep)
 	if keep > 0 {
 		n := copy(s.buf, s.buf[keep:])
 		s.buf = s.buf[:n]
@@ -271,6 +307,9 @@ func (s *Scanner) process(end int) {
 func (s *Scanner) hit(f, start, end int, span bool) {
 	s.cnt[f]++
 	c := featureClass[f]
+	if evidence[f] && (c == ClassError && f != FExceptionWord || c == ClassSource) {
+		s.text.evidenceHit(start, c == ClassSource)
+	}
 	off := s.base + int64(start)
 	if evidence[f] && f != FSecretMasked && f != FOAuthContext && f != FExceptionWord && f != FErrorPage && (s.first[c] < 0 || off < s.first[c]) && !exampleFeature(f) {
 		s.first[c] = off
@@ -525,8 +564,15 @@ func (s *Scanner) Result() Scores {
 	// A page that titles itself a server error and shows a trace (three
 	// frames or more) or a database error discloses it, however much prose
 	// its template wraps around it.
-	if s.errTitle && (fv[FJavaFrame]+fv[FPythonFrame]+fv[FGoFrame]+fv[FNodeFrame]+fv[FDotNetFrame]+fv[FRubyFrame] >= 3 ||
-		fv[FSQLMySQL]+fv[FSQLPostgres]+fv[FSQLMSSQL]+fv[FSQLOracle]+fv[FSQLSQLite] > 0) {
+	if s.errTitle && (frames(fv) >= 3 || fv[FPHPError] >= 2 ||
+		fv[FSQLMySQL]+fv[FSQLPostgres]+fv[FSQLMSSQL]+fv[FSQLOracle]+fv[FSQLSQLite]+fv[FSQLGeneric] > 0) {
+		scores[ClassError] = min(scores[ClassError], certainScore)
+	}
+	// A server-error response (5xx) that shows a trace or a database
+	// error discloses it: error pages are served with 500, and a page
+	// quoting a trace is not.
+	if fv[FStatus5xx] > 0 && (frames(fv) >= 2 || fv[FSQLMySQL]+fv[FSQLPostgres]+fv[FSQLMSSQL]+fv[FSQLOracle]+fv[FSQLSQLite]+
+		fv[FPHPError]+fv[FPythonTrace]+fv[FGoPanic]+fv[FDjangoDebug]+fv[FRailsError]+fv[FSpringError]+fv[FExpressError] > 0) {
 		scores[ClassError] = min(scores[ClassError], certainScore)
 	}
 	for _, sig := range s.debugSig {
@@ -553,6 +599,11 @@ func (s *Scanner) Result() Scores {
 	}
 	res.Spans = append([]Span(nil), s.spans...)
 	return res
+}
+
+// frames counts the stack frames of every language.
+func frames(fv [NumFeatures]float64) float64 {
+	return fv[FJavaFrame] + fv[FPythonFrame] + fv[FGoFrame] + fv[FNodeFrame] + fv[FDotNetFrame] + fv[FRubyFrame]
 }
 
 // errorEvidence sums the error class's detection counts.
@@ -594,7 +645,7 @@ func (s *Scanner) Features() [NumFeatures]float64 {
 	fv[FEmailPerKB] = fv[FEmail] / kb
 	fv[FPhonePerKB] = fv[FPhone] / kb
 	fv[FPIIKeyPerKB] = fv[FPIIKey] / kb
-	fv[FFramesPerKB] = (fv[FJavaFrame] + fv[FPythonFrame] + fv[FGoFrame] + fv[FNodeFrame] + fv[FDotNetFrame] + fv[FRubyFrame]) / kb
+	fv[FFramesPerKB] = frames(fv) / kb
 	fv[FEnvLineFrac] = fv[FEnvLine] / lines
 	fv[FCodeLineFrac] = fv[FCodeLine] / lines
 	fv[FLogBytes] = math.Log1p(float64(s.total))
@@ -603,6 +654,10 @@ func (s *Scanner) Features() [NumFeatures]float64 {
 	fv[FBracesPerKB] = s.shape.braces / kb
 	fv[FQuotesPerKB] = s.shape.quotes / kb
 	fv[FProsePerKB] = s.shape.prose / kb
+	s.text.features(&fv, s.opts.Status)
+	if s.errKey {
+		fv[FErrJSONKey] = 1
+	}
 	switch s.kind {
 	case decode.JSON:
 		fv[FKindJSON] = 1
@@ -635,6 +690,9 @@ func (s *Scanner) trackJSON(from, end int) {
 		for c := range s.first {
 			if s.first[c] >= 0 && s.pathAt[c] == "" && int(s.first[c]-s.base) <= want {
 				s.pathAt[c] = p
+				if c == ClassError {
+					s.errKey = errorKey(s.json.lastKey())
+				}
 			}
 		}
 		i = want

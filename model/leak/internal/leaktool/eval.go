@@ -41,6 +41,7 @@ func eval(args []string) error {
 	modelPath := fs.String("model", "", "leak model file (empty: the embedded one)")
 	threshold := fs.Int("threshold", 0, "flag at or below this score (0: the model's default)")
 	misses := fs.String("misses", "", "write the records the model gets wrong here")
+	noStatus := fs.Bool("no-status", false, "score every body without its HTTP status, as `leaktool score` and a saved body see it")
 	_ = fs.Parse(args)
 	if *data == "" {
 		return errors.New("eval: --data is required")
@@ -76,7 +77,11 @@ func eval(args []string) error {
 		perClass[c] = &tally{}
 	}
 	err = readRecords(*data, func(r *Record) error {
-		sc := m.ScoreBody(r.ContentType, []byte(r.Body))
+		status := r.Status
+		if *noStatus {
+			status = 0
+		}
+		sc := m.ScoreResponse(status, r.ContentType, []byte(r.Body))
 		cr, err := crsout.Inspect(ctx, eng, r.ContentType, "", r.Status, []byte(r.Body))
 		if err != nil {
 			return err

@@ -5,7 +5,7 @@
 //
 //	leaktool features --data corpus.jsonl --out features.csv
 //	leaktool eval --data test.jsonl [--model leak.model.gz] --out docs/LEAKAGE.md
-//	leaktool score [--model leak.model.gz] [--content-type T] FILE...   (one line per file)
+//	leaktool score [--model leak.model.gz] [--content-type T] [--status N] FILE...   (one line per file)
 package main
 
 import (
@@ -98,7 +98,7 @@ func features(args []string) error {
 	}
 	rec := make([]string, len(hdr))
 	err = readRecords(*data, func(r *Record) error {
-		fv := leak.BodyFeatures(r.ContentType, []byte(r.Body))
+		fv := leak.ResponseFeatures(r.Status, r.ContentType, []byte(r.Body))
 		rec[0] = r.ID
 		for i, v := range fv {
 			rec[i+1] = strconv.FormatFloat(v, 'g', -1, 64)

@@ -19,6 +19,7 @@ func score(args []string) error {
 	modelPath := fs.String("model", "", "leak model file (empty: the embedded one)")
 	ctype := fs.String("content-type", "", "content type of every file (empty: from the file extension)")
 	spans := fs.Bool("spans", false, "also print every matched span")
+	status := fs.Int("status", 0, "HTTP status of every file (0: unknown)")
 	_ = fs.Parse(args)
 	if fs.NArg() == 0 {
 		return errors.New("score: no files")
@@ -36,7 +37,7 @@ func score(args []string) error {
 		if ct == "" {
 			ct = mime.TypeByExtension(filepath.Ext(p))
 		}
-		s := m.ScoreBody(ct, b)
+		s := m.ScoreResponse(*status, ct, b)
 		flag := " "
 		if s.Overall <= m.DefaultThreshold() {
 			flag = "!"

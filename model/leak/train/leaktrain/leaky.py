@@ -376,7 +376,16 @@ SQL_ERRORS = {
 def e_sql(rng, fake, db=None):
     db = db or rng.choice(list(SQL_ERRORS))
     msg = rng.choice(SQL_ERRORS[db]).format(q=rng.choice(["'", "' OR 1=1--", "1'", "admin'--"]), w=fake.word())
-    k = rng.randrange(3)
+    k = rng.randrange(4)
+    if k == 3:
+        # the message printed as text, as a script that dies on a failed
+        # query prints it (die(mysqli_error($db))), bare or in a shell
+        head = rng.choice(["Query failed", "Database Error", "Error", "DB Error", "Could not run query", ""])
+        tag = rng.choice(["p", "div", "b", "span", "td"])
+        inner = (f"<h3>{E(head)}</h3>" if head else "") + f"<{tag}>{E(msg)}</{tag}>"
+        if rng.random() < 0.6:
+            return "text/html", 500, f"<html><head><title>{E(head or fake.word())}</title></head><body>{inner}</body></html>", ["error"]
+        return "text/html", 500, html_page(rng, head or fake.word().title(), inner, fake), ["error"]
     if k == 0:
         return "text/html", 500, html_page(rng, "Database error", f"<div class='error'><b>Database error</b><pre>{E(msg)}</pre></div>", fake), ["error"]
     if k == 1:
@@ -416,7 +425,8 @@ def e_app_500(rng, fake):
                        "Oops! Something went wrong", "An unexpected error occurred", "Unhandled Exception"])
     msg = rng.choice(["We're sorry, but something went wrong.", "The server encountered an internal error.", "Please try again later.", ""])
     body = f"<h1>{E(head)}</h1>" + (f"<p>{E(msg)}</p>" if msg else "") + rng.choice([f"<pre>{E(trace)}</pre>", f"<pre><code>{E(trace)}</code></pre>",
-                                                                                    f"<div class='trace'><pre>{E(trace)}</pre></div>", f"<code>{E(trace).replace(chr(10), '<br>')}</code>"])
+                                                                                    f"<div class='trace'><pre>{E(trace)}</pre></div>", f"<code>{E(trace).replace(chr(10), '<br>')}</code>",
+                                                                                    f"<p>{E(trace).replace(chr(10), '<br>')}</p>", f"<div class='exception'>{E(trace).replace(chr(10), '<br>' + chr(10))}</div>"])
     if rng.random() < 0.5:
         return "text/html; charset=utf-8", 500, f"<!DOCTYPE html><html><head><title>{E(head)}</title></head><body>{body}</body></html>", ["error"]
     return "text/html; charset=utf-8", 500, html_page(rng, head, body, fake), ["error"]
@@ -578,6 +588,20 @@ def c_actuator_env(rng, fake):
     return "application/vnd.spring-boot.actuator.v3+json", 200, dumps(rng, body), ["source"]
 
 
+def c_htpasswd(rng, fake):
+    """A password file served as it is: .htpasswd (apr1, bcrypt), or
+    /etc/shadow lines with sha-crypt hashes; a few lines are enough."""
+    users = [fake.user_name() for _ in range(rng.randint(1, 12))]
+    if rng.random() < 0.5:
+        def h():
+            return rng.choice(["$apr1$" + T.rand(rng, T.BCRYPT, 8) + "$" + T.rand(rng, T.BCRYPT, 22), T.bcrypt_hash(rng)])
+        lines = [f"{u}:{h()}" for u in users]
+    else:
+        lines = [f"{u}:{T.password_hash(rng) if rng.random() < 0.5 else '$6$' + T.rand(rng, T.BCRYPT, 16) + '$' + T.rand(rng, T.BCRYPT, 86)}"
+                 f":{rng.randint(18000, 20500)}:0:99999:7:::" for u in ["root"] + users]
+    return rng.choice(["text/plain", "application/octet-stream", ""]), 200, "\n".join(lines) + "\n", ["secret"]
+
+
 LEAKY = {
     "e_app_500": e_app_500,
     # secret
@@ -596,5 +620,5 @@ LEAKY = {
     "c_dotenv": c_dotenv, "c_git": c_git, "c_dirlist": c_dirlist, "c_php_source": c_php_source, "c_settings_py": c_settings_py,
     "c_app_properties": c_app_properties, "c_passwd": c_passwd, "c_node_source": c_node_source, "c_docker_compose": c_docker_compose,
     "c_nginx_conf": c_nginx_conf, "c_httpd_conf": c_httpd_conf,
-    "c_phpinfo": c_phpinfo, "c_sql_dump": c_sql_dump, "c_actuator_env": c_actuator_env, "s_error_conn": s_error_conn,
+    "c_phpinfo": c_phpinfo, "c_htpasswd": c_htpasswd, "c_sql_dump": c_sql_dump, "c_actuator_env": c_actuator_env, "s_error_conn": s_error_conn,
 }

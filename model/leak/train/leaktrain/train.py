@@ -15,7 +15,7 @@ from sklearn.isotonic import IsotonicRegression
 from .corpus import CLASSES
 
 FORMAT = "bulwark-leak-model/1"
-SCHEMA = "leak-features/2"
+SCHEMA = "leak-features/3"
 
 
 def read_features(path):
@@ -53,7 +53,7 @@ MONOTONE = {
     "pii": ["email", "email_distinct", "email_per_kb", "phone", "phone_per_kb", "card", "iban", "ssn", "national_id"],
     "error": ["java_frame", "python_trace", "python_frame", "go_panic", "go_frame", "node_frame", "php_error", "dotnet_error",
               "dotnet_frame", "django_debug", "rails_error", "ruby_frame", "spring_error", "express_error", "sql_mysql",
-              "sql_postgres", "sql_mssql", "sql_oracle", "sql_sqlite", "frames_per_kb", "error_page"],
+              "sql_postgres", "sql_mssql", "sql_oracle", "sql_sqlite", "frames_per_kb", "error_page", "status_5xx"],
     "source": ["php_open", "env_line", "env_secret_key", "git_meta", "dir_listing", "passwd_line", "directive_line", "config_key", "sql_dump"],
 }
 

@@ -82,7 +82,7 @@ def _tiny_data(tmp_path):
 
 
 def test_split_holds_out_families_and_sources(tmp_path):
-    recs = corpus.build(str(_tiny_data(tmp_path)), 11, 3, 3)
+    recs = corpus.build(str(_tiny_data(tmp_path)), 11, 3, 3, expected_credentials={})
     for r in recs:
         if r["family"] in corpus.HELDOUT_BENIGN or r["family"] in corpus.HELDOUT_LEAKY:
             assert r["split"] == "test", r["family"]
@@ -91,7 +91,21 @@ def test_split_holds_out_families_and_sources(tmp_path):
     test_providers = {r["family"] for r in recs if r["real"] and r["split"] == "test" and r["family"].startswith("openapi:")}
     train_providers = {r["family"] for r in recs if r["real"] and r["split"] != "test" and r["family"].startswith("openapi:")}
     assert test_providers and not (test_providers & train_providers)
-    assert recs == corpus.build(str(tmp_path), 11, 3, 3)
+    assert recs == corpus.build(str(tmp_path), 11, 3, 3, expected_credentials={})
+    # the status is a soft signal: error pages come with 200 too, and some
+    # training responses have none (a saved body); the test split keeps its own
+    errors = [r for r in recs if "error" in r["labels"] and r["family"].startswith("e_")]
+    statuses = {r["status"] for r in errors}
+    assert 200 in statuses and any(st >= 500 for st in statuses), statuses
+    assert any(r["status"] == 0 for r in recs if r["split"] != "test")
+    assert all(r["status"] != 0 for r in recs if r["split"] == "test")
+
+
+def test_credential_examples_are_labelled_on_the_value():
+    assert corpus.carries_credential('{"name": "x", "password": "Opha8TV2"}')
+    assert corpus.carries_credential('{"client_secret": "iIzh1cidklpF6eoCin986j0YTDS3hjgH1JDs4Wv4"}')
+    assert not corpus.carries_credential('{"password": "p@ssword"}')
+    assert not corpus.carries_credential('{"password": "string", "token_type": "bearer"}')
 
 
 def test_missing_real_data_fails_loudly(tmp_path):

@@ -1,0 +1,1 @@
+window.__CONFIG__={apiBase:"https://api.shop.io",awsAccessKeyId:"AKIAOVQEA3H3FX73YQUW",awsSecretAccessKey:"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",bucket:"shop-uploads"};

@@ -1,0 +1,1 @@
+window.cfg={stripeSecret:"sk_live_51HxQ2sJ3kL9mN0pQ4rS5tU6vW7xY8zA1bC2dE3fG4hI5jK6lM7nO8pQ",api:"/v1"};
