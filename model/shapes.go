@@ -238,13 +238,27 @@ func shellUnquote(s string) string {
 	return ""
 }
 
+// shellSpaces are what a shell reads as a gap between words.
+var shellSpaces = []string{"${ifs}", "$ifs", "{,}"}
+
 // shellJoin reports whether s has anything shellUnquote takes out, and
 // when b is not nil writes the joined copy into it.
 func shellJoin(s string, b *strings.Builder) bool {
 	changed := false
+outer:
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		rest := s[i:]
+		for _, sp := range shellSpaces {
+			if strings.HasPrefix(rest, sp) {
+				if b != nil {
+					b.WriteByte(' ')
+				}
+				i += len(sp) - 1
+				changed = true
+				continue outer
+			}
+		}
 		switch {
 		case strings.HasPrefix(rest, "''") || strings.HasPrefix(rest, `""`):
 			i++
@@ -252,27 +266,6 @@ func shellJoin(s string, b *strings.Builder) bool {
 			continue
 		case c == '$' && i+1 < len(s) && (s[i+1] == '@' || s[i+1] >= '1' && s[i+1] <= '9'):
 			i++
-			changed = true
-			continue
-		case strings.HasPrefix(rest, "${ifs}"):
-			if b != nil {
-				b.WriteByte(' ')
-			}
-			i += len("${ifs}") - 1
-			changed = true
-			continue
-		case strings.HasPrefix(rest, "$ifs"):
-			if b != nil {
-				b.WriteByte(' ')
-			}
-			i += len("$ifs") - 1
-			changed = true
-			continue
-		case strings.HasPrefix(rest, "{,}"):
-			if b != nil {
-				b.WriteByte(' ')
-			}
-			i += 2
 			changed = true
 			continue
 		case (c == '\\' || c == '^') && i+1 < len(s) && s[i+1] >= 'a' && s[i+1] <= 'z':
