@@ -74,7 +74,8 @@ func normalize(f *Field) (string, normStats) {
 	if strings.IndexByte(s, '\\') >= 0 {
 		s, st.jsEscapes = jsUnescape(s)
 	}
-	if strings.IndexByte(s, 0xc0) >= 0 || strings.IndexByte(s, 0xc1) >= 0 || strings.IndexByte(s, 0xe0) >= 0 {
+	if strings.IndexByte(s, 0xc0) >= 0 || strings.IndexByte(s, 0xc1) >= 0 || strings.IndexByte(s, 0xe0) >= 0 ||
+		strings.IndexByte(s, 0xf0) >= 0 || strings.IndexByte(s, 0xf8) >= 0 || strings.IndexByte(s, 0xfc) >= 0 {
 		s = overlong(s)
 	}
 	if strings.Contains(s, "0x") || strings.Contains(s, "0X") {
@@ -97,38 +98,71 @@ func normalize(f *Field) (string, normStats) {
 	if !ascii {
 		// NFKC folds full-width and compatibility forms ("＜script＞") that
 		// some back ends fold too.
-		s = norm.NFKC.String(s)
+		s = bestFit.Replace(norm.NFKC.String(s))
 	}
 	return strings.ToLower(s), st
 }
 
-// overlong decodes overlong UTF-8 forms of ASCII (0xC0 0xAE and
-// 0xE0 0x80 0xAE are "."), which old IIS and Tomcat versions decoded and
-// traversal payloads still use. A lone 0xC0 or 0xC1 before an ASCII byte
-// ("%c0%2e", a broken overlong form that lenient decoders drop) is
-// dropped: neither byte can start valid UTF-8, so no real text loses
-// anything a UTF-8 reader would show.
+// overlong decodes overlong UTF-8 forms of ASCII, two to six bytes long
+// (0xC0 0xAE, 0xE0 0x80 0xAE, 0xF0 0x80 0x80 0xAE, 0xF8 0x80 0x80 0x80 0xAE
+// and 0xFC 0x80 0x80 0x80 0x80 0xAE are all "."), which old IIS and Tomcat
+// versions decoded and traversal payloads still use. A lone 0xC0 or 0xC1
+// before an ASCII byte ("%c0%2e", a broken overlong form that lenient
+// decoders drop) is dropped: neither byte can start valid UTF-8, so no
+// real text loses anything a UTF-8 reader would show.
 func overlong(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		switch {
-		case (c == 0xc0 || c == 0xc1) && i+1 < len(s) && s[i+1]&0xc0 == 0x80:
-			b.WriteByte((c&0x1f)<<6 | s[i+1]&0x3f)
-			i++
-			continue
-		case (c == 0xc0 || c == 0xc1) && i+1 < len(s) && s[i+1] < 0x80:
-			continue
-		case c == 0xe0 && i+2 < len(s) && s[i+1] == 0x80 && s[i+2]&0xc0 == 0x80:
-			b.WriteByte(s[i+2] & 0x3f)
-			i += 2
+		if n := overlongLen(c); n > 0 && i+n <= len(s) {
+			v := uint32(c) & (0x7f >> n)
+			ok := true
+			for k := 1; k < n; k++ {
+				if s[i+k]&0xc0 != 0x80 {
+					ok = false
+					break
+				}
+				v = v<<6 | uint32(s[i+k]&0x3f)
+			}
+			if ok && v < 0x80 {
+				b.WriteByte(byte(v))
+				i += n - 1
+				continue
+			}
+		}
+		if (c == 0xc0 || c == 0xc1) && i+1 < len(s) && s[i+1] < 0x80 {
 			continue
 		}
 		b.WriteByte(c)
 	}
 	return b.String()
 }
+
+// overlongLen is the length of the sequence c leads when c is a lead byte
+// that can only start an overlong (or, past 0xF4, invalid) form of ASCII;
+// 0 for any other byte. Valid UTF-8 never has these with the payload bits
+// all zero, so real text is untouched.
+func overlongLen(c byte) int {
+	switch c {
+	case 0xc0, 0xc1:
+		return 2
+	case 0xe0:
+		return 3
+	case 0xf0:
+		return 4
+	case 0xf8:
+		return 5
+	case 0xfc:
+		return 6
+	}
+	return 0
+}
+
+// bestFit folds the Unicode slashes that Windows' best-fit mapping turns
+// into path separators ("..%u2215..%u2215" is "../../" to IIS); NFKC
+// leaves them.
+var bestFit = strings.NewReplacer("\u2215", "/", "\u2044", "/", "\u2216", "\\", "\uff3c", "\\")
 
 // hexPathChars decodes "0x2e", "0x2f" and "0x5c" written out as text
 // (".", "/" and "\"): traversal lists spell "../" as "0x2e0x2e0x2f" for

@@ -115,6 +115,10 @@ func TestNormalize(t *testing.T) {
 		{raw: "0x7365", want: "0x7365"},
 		{raw: "%c0%2e%c0%2e%c0%2fx", want: "../x", depth: 1},
 		{raw: "%e0%80%ae%e0%80%ae/x", want: "../x", depth: 1},
+		{raw: "%f0%80%80%ae%f8%80%80%80%ae%fc%80%80%80%80%afetc", want: "../etc", depth: 1},
+		{raw: "%c1%9c%e0%81%9c", want: "\\\\", depth: 1},
+		{raw: "..%u2215..%u2216x", want: "../..\\x", depth: 1},
+		{raw: "%F0%9F%98%80 caf%C3%A9", want: "\U0001F600 café", depth: 1},
 	}
 	for _, tc := range tests {
 		f := Field{Raw: tc.raw, formEncoded: tc.form}

@@ -24,7 +24,10 @@ def trav_dotdot(r):
     t = pick(r, TRAV_TARGETS) if r.random() < 0.5 else pick(r, HOST_FILES)
     up = pick(r, ["../", "..\\", "..%2f", "%2e%2e/", "%2e%2e%2f", "....//", "..;/", "..%5c", "%252e%252e%252f", "..%c0%af", "..%u2216", ".%2e/", "..///", "/..", "..%00/",
                   "0x2e0x2e0x2f", "..0x2f", "0x2e0x2e0x5c", "..0x5c", "%c0%2e%c0%2e%c0%2f", "%c0%ae%c0%ae/", "%e0%80%ae%e0%80%ae/", "..%c1%9c", "%uff0e%uff0e/",
-                  "..%255c", "%%32%65%%32%65/", ".../", "..\\/", "/./../", "%2e%2e%5c", "..2f", "..5c", "%2e%2e2f"])
+                  "..%255c", "%%32%65%%32%65/", ".../", "..\\/", "/./../", "%2e%2e%5c", "..2f", "..5c", "%2e%2e2f",
+                  # Four- to six-byte overlong forms and Windows best-fit slashes.
+                  "%f0%80%80%ae%f0%80%80%ae%f0%80%80%af", "%f8%80%80%80%ae%f8%80%80%80%ae%f8%80%80%80%af",
+                  "%fc%80%80%80%80%ae%fc%80%80%80%80%ae%fc%80%80%80%80%af", "..%u2215", "..%u2216", "%e0%80%ae%e0%80%ae%e0%80%af"])
     sep = "\\" if "\\" in up or "5c" in up.lower() else "/"
     if "%" not in up and up[-2:] in ("2f", "5c"):
         # Escapes that lost their "%" on the way ("..2f..2fetc2fpasswd").
