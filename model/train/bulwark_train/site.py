@@ -281,12 +281,7 @@ def train_gate(rows, names, seed, x_valid, y_valid, booster, cal, threshold, gat
                      feature_name=names, free_raw_data=False)
     text = lgb.train(params, ds, num_boost_round=gate_rounds).model_to_string()
     gb = lgb.Booster(model_str=text)
-    overall, _, _ = base_train.field_scores(x_valid, booster, cal, None)
-    must_keep = (y_valid > 0) & (overall <= max(threshold, 50))
-    graw = gb.predict(x_valid, raw_score=True)
-    kept = np.sort(graw[must_keep])
-    k = int(gate_loss * len(kept))
-    max_raw = float(kept[k]) - 1e-6 if len(kept) else 0.0
+    max_raw, _, _ = base_train.gate_cutoff(gb, x_valid, y_valid, booster, cal, threshold, gate_loss)
     return {"booster": gb, "max_raw": max_raw}, text
 
 
@@ -506,7 +501,7 @@ def main(argv=None):
     ap.add_argument("--tolerance", type=float, default=0.001, help="how much lower the base-validation ROC AUC may at least be (two standard errors when larger)")
     ap.add_argument("--fpr-slack", type=float, default=0.0002, help="how much higher the base-validation FPR may be")
     ap.add_argument("--gate-rounds", type=int, default=20)
-    ap.add_argument("--gate-loss", type=float, default=0.0003)
+    ap.add_argument("--gate-loss", type=float, default=0.02)
     ap.add_argument("--shard-records", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=20260501)
     ap.add_argument("--report", default="", help="also write the lineage and metrics as JSON here")
