@@ -98,7 +98,10 @@ func normalize(f *Field) (string, normStats) {
 	if !ascii {
 		// NFKC folds full-width and compatibility forms ("＜script＞") that
 		// some back ends fold too.
-		s = bestFit.Replace(norm.NFKC.String(s))
+		s = norm.NFKC.String(s)
+		if strings.ContainsAny(s, "\u2215\u2044\u2216\uff3c") {
+			s = bestFit.Replace(s)
+		}
 	}
 	return strings.ToLower(s), st
 }
