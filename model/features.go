@@ -419,11 +419,7 @@ func lexical(s string, dst []float64) {
 			i++
 			continue
 		}
-		j := i
-		for j < len(s) && (isWordByte(s[j]) || s[j] >= '0' && s[j] <= '9') {
-			j++
-		}
-		w := s[i:j]
+		w, j := wordAt(s, i)
 		words++
 		k := j
 		for k < len(s) && (s[k] == ' ' || s[k] == '\t') {
@@ -702,10 +698,7 @@ func plainVars(s string) float64 {
 			return n
 		}
 		s = s[i+2:]
-		j := 0
-		for j < len(s) && (isWordByte(s[j]) || s[j] >= '0' && s[j] <= '9') {
-			j++
-		}
+		_, j := wordAt(s, 0)
 		if j > 0 && j < len(s) && s[j] == '}' {
 			n++
 		}

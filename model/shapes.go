@@ -74,6 +74,8 @@ func skipSQLSpace(s string, i int) int {
 	return i
 }
 
+// wordAt returns the word (letters, "_" and digits) that starts at i, and
+// where it ends.
 func wordAt(s string, i int) (string, int) {
 	j := i
 	for j < len(s) && (isWordByte(s[j]) || s[j] >= '0' && s[j] <= '9') {
