@@ -10,7 +10,7 @@ import (
 // SchemaVersion names the feature layout below. Bump it whenever a feature
 // is added, removed, reordered or computed differently: models trained on
 // another layout are refused by Load.
-const SchemaVersion = "bulwark-features-v5"
+const SchemaVersion = "bulwark-features-v6"
 
 // Feature indices. The order is the column order of the training matrix.
 const (

@@ -59,20 +59,31 @@ func normalize(f *Field) (string, normStats) {
 			s = d2
 		}
 	}
-	if strings.IndexByte(s, '&') >= 0 {
-		d := html.UnescapeString(s)
-		if d != s {
-			st.entities = strings.Count(s, "&")
-			s = d
-			// Entities can hide percent-escapes and vice versa.
-			if d2, ch := percentDecode(s, false); ch {
-				st.depth++
-				s = d2
+	// Entities, JavaScript escapes and percent-escapes can hide one another
+	// ("%2526%252337%253B" is "%26%2337%3B" is "&#37;" is "%", and
+	// "\u0025c0" is "%c0"): undo them in turn until a round changes
+	// nothing, within maxDecodePasses rounds.
+	for round := 0; round < maxDecodePasses; round++ {
+		changed := false
+		if strings.IndexByte(s, '&') >= 0 {
+			if d := html.UnescapeString(s); d != s {
+				st.entities += strings.Count(s, "&")
+				s, changed = d, true
 			}
 		}
-	}
-	if strings.IndexByte(s, '\\') >= 0 {
-		s, st.jsEscapes = jsUnescape(s)
+		if strings.IndexByte(s, '\\') >= 0 {
+			if d, n := jsUnescape(s); n > 0 {
+				st.jsEscapes += n
+				s, changed = d, true
+			}
+		}
+		if !changed {
+			break
+		}
+		if d, ch := percentDecode(s, false); ch {
+			st.depth++
+			s = d
+		}
 	}
 	if strings.IndexByte(s, 0xc0) >= 0 || strings.IndexByte(s, 0xc1) >= 0 || strings.IndexByte(s, 0xe0) >= 0 ||
 		strings.IndexByte(s, 0xf0) >= 0 || strings.IndexByte(s, 0xf8) >= 0 || strings.IndexByte(s, 0xfc) >= 0 {
@@ -332,8 +343,9 @@ func base64Val(c byte) (byte, bool) {
 }
 
 // base64Text decodes s when all of it is base64 (standard or URL-safe,
-// padded or not) of printable text: ASCII without control bytes but tab
-// and line breaks, or valid UTF-8 at most a fifth of which is not ASCII
+// padded or not) of printable text: ASCII without control bytes but the
+// whitespace ones (tab, line breaks, \v and \f, which SQL and shells take
+// as gaps), or valid UTF-8 at most a fifth of which is not ASCII
 // ("<img\u00a0src=…>"). It gives up at the first control byte, which for
 // a random token is within the first few, and allocates only for a value
 // that decodes.
@@ -347,7 +359,7 @@ func base64Text(s string) (string, bool) {
 	}
 	high, size := 0, 0
 	ok := base64Bytes(s[:n], func(c byte) bool {
-		if !(c >= 0x20 && c < 0x7f || c == '\t' || c == '\n' || c == '\r' || c >= 0x80) {
+		if !(c >= 0x20 && c < 0x7f || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' || c >= 0x80) {
 			return false
 		}
 		if c >= 0x80 {

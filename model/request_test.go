@@ -119,6 +119,12 @@ func TestNormalize(t *testing.T) {
 		{raw: "%c1%9c%e0%81%9c", want: "\\\\", depth: 1},
 		{raw: "..%u2215..%u2216x", want: "../..\\x", depth: 1},
 		{raw: "%F0%9F%98%80 caf%C3%A9", want: "\U0001F600 café", depth: 1},
+		// Escapes inside escapes: percent, then an entity, then percent again.
+		{raw: "%2526%252337%253B27", want: "'", depth: 3},
+		{raw: "a&#38;lpar;1&#38;rpar;", want: "a(1)"},
+		{raw: `\u0025c0%afetc`, want: "/etc", depth: 2},
+		// Base64 of text with \v or \f as gaps.
+		{raw: "JykpDG9yDGJlbmNobWFyaygxMDAwMDAwMCxNRDUoMSkpIw==", want: "'))\for\fbenchmark(10000000,md5(1))#"},
 	}
 	for _, tc := range tests {
 		f := Field{Raw: tc.raw, formEncoded: tc.form}
@@ -352,6 +358,10 @@ func TestEvidenceShapes(t *testing.T) {
 	}{
 		{"/Li4vLi4vZXRjL3Bhc3N3ZA==/bid_empty", true},
 		{"/track.gif/L3Vzci9sb2NhbC9hcGFjaGUvbG9ncy9hY2Nlc3NfbG9nDQo=", true},
+		{"/img/select%20version_timestamp%20from%20sysibm.sysversions;", true},
+		{"/select%0Ccurrent_database();/js", true},
+		{"/select/items/3", false},
+		{"/shop/select/from/list", false},
 		{"/s/montserrat/v26/JTUHjIg1_i6t8kCHKm4532VJOt5-QNFgpCtr6Hw5aXp-obK4.woff2", false},
 		{"/dist/mobile/vendors~eventemitter.43b3187e86b5f9f87ea6.js", false},
 	} {

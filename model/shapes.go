@@ -34,6 +34,11 @@ func sqlStatements(s string) float64 {
 		}
 		w, j := wordAt(s, i)
 		start := prev == 0 || prev == ';' || prev == '\'' || prev == '"' || prev == ')' || prev == '(' || prev == '`'
+		if prev == '/' && j < len(s) && (sqlSpace(s[j]) || strings.HasPrefix(s[j:], "/*")) {
+			// A statement in a path segment ("/select%20*%20from%20users"):
+			// only with a gap after the verb, as "/select/items" is a route.
+			start = true
+		}
 		switch w {
 		case "order", "group":
 			if k, ok := expectWord(s, j, "by"); ok && k < len(s) && s[k] >= '0' && s[k] <= '9' {
