@@ -231,37 +231,45 @@ func BenchmarkIdleStreamMemory(b *testing.B) {
 		cancel()
 		waitStreams(b, memURL, 0)
 
-		ctx, cancel = context.WithCancel(context.Background())
-		st := childStats(b, memURL)
-		base, baseStacks := st.Bytes, st.Stacks
-		for range streams {
-			s, err := client.Process(ctx)
-			if err != nil {
-				b.Fatal(err)
+		waiting := func(mode procv3.ProcessingMode_BodySendMode) (bytes, stacks float64) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer func() { cancel(); waitStreams(b, memURL, 0) }()
+			st := childStats(b, memURL)
+			for range streams {
+				s, err := client.Process(ctx)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := s.Send(headersOnly(mode)); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := s.Recv(); err != nil {
+					b.Fatal(err)
+				}
 			}
-			if err := s.Send(headersOnly()); err != nil {
-				b.Fatal(err)
-			}
-			if _, err := s.Recv(); err != nil {
-				b.Fatal(err)
-			}
+			w := childStats(b, memURL)
+			return float64(w.Bytes-st.Bytes) / streams, float64(w.Stacks-st.Stacks) / streams
 		}
-		waiting := childStats(b, memURL)
-		b.ReportMetric(float64(waiting.Bytes-base)/streams, "B/waiting-stream")
-		b.ReportMetric(float64(waiting.Stacks-baseStacks)/streams, "stack-B/waiting-stream")
-		cancel()
-		waitStreams(b, memURL, 0)
+		// STREAMED: the headers go upstream on their answer, so phase 1
+		// has run and the Coraza transaction lives while the body comes.
+		bytes, stacks := waiting(procv3.ProcessingMode_STREAMED)
+		b.ReportMetric(bytes, "B/waiting-stream")
+		b.ReportMetric(stacks, "stack-B/waiting-stream")
+		// BUFFERED with defer_buffered_headers (the child sets it): Envoy
+		// holds the request, and the transaction begins with the body.
+		bytes, _ = waiting(procv3.ProcessingMode_BUFFERED)
+		b.ReportMetric(bytes, "B/waiting-buffered-deferred")
 	}
 }
 
-func headersOnly() *extprocv3.ProcessingRequest {
+func headersOnly(mode procv3.ProcessingMode_BodySendMode) *extprocv3.ProcessingRequest {
 	m := &corev3.HeaderMap{}
 	for _, kv := range append([][2]string{{":method", "POST"}, {":path", "/checkout/submit"}, {":authority", "shop.example"}}, reqHeaders...) {
 		m.Headers = append(m.Headers, &corev3.HeaderValue{Key: kv[0], RawValue: []byte(kv[1])})
 	}
 	return &extprocv3.ProcessingRequest{
 		Request:        &extprocv3.ProcessingRequest_RequestHeaders{RequestHeaders: &extprocv3.HttpHeaders{Headers: m}},
-		ProtocolConfig: &extprocv3.ProtocolConfiguration{RequestBodyMode: procv3.ProcessingMode_STREAMED},
+		ProtocolConfig: &extprocv3.ProtocolConfiguration{RequestBodyMode: mode},
 	}
 }
 
@@ -309,7 +317,10 @@ func serveChild() {
 		os.Exit(1)
 	}
 	discard := slog.New(slog.DiscardHandler)
-	srv, err := filter.NewServer(app.FilterOptions(&app.Runtime{Config: config.Default(), Core: core}, discard, discard, filter.NewMetrics(nil)))
+	cfg := config.Default()
+	// Only BUFFERED streams defer; the STREAMED ones keep their transaction.
+	cfg.DeferBufferedHeaders = true
+	srv, err := filter.NewServer(app.FilterOptions(&app.Runtime{Config: cfg, Core: core}, discard, discard, filter.NewMetrics(nil)))
 	if err != nil {
 		os.Exit(1)
 	}

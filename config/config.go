@@ -34,6 +34,7 @@ type Config struct {
 	ShutdownTimeout          time.Duration `yaml:"shutdown_timeout" usage:"how long open streams may drain after SIGTERM before they are cut"`
 	TrustedHops              int           `yaml:"trusted_hops" usage:"proxies in front of Envoy that append to X-Forwarded-For; 0 uses Envoy's source.address"`
 	ModeOverride             bool          `yaml:"mode_override" usage:"answer headers with a mode_override that skips bodies the rules will not read (needs allow_mode_override: true in Envoy)"`
+	DeferBufferedHeaders     bool          `yaml:"defer_buffered_headers" usage:"when Envoy buffers the request body (BUFFERED or BUFFERED_PARTIAL in its protocol_config), run phase 1 with the body instead of at the headers: a stream waiting for its body holds no Coraza transaction, but a phase-1 block waits for the body and mode_override cannot skip it"`
 	AssumedRequestBodyMode   string        `yaml:"assumed_request_body_mode" usage:"request body mode assumed when Envoy sends no protocol_config (Envoy < 1.34); set it to the filter's request_body_mode"`
 	AssumedResponseBodyMode  string        `yaml:"assumed_response_body_mode" usage:"response body mode assumed when Envoy sends no protocol_config"`
 	GRPCMaxMessageBytes      int           `yaml:"grpc_max_message_bytes" usage:"largest ext_proc message accepted; must exceed Envoy's buffer limit for BUFFERED bodies"`

@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -383,5 +384,54 @@ func TestLargeBodyExtendsMessageTimeout(t *testing.T) {
 	res = do(t, f, plain, post("/f", "application/x-www-form-urlencoded", body), nil)
 	if res.Local == nil || res.Local.Status != 504 {
 		t.Fatalf("without the override the harness should time out like Envoy: %+v", res.Local)
+	}
+}
+
+func TestDeferredPhaseOneInBufferedMode(t *testing.T) {
+	t.Parallel()
+	eng := servertest.Engine(t, func(c *waf.Config) {
+		c.Directives = `SecRule REQUEST_HEADERS:x-probe "@streq yes" "id:10002,phase:1,deny,status:403,log"`
+	})
+	client, _ := servertest.Serve(t, servertest.Options(t, inspect.Options{Engine: eng}, filter.Options{ModeOverride: true, DeferBuffered: true}))
+	probe := func() *envoysim.Message {
+		m := post("/api/items", "application/json", `{"name":"shoes"}`)
+		m.Headers = append(m.Headers, [2]string{"x-probe", "yes"})
+		return m
+	}
+	buffered := &envoysim.Filter{Mode: mode(procv3.ProcessingMode_BUFFERED), AllowModeOverride: true}
+
+	// Deferred: the phase-1 block comes on the body answer, and the
+	// upstream never sees the request.
+	res := do(t, buffered, client, probe(), nil)
+	if !res.Blocked() || res.Upstream != nil {
+		t.Fatalf("deferred phase-1 rule: blocked %v, upstream %+v", res.Blocked(), res.Upstream)
+	}
+	if !slices.Contains(res.Sent, "request_body") {
+		t.Fatalf("sent %v: the block should have come on the body answer", res.Sent)
+	}
+
+	// A clean request passes with its body, judged once the body came.
+	clean := post("/api/items", "application/json", `{"name":"shoes"}`)
+	res = do(t, buffered, client, clean, nil)
+	if res.Blocked() || res.Upstream == nil || !bytes.Equal(res.Upstream.Body, clean.Body) {
+		t.Fatalf("clean deferred request: local %+v, upstream %+v", res.Local, res.Upstream)
+	}
+	if metaField(res, "action") != "allow" {
+		t.Fatalf("no request verdict in the metadata: %v", res.Metadata)
+	}
+
+	// Without protocol_config (Envoy before 1.34) Bulwark cannot know that
+	// Envoy holds the request, so phase 1 runs at the headers.
+	old := &envoysim.Filter{Mode: mode(procv3.ProcessingMode_BUFFERED), AllowModeOverride: true, NoProtocolConfig: true}
+	res = do(t, old, client, probe(), nil)
+	if !res.Blocked() || slices.Contains(res.Sent, "request_body") {
+		t.Fatalf("sent %v, blocked %v: without protocol_config the block should come on the headers", res.Sent, res.Blocked())
+	}
+
+	// STREAMED sends the headers upstream before the body: never deferred.
+	streamed := &envoysim.Filter{Mode: mode(procv3.ProcessingMode_STREAMED)}
+	res = do(t, streamed, client, probe(), nil)
+	if !res.Blocked() || res.Upstream != nil {
+		t.Fatalf("streamed: blocked %v, upstream %+v", res.Blocked(), res.Upstream)
 	}
 }

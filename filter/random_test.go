@@ -24,8 +24,17 @@ import (
 // never a hung stream.
 func TestRandomMessageSequences(t *testing.T) {
 	t.Parallel()
+	for _, deferBuffered := range []bool{false, true} {
+		t.Run(map[bool]string{false: "phase 1 at headers", true: "defer_buffered_headers"}[deferBuffered], func(t *testing.T) {
+			t.Parallel()
+			randomSequences(t, deferBuffered)
+		})
+	}
+}
+
+func randomSequences(t *testing.T, deferBuffered bool) {
 	reg := prometheus.NewRegistry()
-	c, _ := servertest.Serve(t, servertest.Options(t, inspect.Options{Engine: servertest.Engine(t, nil)}, filter.Options{Metrics: filter.NewMetrics(reg)}))
+	c, _ := servertest.Serve(t, servertest.Options(t, inspect.Options{Engine: servertest.Engine(t, nil)}, filter.Options{Metrics: filter.NewMetrics(reg), DeferBuffered: deferBuffered}))
 	rng := rand.New(rand.NewPCG(7, 11))
 	modes := []procv3.ProcessingMode_BodySendMode{procv3.ProcessingMode_NONE, procv3.ProcessingMode_STREAMED, procv3.ProcessingMode_BUFFERED,
 		procv3.ProcessingMode_BUFFERED_PARTIAL, procv3.ProcessingMode_FULL_DUPLEX_STREAMED}

@@ -54,6 +54,14 @@ type Options struct {
 	// turns body sending off when the rules will not read the body. Envoy
 	// honours it only with allow_mode_override: true.
 	ModeOverride bool
+	// DeferBuffered starts the exchange (the Coraza transaction and phase
+	// 1) of a request whose body Envoy buffers (BUFFERED or
+	// BUFFERED_PARTIAL, as its protocol_config says) when the body comes
+	// rather than at the headers: the request is held by Envoy until then
+	// either way, and a stream waiting for its body holds no transaction.
+	// A phase-1 block then comes on the body answer, and no mode_override
+	// can skip a body the rules would not read.
+	DeferBuffered bool
 	// MaxMetadataRules caps the rule ids put in dynamic metadata.
 	MaxMetadataRules int
 	// Logger gets operational logs; Audit gets one JSON line per flagged or
@@ -278,6 +286,9 @@ func (st *stream) errorPage(reason inspect.Reason) *extprocv3.ProcessingResponse
 // requestID is the exchange's id, or "" before the request headers.
 func (st *stream) requestID() string {
 	if st.x == nil {
+		if st.deferred != nil {
+			return st.deferred.Request.ID
+		}
 		return ""
 	}
 	return st.x.ID()

@@ -104,8 +104,14 @@ type stream struct {
 	opts  *Options
 	start time.Time
 
-	x   Exchange // nil until the request headers came
+	x   Exchange // nil until the request headers came, or until the body while deferred
 	req *model.Request
+	// deferred is the request whose exchange has not begun: Envoy holds the
+	// request in a buffered body mode, so nothing reaches the upstream
+	// before Bulwark answers the body, and the Coraza transaction (about
+	// 40 KB with CRS's phase-1 state) need not live while the body
+	// arrives. beginDeferred starts it.
+	deferred *inspect.Head
 
 	accept string
 	first  bool
@@ -232,15 +238,22 @@ func (st *stream) onRequestHeaders(req *extprocv3.ProcessingRequest, h *extprocv
 		key.Policy = md.GetFields()["policy"].GetStringValue()
 	}
 	st.req = r
+	d := &st.in
+	if h.GetEndOfStream() {
+		d.eos = true
+	}
+	if st.opts.DeferBuffered && !d.eos && st.sawProtocolConfig && d.buffered() {
+		// Envoy said it buffers the body and keeps the request until the
+		// body is answered: phase 1 runs then, on the same headers, and a
+		// phase-1 block comes on the body answer instead.
+		st.deferred = &inspect.Head{Request: r, Route: key}
+		return []*extprocv3.ProcessingResponse{requestHeadersAnswer(strip)}, nil
+	}
 	st.x = st.opts.Core.Begin(st.ctx, inspect.Head{Request: r, Route: key})
 	if it := st.x.RequestHeaders(); it != nil {
 		return st.block(&st.in, it), nil
 	}
 
-	d := &st.in
-	if h.GetEndOfStream() {
-		d.eos = true
-	}
 	if d.eos || d.mode == modeNone || !st.x.RequestBodyAccessible() {
 		// No body will be inspected: decide now, on the headers answer.
 		if out, err := st.judge(d); out != nil || err != nil {
@@ -287,6 +300,9 @@ func (st *stream) onResponseHeaders(h *extprocv3.HttpHeaders) ([]*extprocv3.Proc
 	code, err := strconv.Atoi(s)
 	if err != nil || code < 100 || code > 999 {
 		return nil, protocolErr(codes.InvalidArgument, "response_headers with a missing or invalid :status")
+	}
+	if out := st.beginDeferred(); out != nil {
+		return out, nil
 	}
 	if !st.in.judged() {
 		// The upstream answered before the request body ended: decide on
@@ -357,10 +373,15 @@ func (st *stream) onBody(d *half, b *extprocv3.HttpBody) ([]*extprocv3.Processin
 		// the rest passes.
 		return []*extprocv3.ProcessingResponse{d.passBody(b)}, nil
 	}
+	if out := st.beginDeferred(); out != nil {
+		return out, nil
+	}
 	var it *inspect.Interruption
 	var err error
 	if d.dir == inspect.Inbound {
-		it, err = st.x.WriteRequestBody(chunk)
+		if st.x.RequestBodyAccessible() {
+			it, err = st.x.WriteRequestBody(chunk)
+		}
 	} else {
 		it, err = st.x.WriteResponseBody(chunk)
 	}
@@ -429,6 +450,9 @@ func (st *stream) onTrailers(d *half) ([]*extprocv3.ProcessingResponse, error) {
 		return nil, protocolErr(codes.FailedPrecondition, "%s_trailers received twice", name)
 	}
 	d.trailersSeen = true
+	if out := st.beginDeferred(); out != nil {
+		return out, nil
+	}
 	if !d.judged() && (d.dir == inspect.Inbound || st.in.headersSeen()) {
 		// Trailers end the body even when the last chunk said
 		// end_of_stream=false.
@@ -444,6 +468,22 @@ func (st *stream) onTrailers(d *half) ([]*extprocv3.ProcessingResponse, error) {
 		return append(out, ans), nil
 	}
 	return []*extprocv3.ProcessingResponse{trailersAnswer(d.dir)}, nil
+}
+
+// beginDeferred starts the exchange of a deferred request and runs phase 1
+// on its headers. It returns the block answer when phase 1 refuses the
+// request, nil otherwise (nothing deferred included).
+func (st *stream) beginDeferred() []*extprocv3.ProcessingResponse {
+	if st.deferred == nil {
+		return nil
+	}
+	h := *st.deferred
+	st.deferred = nil
+	st.x = st.opts.Core.Begin(st.ctx, h)
+	if it := st.x.RequestHeaders(); it != nil {
+		return st.block(&st.in, it)
+	}
+	return nil
 }
 
 // judge runs the body phase of d on what has been written and returns the

@@ -204,6 +204,9 @@ func write(w io.Writer, command, cpu string, results map[string]result, order []
 		}
 		row("server memory per stream waiting for its body (Coraza transaction alive)", measured, "≤ 32 KiB", v <= 32*1024)
 	}
+	if v := get(results, "BenchmarkIdleStreamMemory", "B/waiting-buffered-deferred"); v > 0 {
+		fmt.Fprintf(w, "| server memory per stream waiting for a BUFFERED body with `defer_buffered_headers` (phase 1 runs with the body: no transaction yet) | %.1f KiB | report | — |\n", v/1024)
+	}
 	if ml, crs := get(results, "BenchmarkScoreVsCRS/model", "p50-µs"), get(results, "BenchmarkScoreVsCRS/crs", "p50-µs"); ml > 0 && crs > 0 {
 		row("ML features + inference, typical 1 KB request, p50", fmt.Sprintf("%.1f µs (p99 %.1f µs)", ml, get(results, "BenchmarkScoreVsCRS/model", "p99-µs")), "≤ 30 µs", ml <= 30)
 		row("ML cost as a share of CRS on the same request (p50)", fmt.Sprintf("%.2f%% (CRS %.0f µs)", 100*ml/crs, crs), "≤ 10%", ml/crs <= 0.10)

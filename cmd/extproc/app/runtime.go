@@ -168,6 +168,7 @@ func FilterOptions(rt *Runtime, logger, audit *slog.Logger, metrics *filter.Metr
 		HeaderPrefix:      cfg.UpstreamHeaders.Prefix,
 		TrustedHops:       cfg.TrustedHops,
 		ModeOverride:      cfg.ModeOverride,
+		DeferBuffered:     cfg.DeferBufferedHeaders,
 		RequestBodyMode:   bodyMode(cfg.AssumedRequestBodyMode),
 		ResponseBodyMode:  bodyMode(cfg.AssumedResponseBodyMode),
 		MaxStreams:        cfg.GRPC.MaxStreams,
