@@ -315,6 +315,19 @@ const reading = `
   the collection's values without copying them; and copy an empty response
   body without a 32 KiB buffer (28 KB of garbage per request with a
   processable response type and no body sent).
+- Where the ext_proc floor goes on this machine (a 2-vCPU VM): with both
+  ends in one process, each gRPC message hands work between goroutines
+  (the reader, the handler, the HTTP/2 writer) and so wakes the other
+  vCPU, and Go's spinning threads burn CPU looking for it. The same
+  replay at GOMAXPROCS=1 (` + "`GOMAXPROCS=1 go test -run '^$' -bench 'Replay$|ReplayFloor$' -count 2 ./bench/`" + `,
+  2026-12-02, quiet machine) put the floor at a p50 of 173-178 µs and
+  297-313 µs of CPU per request, against 522-703 µs and 716-968 µs at
+  GOMAXPROCS=2 in the same session, and Bulwark's replay p50 at 1.0-1.2×
+  bare (900 vs 749 µs, 1020 vs 1009 µs) against 1.5-1.6× at GOMAXPROCS=2.
+  So on a VM a small GOMAXPROCS per pod, with more pods, buys latency; it
+  does not make the ≤ 0.5× targets reachable, and Envoy's side of a real
+  deployment runs in its own process, so these figures bound rather than
+  predict a deployment's.
 - Run to run on a shared machine: three earlier ` + "`make bench`" + ` runs of
   this code (the last change since them only names a cache key) on
   2026-12-01, at load averages of 6 to 8, gave the paired 1 KB-form p50
@@ -338,7 +351,10 @@ const reading = `
   server: heap plus goroutine stacks after a forced GC, over 2,000 streams.
   An idle open stream (Envoy opened it, nothing sent yet) costs the gRPC
   stream and its goroutine; a stream waiting for its body also holds the
-  Coraza transaction after phase 1. Of that, a heap profile of 2,000
+  Coraza transaction after phase 1 (STREAMED, whose headers leave on their
+  answer). With ` + "`defer_buffered_headers`" + ` a stream whose body Envoy buffers
+  begins its transaction when the body comes, and costs about what an idle
+  one does plus Bulwark's copy of the request. Of the transaction's share, a heap profile of 2,000
   exchanges left after phase 1 puts about 33 KB in Coraza's own state:
   the records of the rules matched so far (CRS's initialisation rules
   match on every request) 8.1 KB, the TX collection 7.3 KB, a fresh
