@@ -379,7 +379,12 @@ func (m *Model) scoreField(f *Field, sc *scratch, cls []int) int {
 	}
 	overall := max(floor, ScoreFromProb(m.calAttack.Apply(1-probs[m.benign])))
 	for j := range Classes {
-		cls[j] = max(floor, ScoreFromProb(m.calClass[j].Apply(probs[m.classIdx[j]])))
+		// A class is never more certain than "some attack": the class
+		// calibrations are fitted apart from the overall one, and where
+		// validation data is thin their steps can put a class at 5 while
+		// the request as a whole scores 52. The overall score is what
+		// decides, so the classes follow it.
+		cls[j] = max(floor, overall, ScoreFromProb(m.calClass[j].Apply(probs[m.classIdx[j]])))
 	}
 	return overall
 }
