@@ -194,10 +194,8 @@ func (s *Scanner) Write(p []byte) (int, error) {
 		return n, nil
 	}
 	for len(p) > 0 {
-		if s.buf == nil {
-			s.buf = make([]byte, 0, chunkCap+lookahead+lookbehind)
-		}
-		k := min(cap(s.buf)-len(s.buf), len(p))
+		k := min(maxBuf-len(s.buf), len(p))
+		s.grow(k)
 		s.buf = append(s.buf, p[:k]...)
 		p = p[k:]
 		if s.kind == decode.Sniff {
@@ -215,6 +213,26 @@ func (s *Scanner) Write(p []byte) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// maxBuf is the most a Scanner's buffer holds: a scan step and the two
+// windows.
+const maxBuf = chunkCap + lookahead + lookbehind
+
+// grow makes room for n more bytes in buf. The buffer starts at twice the
+// first write (a typical page fits it whole) and doubles up to maxBuf, so
+// a small body does not pay for the full buffer.
+func (s *Scanner) grow(n int) {
+	if len(s.buf)+n <= cap(s.buf) {
+		return
+	}
+	c := min(maxBuf, max(2*cap(s.buf), 2*n, 4<<10))
+	if c < len(s.buf)+n {
+		c = len(s.buf) + n
+	}
+	nb := make([]byte, len(s.buf), c)
+	copy(nb, s.buf)
+	s.buf = nb
 }
 
 func (s *Scanner) setKind(k decode.Kind) {
