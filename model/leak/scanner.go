@@ -294,7 +294,7 @@ func (s *Scanner) process(end int) {
 	s.shape.tags += float64(bytes.Count(seg, []byte{'<'}))
 	s.shape.braces += float64(bytes.Count(seg, []byte{'{'}))
 	s.shape.quotes += float64(bytes.Count(seg, []byte{'"'}))
-	s.shape.prose += float64(bytes.Count(seg, []byte(". ")) + bytes.Count(seg, []byte(" the ")))
+	s.shape.prose += float64(bytes.Count(seg, []byte(". ")) + countThe(seg))
 	if s.json != nil {
 		s.trackJSON(from, end)
 		s.text.pend, s.text.next = s.text.pend[:0], 0
@@ -319,6 +319,27 @@ func (s *Scanner) process(end int) {
 		s.base += int64(keep)
 		s.start -= keep
 	}
+}
+
+// countThe is bytes.Count(seg, []byte(" the ")), found from the 'h':
+// searching for the leading space, as bytes.Index does, stops at every
+// word (and at every byte of JSON's indentation).
+func countThe(seg []byte) int {
+	n := 0
+	next := 0 // where the next match may start: matches do not overlap
+	for i := 2; i < len(seg)-2; {
+		k := bytes.IndexByte(seg[i:len(seg)-2], 'h')
+		if k < 0 {
+			break
+		}
+		h := i + k
+		if p := h - 2; p >= next && seg[p] == ' ' && seg[p+1] == 't' && seg[h+1] == 'e' && seg[h+2] == ' ' {
+			n++
+			next = p + 5
+		}
+		i = h + 1
+	}
+	return n
 }
 
 // hit records one detection of feature f at buf[start:end].
