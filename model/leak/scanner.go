@@ -3,6 +3,7 @@ package leak
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"hash/fnv"
 	"math"
 	"math/bits"
@@ -219,14 +220,15 @@ func (s *Scanner) Write(p []byte) (int, error) {
 // windows.
 const maxBuf = chunkCap + lookahead + lookbehind
 
-// grow makes room for n more bytes in buf. The buffer starts at twice the
-// first write (a typical page fits it whole) and doubles up to maxBuf, so
-// a small body does not pay for the full buffer.
+// grow makes room for n more bytes in buf. The buffer starts at the first
+// write and the two windows, which is what every later write of that size
+// needs (the scan keeps only the windows between writes), and doubles up
+// to maxBuf: a small body does not pay for the full buffer.
 func (s *Scanner) grow(n int) {
 	if len(s.buf)+n <= cap(s.buf) {
 		return
 	}
-	c := min(maxBuf, max(2*cap(s.buf), 2*n, 4<<10))
+	c := min(maxBuf, max(2*cap(s.buf), n+lookahead+lookbehind))
 	if c < len(s.buf)+n {
 		c = len(s.buf) + n
 	}
@@ -405,11 +407,12 @@ func (s *Scanner) lines(b []byte, from, end int) {
 		i = from + nl + 1
 	}
 	for i < end {
-		s.line(b, i)
 		nl := bytes.IndexByte(b[i:end], '\n')
 		if nl < 0 {
+			s.line(b, i, -1)
 			return
 		}
+		s.line(b, i, i+nl)
 		i += nl + 1
 	}
 }
@@ -436,11 +439,25 @@ var codeByFirst = func() (t [256][][]byte) {
 
 var secretWords = [][]byte{[]byte("PASS"), []byte("SECRET"), []byte("TOKEN"), []byte("KEY"), []byte("PWD"), []byte("CREDENTIAL")}
 
-func (s *Scanner) line(b []byte, i int) {
+// line runs the line detectors on the line at b[i:]; nl is the offset of
+// its newline, or -1 when it is not known (not before the segment's end).
+func (s *Scanner) line(b []byte, i, nl int) {
 	if s.base+int64(i) == 0 && bytes.HasPrefix(b, []byte("DIRC")) {
 		s.hit(FGitMeta, 0, 4, false)
 	}
 	j := i
+	// indentation: the leading spaces of eight bytes at once (the lowest
+	// non-zero byte of x^spaces is the first that is not a space)
+	for j+8 <= len(b) && j-i < 40 {
+		n := 8
+		if t := binary.LittleEndian.Uint64(b[j:]) ^ ' '*swarOnes; t != 0 {
+			n = bits.TrailingZeros64(t) >> 3
+		}
+		j = min(j+n, i+40)
+		if n < 8 {
+			break
+		}
+	}
 	for j < len(b) && (b[j] == ' ' || b[j] == '\t') && j-i < 40 {
 		j++
 	}
@@ -450,7 +467,7 @@ func (s *Scanner) line(b []byte, i int) {
 	x := b[j:min(len(b), j+256)]
 	c := x[0]
 	switch {
-	case bytes.HasPrefix(x, []byte("#!/")) && j == i:
+	case c == '#' && j == i && bytes.HasPrefix(x, []byte("#!/")):
 		s.hit(FShebang, j, j, false)
 	case c == '[' && j == i:
 		e := bytes.IndexByte(x, ']')
@@ -496,7 +513,11 @@ func (s *Scanner) line(b []byte, i int) {
 			s.hit(FPasswdLine, j, j, false)
 		}
 	}
-	if directive(x) {
+	xe := -1 // x's newline: the line's, if it falls in x
+	if nl >= 0 {
+		xe = min(nl-j, len(x))
+	}
+	if directive(x, xe) {
 		s.hit(FDirectiveLine, j, j, false)
 	}
 	for _, p := range codeByFirst[c] {
@@ -510,36 +531,47 @@ func (s *Scanner) line(b []byte, i int) {
 // directive: a web-server or daemon configuration line — nginx style
 // (lower_case_name value;) or Apache style (CamelCaseName value, or a
 // <CamelCase ...> section).
-func directive(x []byte) bool {
+func directive(x []byte, end int) bool {
 	if len(x) < 4 || !(isAlpha(x[0]) || x[0] == '<' && isAlpha(x[1])) {
 		return false
 	}
-	end := bytes.IndexByte(x, '\n')
-	if end < 0 {
-		end = len(x)
+	// The name and the space after it first: most lines fail there,
+	// before their end is looked for. Name bytes are no line break or
+	// trailing blank, so the name is the same in the trimmed line.
+	o := 0
+	if x[0] == '<' {
+		o = 1
 	}
-	ln := bytes.TrimRight(x[:end], " \t\r")
-	if len(ln) < 4 {
-		return false
-	}
-	if ln[0] == '<' {
-		ln = ln[1:]
-	}
-	k := 0
+	k := o
 	caps := 0
-	for k < len(ln) && (isAlpha(ln[k]) || ln[k] == '_') {
-		if isUpper(ln[k]) {
+	for k < len(x) && (isAlpha(x[k]) || x[k] == '_') {
+		if isUpper(x[k]) {
 			caps++
 		}
 		k++
 	}
-	if k < 3 || k >= len(ln) || ln[k] != ' ' {
+	if k-o < 3 || k >= len(x) || x[k] != ' ' {
 		return false
 	}
-	if isLower(ln[0]) && caps == 0 {
-		return ln[len(ln)-1] == ';' || ln[len(ln)-1] == '{'
+	if end < 0 {
+		end = bytes.IndexByte(x, '\n')
+		if end < 0 {
+			end = len(x)
+		}
 	}
-	return isUpper(ln[0]) && caps >= 2 && isLower(ln[1])
+	e := end
+	for e > 0 && (x[e-1] == ' ' || x[e-1] == '\t' || x[e-1] == '\r') {
+		e--
+	}
+	// the trimmed line x[:e] is at least 4 bytes and goes on after the
+	// space
+	if e < 4 || k >= e {
+		return false
+	}
+	if isLower(x[o]) && caps == 0 {
+		return x[e-1] == ';' || x[e-1] == '{'
+	}
+	return isUpper(x[o]) && caps >= 2 && isLower(x[o+1])
 }
 
 // Result scores what has been scanned so far. After Close it covers the
