@@ -275,13 +275,17 @@ func (s *Scanner) process(end int) {
 		if bits[k>>6]&(1<<(k&63)) == 0 {
 			continue
 		}
-		if pf.always[k>>6]&(1<<(k&63)) == 0 && j+2 < len(win) {
-			t := triHash(win[j], win[j+1], win[j+2])
-			if pf.tri[t>>6]&(1<<(t&63)) == 0 {
-				continue
-			}
-		}
 		i := from + j
+		if pf.always[k>>6]&(1<<(k&63)) == 0 {
+			if j+2 < len(win) {
+				t := triHash(win[j], win[j+1], win[j+2])
+				if pf.tri[t>>6]&(1<<(t&63)) == 0 {
+					continue
+				}
+			}
+		} else if pf.notAfterWord[k>>6]&(1<<(k&63)) != 0 && isAlnum(prevByte(b, i)) {
+			continue
+		}
 		for _, a := range pf.lookup(k) {
 			if len(a.litB) > 0 && !bytes.HasPrefix(b[i:], a.litB) {
 				continue
