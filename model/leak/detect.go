@@ -3,6 +3,7 @@ package leak
 import (
 	"bytes"
 	"encoding/base64"
+	"strconv"
 	"strings"
 
 	"github.com/bulwark-waf/bulwark/internal/decode"
@@ -14,9 +15,8 @@ import (
 type handler func(s *Scanner, b []byte, i int)
 
 type anchor struct {
-	lit  string
-	litB []byte // lit, converted once
-	h    handler
+	lit string
+	h   handler
 	// afterWord: h records nothing when the byte before the position
 	// (prevByte) is a letter or digit, as for the handlers that read a
 	// number or a code from its start.
@@ -57,7 +57,6 @@ func (p *prefilter) add(a, b byte, an anchor) {
 		p.groups = append(p.groups, nil)
 		p.bits[k>>6] |= 1 << (k & 63)
 	}
-	an.litB = []byte(an.lit)
 	p.groups[g] = append(p.groups[g], an)
 	if len(an.lit) >= 3 {
 		t := triHash(an.lit[0], an.lit[1], an.lit[2])
@@ -210,6 +209,10 @@ func buildPrefilter() *prefilter {
 	p := &prefilter{groups: [][]anchor{nil}}
 	for _, l := range literals {
 		for _, lit := range l.lits {
+			if len(lit) < 3 {
+				// the scan compares a literal from its third byte on
+				panic("leak: literal " + strconv.Quote(lit) + " is shorter than 3 bytes")
+			}
 			p.add(lit[0], lit[1], anchor{lit: lit, h: l.h})
 		}
 	}

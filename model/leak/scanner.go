@@ -116,7 +116,7 @@ type Scanner struct {
 	pathAt  [numClasses]string
 	closed  bool
 	stopped bool
-	cur     anchor
+	cur     *anchor // the anchor whose handler runs
 	// sure marks classes a structural detection settles (a raw PHP file,
 	// a server's directory listing): they floor to certainScore.
 	sure [numClasses]bool
@@ -283,11 +283,15 @@ func (s *Scanner) process(end int) {
 					continue
 				}
 			}
-		} else if pf.notAfterWord[k>>6]&(1<<(k&63)) != 0 && isAlnum(prevByte(b, i)) {
+		} else if pf.notAfterWord[k>>6]&(1<<(k&63)) != 0 && i > 0 && alnumSet[b[i-1]] {
+			// (prevByte is a space at the body's start)
 			continue
 		}
-		for _, a := range pf.lookup(k) {
-			if len(a.litB) > 0 && !bytes.HasPrefix(b[i:], a.litB) {
+		as := pf.lookup(k)
+		for q := range as {
+			a := &as[q]
+			// the pair matched: a literal's first two bytes are there
+			if n := len(a.lit); n > 0 && (len(b)-i < n || b[i+2] != a.lit[2] || string(b[i+3:i+n]) != a.lit[3:]) {
 				continue
 			}
 			s.cur = a
