@@ -266,19 +266,26 @@ func (s *Scanner) process(end int) {
 	b := s.buf
 	from := s.start
 	bits := &pf.bits
-	// win is every position to scan plus the byte after the last one;
-	// indexing it with j and j+1 < len(win) lets the compiler drop the
-	// bounds checks of the hot loop.
+	// win is every position to scan plus the byte after the last one.
+	// The loop reads each byte once, as the second of its pair, and
+	// carries it over as the first of the next (which also lets the
+	// compiler drop the bounds checks): position j-1 has pair k.
 	win := b[from:min(end+1, len(b))]
-	for j := 0; j+1 < len(win); j++ {
-		k := uint16(win[j])<<8 | uint16(win[j+1])
+	var prev uint16
+	if len(win) > 0 {
+		prev = uint16(win[0])
+	}
+	for j := 1; j < len(win); j++ {
+		c := win[j]
+		k := prev<<8 | uint16(c)
+		prev = uint16(c)
 		if bits[k>>6]&(1<<(k&63)) == 0 {
 			continue
 		}
-		i := from + j
+		i := from + j - 1
 		if pf.always[k>>6]&(1<<(k&63)) == 0 {
-			if j+2 < len(win) {
-				t := triHash(win[j], win[j+1], win[j+2])
+			if j+1 < len(win) {
+				t := triHash(byte(k>>8), c, win[j+1])
 				if pf.tri[t>>6]&(1<<(t&63)) == 0 {
 					continue
 				}
