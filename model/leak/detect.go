@@ -3,7 +3,6 @@ package leak
 import (
 	"bytes"
 	"encoding/base64"
-	"strconv"
 	"strings"
 
 	"github.com/bulwark-waf/bulwark/internal/decode"
@@ -16,7 +15,12 @@ type handler func(s *Scanner, b []byte, i int)
 
 type anchor struct {
 	lit string
-	h   handler
+	// head is lit's first (up to) eight bytes as a little-endian word,
+	// headMask the bytes of it that are lit's: one load and compare
+	// rejects a literal that shares only its first bytes with the text
+	// (`class="` attributes for `class="Whoops container"`).
+	head, headMask uint64
+	h              handler
 	// afterWord: h records nothing when the byte before the position
 	// (prevByte) is a letter or digit, as for the handlers that read a
 	// number or a code from its start.
@@ -56,6 +60,10 @@ func (p *prefilter) add(a, b byte, an anchor) {
 		p.group[k] = g
 		p.groups = append(p.groups, nil)
 		p.bits[k>>6] |= 1 << (k & 63)
+	}
+	for q := 0; q < min(8, len(an.lit)); q++ {
+		an.head |= uint64(an.lit[q]) << (8 * q)
+		an.headMask |= 0xff << (8 * q)
 	}
 	p.groups[g] = append(p.groups[g], an)
 	if len(an.lit) >= 3 {
@@ -209,10 +217,6 @@ func buildPrefilter() *prefilter {
 	p := &prefilter{groups: [][]anchor{nil}}
 	for _, l := range literals {
 		for _, lit := range l.lits {
-			if len(lit) < 3 {
-				// the scan compares a literal from its third byte on
-				panic("leak: literal " + strconv.Quote(lit) + " is shorter than 3 bytes")
-			}
 			p.add(lit[0], lit[1], anchor{lit: lit, h: l.h})
 		}
 	}

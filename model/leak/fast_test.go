@@ -55,3 +55,24 @@ func TestStrStop(t *testing.T) {
 		}
 	}
 }
+
+// A literal is matched by its first eight bytes in one word compare, and
+// bytewise where fewer than eight bytes are left: one that ends the body,
+// whole or cut short by a byte, at every length around eight.
+func TestLiteralAtBodyEnd(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		lit string
+		f   int
+	}{{"PG::", FSQLPostgres}, {"SQLSTATE", FSQLGeneric}, {"Exception", FExceptionWord}, {"Parent Directory", FDirListing}} {
+		for _, pad := range []string{"", "x", "x y ", "some text before it: "} {
+			for _, cut := range []int{0, 1} {
+				body := pad + tc.lit[:len(tc.lit)-cut]
+				want := float64(1 - cut)
+				if got := BodyFeatures("text/plain", []byte(body))[tc.f]; got != want {
+					t.Errorf("%q: %s = %v, want %v", body, FeatureNames[tc.f], got, want)
+				}
+			}
+		}
+	}
+}

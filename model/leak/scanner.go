@@ -297,9 +297,17 @@ func (s *Scanner) process(end int) {
 		as := pf.lookup(k)
 		for q := range as {
 			a := &as[q]
-			// the pair matched: a literal's first two bytes are there
-			if n := len(a.lit); n > 0 && (len(b)-i < n || b[i+2] != a.lit[2] || string(b[i+3:i+n]) != a.lit[3:]) {
-				continue
+			if n := len(a.lit); n > 0 {
+				if len(b)-i < n {
+					continue
+				}
+				if len(b)-i >= 8 {
+					if binary.LittleEndian.Uint64(b[i:])&a.headMask != a.head || n > 8 && string(b[i+8:i+n]) != a.lit[8:] {
+						continue
+					}
+				} else if string(b[i:i+n]) != a.lit {
+					continue
+				}
 			}
 			s.cur = a
 			a.h(s, b, i)
