@@ -460,6 +460,16 @@ var codeByFirst = func() (t [256][][]byte) {
 	return t
 }()
 
+// lineStarts holds the bytes a line's detectors can start with: what
+// line's cases test for ('#', '[', a letter), a directive's '<', and the
+// first bytes of codeStarts.
+var lineStarts = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = c == '#' || c == '[' || c == '<' || isAlpha(byte(c)) || len(codeByFirst[c]) > 0
+	}
+	return t
+}()
+
 var secretWords = [][]byte{[]byte("PASS"), []byte("SECRET"), []byte("TOKEN"), []byte("KEY"), []byte("PWD"), []byte("CREDENTIAL")}
 
 // line runs the line detectors on the line at b[i:]; nl is the offset of
@@ -489,6 +499,10 @@ func (s *Scanner) line(b []byte, i, nl int) {
 	}
 	x := b[j:min(len(b), j+256)]
 	c := x[0]
+	if !lineStarts[c] {
+		// a JSON line's '"', a table row's '|': no detector below
+		return
+	}
 	switch {
 	case c == '#' && j == i && bytes.HasPrefix(x, []byte("#!/")):
 		s.hit(FShebang, j, j, false)
