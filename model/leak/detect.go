@@ -14,9 +14,17 @@ import (
 type handler func(s *Scanner, b []byte, i int)
 
 type anchor struct {
-	lit  string
-	litB []byte // lit, converted once
-	h    handler
+	lit string
+	// head is lit's first (up to) eight bytes as a little-endian word,
+	// headMask the bytes of it that are lit's: one load and compare
+	// rejects a literal that shares only its first bytes with the text
+	// (`class="` attributes for `class="Whoops container"`).
+	head, headMask uint64
+	h              handler
+	// afterWord: h records nothing when the byte before the position
+	// (prevByte) is a letter or digit, as for the handlers that read a
+	// number or a code from its start.
+	afterWord bool
 }
 
 // The prefilter: a bitset over the 65536 byte pairs that can start
@@ -33,6 +41,11 @@ type prefilter struct {
 	// literal but rarely its first three bytes.
 	always [1 << 16 / 64]uint64
 	tri    [1 << 16 / 64]uint64
+	// notAfterWord marks the pairs all of whose anchors are afterWord
+	// ones: inside a run of digits or capitals, where nearly every
+	// position has such a pair, the scan passes over them without
+	// looking at their anchors.
+	notAfterWord [1 << 16 / 64]uint64
 }
 
 func triHash(a, b, c byte) uint16 {
@@ -48,13 +61,33 @@ func (p *prefilter) add(a, b byte, an anchor) {
 		p.groups = append(p.groups, nil)
 		p.bits[k>>6] |= 1 << (k & 63)
 	}
-	an.litB = []byte(an.lit)
+	for q := 0; q < min(8, len(an.lit)); q++ {
+		an.head |= uint64(an.lit[q]) << (8 * q)
+		an.headMask |= 0xff << (8 * q)
+	}
 	p.groups[g] = append(p.groups[g], an)
 	if len(an.lit) >= 3 {
 		t := triHash(an.lit[0], an.lit[1], an.lit[2])
 		p.tri[t>>6] |= 1 << (t & 63)
 	} else {
 		p.always[k>>6] |= 1 << (k & 63)
+	}
+}
+
+// markNotAfterWord sets notAfterWord from the groups.
+func (p *prefilter) markNotAfterWord() {
+	for k := 0; k < 1<<16; k++ {
+		g := p.group[k]
+		if g == 0 {
+			continue
+		}
+		all := true
+		for _, a := range p.groups[g] {
+			all = all && a.afterWord
+		}
+		if all {
+			p.notAfterWord[k>>6] |= 1 << (k & 63)
+		}
 	}
 }
 
@@ -192,18 +225,19 @@ func buildPrefilter() *prefilter {
 			p.add('@', byte(c), anchor{h: email})
 		}
 		if isDigit(byte(c)) {
-			p.add('+', byte(c), anchor{h: phoneE164})
-			p.add('(', byte(c), anchor{h: phoneParen})
+			p.add('+', byte(c), anchor{h: phoneE164, afterWord: true})
+			p.add('(', byte(c), anchor{h: phoneParen, afterWord: true})
 			for d := '0'; d <= '9'; d++ {
-				p.add(byte(c), byte(d), anchor{h: digitRun})
+				p.add(byte(c), byte(d), anchor{h: digitRun, afterWord: true})
 			}
 		}
 	}
 	for a := byte('A'); a <= 'Z'; a++ {
 		for c := byte('A'); c <= 'Z'; c++ {
-			p.add(a, c, anchor{h: upperPair})
+			p.add(a, c, anchor{h: upperPair, afterWord: true})
 		}
 	}
+	p.markNotAfterWord()
 	return p
 }
 

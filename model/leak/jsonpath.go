@@ -2,6 +2,8 @@ package leak
 
 import (
 	"bytes"
+	"encoding/binary"
+	"math/bits"
 	"strconv"
 	"strings"
 )
@@ -31,45 +33,56 @@ const (
 	maxKeyLen    = 64
 )
 
+// jsonStructural marks the bytes the tracker acts on outside strings;
+// whitespace and scalars are passed over in a tight loop.
+var jsonStructural = func() (t [256]bool) {
+	for _, c := range []byte(`"{}[],:`) {
+		t[c] = true
+	}
+	return t
+}()
+
 func (j *jsonPath) feed(b []byte) {
-	for i := 0; i < len(b); i++ {
+	i := 0
+	for i < len(b) {
 		if j.inStr {
 			if j.esc {
 				j.esc = false
+				i++
 				continue
 			}
-			// SIMD searches: JSON strings are most of a JSON body.
-			k := len(b)
-			if q := bytes.IndexByte(b[i:], '"'); q >= 0 {
-				k = i + q
-			}
-			if e := bytes.IndexByte(b[i:k], '\\'); e >= 0 {
-				k = i + e
-			}
+			// JSON strings are most of a JSON body: find their end eight
+			// bytes at a time.
+			k := strStop(b, i)
 			if j.isKey && len(j.key) < maxKeyLen {
 				j.key = append(j.key, b[i:min(k, i+maxKeyLen-len(j.key))]...)
 			}
 			if k >= len(b) {
 				return
 			}
-			i = k
+			i = k + 1
 			if b[k] == '\\' {
 				j.esc = true
 				continue
 			}
 			j.inStr = false
 			if j.isKey && len(j.stack) > 0 && j.over == 0 {
+				// the frame takes the key's buffer, and the key the
+				// frame's old one (reset when the next string opens)
 				top := &j.stack[len(j.stack)-1]
-				top.key = append(top.key[:0], j.key...)
+				top.key, j.key = j.key, top.key[:0]
 			}
 			continue
 		}
-		switch b[i] {
-		case ' ', '\n', '\r', '\t':
-			// indentation of pretty-printed JSON
-			for i+1 < len(b) && (b[i+1] == ' ' || b[i+1] == '\n' || b[i+1] == '\r' || b[i+1] == '\t') {
-				i++
-			}
+		for i < len(b) && !jsonStructural[b[i]] {
+			i++
+		}
+		if i >= len(b) {
+			return
+		}
+		c := b[i]
+		i++
+		switch c {
 		case '"':
 			j.inStr = true
 			j.isKey = len(j.stack) > 0 && j.stack[len(j.stack)-1].obj && j.expectKey && j.over == 0
@@ -82,11 +95,11 @@ func (j *jsonPath) feed(b []byte) {
 			if len(j.stack) < cap(j.stack) {
 				j.stack = j.stack[:len(j.stack)+1]
 				top := &j.stack[len(j.stack)-1]
-				top.obj, top.key, top.idx = b[i] == '{', top.key[:0], 0
+				top.obj, top.key, top.idx = c == '{', top.key[:0], 0
 			} else {
-				j.stack = append(j.stack, jsonFrame{obj: b[i] == '{'})
+				j.stack = append(j.stack, jsonFrame{obj: c == '{'})
 			}
-			j.expectKey = b[i] == '{'
+			j.expectKey = c == '{'
 		case '}', ']':
 			if j.over > 0 {
 				j.over--
@@ -109,6 +122,32 @@ func (j *jsonPath) feed(b []byte) {
 			j.expectKey = false
 		}
 	}
+}
+
+const (
+	swarOnes = 0x0101010101010101
+	swarHigh = 0x8080808080808080
+)
+
+// strStop is the offset of the first '"' or '\\' in b[i:], or len(b). A
+// byte of x^c is zero where x has c; the lowest byte flagged by the
+// zero-byte test below is exactly the first such byte (borrows only run
+// upwards from a zero byte, so only bytes above it can be flagged
+// falsely).
+func strStop(b []byte, i int) int {
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		q, e := x^('"'*swarOnes), x^('\\'*swarOnes)
+		if m := (q-swarOnes)&^q&swarHigh | (e-swarOnes)&^e&swarHigh; m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+	}
+	for ; i < len(b); i++ {
+		if b[i] == '"' || b[i] == '\\' {
+			return i
+		}
+	}
+	return len(b)
 }
 
 func (j *jsonPath) path() string {

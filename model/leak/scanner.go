@@ -3,6 +3,7 @@ package leak
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"hash/fnv"
 	"math"
 	"math/bits"
@@ -115,7 +116,7 @@ type Scanner struct {
 	pathAt  [numClasses]string
 	closed  bool
 	stopped bool
-	cur     anchor
+	cur     *anchor // the anchor whose handler runs
 	// sure marks classes a structural detection settles (a raw PHP file,
 	// a server's directory listing): they floor to certainScore.
 	sure [numClasses]bool
@@ -194,10 +195,8 @@ func (s *Scanner) Write(p []byte) (int, error) {
 		return n, nil
 	}
 	for len(p) > 0 {
-		if s.buf == nil {
-			s.buf = make([]byte, 0, chunkCap+lookahead+lookbehind)
-		}
-		k := min(cap(s.buf)-len(s.buf), len(p))
+		k := min(maxBuf-len(s.buf), len(p))
+		s.grow(k)
 		s.buf = append(s.buf, p[:k]...)
 		p = p[k:]
 		if s.kind == decode.Sniff {
@@ -215,6 +214,27 @@ func (s *Scanner) Write(p []byte) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// maxBuf is the most a Scanner's buffer holds: a scan step and the two
+// windows.
+const maxBuf = chunkCap + lookahead + lookbehind
+
+// grow makes room for n more bytes in buf. The buffer starts at the first
+// write and the two windows, which is what every later write of that size
+// needs (the scan keeps only the windows between writes), and doubles up
+// to maxBuf: a small body does not pay for the full buffer.
+func (s *Scanner) grow(n int) {
+	if len(s.buf)+n <= cap(s.buf) {
+		return
+	}
+	c := min(maxBuf, max(2*cap(s.buf), n+lookahead+lookbehind))
+	if c < len(s.buf)+n {
+		c = len(s.buf) + n
+	}
+	nb := make([]byte, len(s.buf), c)
+	copy(nb, s.buf)
+	s.buf = nb
 }
 
 func (s *Scanner) setKind(k decode.Kind) {
@@ -246,25 +266,48 @@ func (s *Scanner) process(end int) {
 	b := s.buf
 	from := s.start
 	bits := &pf.bits
-	// win is every position to scan plus the byte after the last one;
-	// indexing it with j and j+1 < len(win) lets the compiler drop the
-	// bounds checks of the hot loop.
+	// win is every position to scan plus the byte after the last one.
+	// The loop reads each byte once, as the second of its pair, and
+	// carries it over as the first of the next (which also lets the
+	// compiler drop the bounds checks): position j-1 has pair k.
 	win := b[from:min(end+1, len(b))]
-	for j := 0; j+1 < len(win); j++ {
-		k := uint16(win[j])<<8 | uint16(win[j+1])
+	var prev uint16
+	if len(win) > 0 {
+		prev = uint16(win[0])
+	}
+	for j := 1; j < len(win); j++ {
+		c := win[j]
+		k := prev<<8 | uint16(c)
+		prev = uint16(c)
 		if bits[k>>6]&(1<<(k&63)) == 0 {
 			continue
 		}
-		if pf.always[k>>6]&(1<<(k&63)) == 0 && j+2 < len(win) {
-			t := triHash(win[j], win[j+1], win[j+2])
-			if pf.tri[t>>6]&(1<<(t&63)) == 0 {
-				continue
+		i := from + j - 1
+		if pf.always[k>>6]&(1<<(k&63)) == 0 {
+			if j+1 < len(win) {
+				t := triHash(byte(k>>8), c, win[j+1])
+				if pf.tri[t>>6]&(1<<(t&63)) == 0 {
+					continue
+				}
 			}
+		} else if pf.notAfterWord[k>>6]&(1<<(k&63)) != 0 && i > 0 && alnumSet[b[i-1]] {
+			// (prevByte is a space at the body's start)
+			continue
 		}
-		i := from + j
-		for _, a := range pf.lookup(k) {
-			if len(a.litB) > 0 && !bytes.HasPrefix(b[i:], a.litB) {
-				continue
+		as := pf.lookup(k)
+		for q := range as {
+			a := &as[q]
+			if n := len(a.lit); n > 0 {
+				if len(b)-i < n {
+					continue
+				}
+				if len(b)-i >= 8 {
+					if binary.LittleEndian.Uint64(b[i:])&a.headMask != a.head || n > 8 && string(b[i+8:i+n]) != a.lit[8:] {
+						continue
+					}
+				} else if string(b[i:i+n]) != a.lit {
+					continue
+				}
 			}
 			s.cur = a
 			a.h(s, b, i)
@@ -276,7 +319,7 @@ func (s *Scanner) process(end int) {
 	s.shape.tags += float64(bytes.Count(seg, []byte{'<'}))
 	s.shape.braces += float64(bytes.Count(seg, []byte{'{'}))
 	s.shape.quotes += float64(bytes.Count(seg, []byte{'"'}))
-	s.shape.prose += float64(bytes.Count(seg, []byte(". ")) + bytes.Count(seg, []byte(" the ")))
+	s.shape.prose += float64(bytes.Count(seg, []byte(". ")) + countThe(seg))
 	if s.json != nil {
 		s.trackJSON(from, end)
 		s.text.pend, s.text.next = s.text.pend[:0], 0
@@ -301,6 +344,27 @@ func (s *Scanner) process(end int) {
 		s.base += int64(keep)
 		s.start -= keep
 	}
+}
+
+// countThe is bytes.Count(seg, []byte(" the ")), found from the 'h':
+// searching for the leading space, as bytes.Index does, stops at every
+// word (and at every byte of JSON's indentation).
+func countThe(seg []byte) int {
+	n := 0
+	next := 0 // where the next match may start: matches do not overlap
+	for i := 2; i < len(seg)-2; {
+		k := bytes.IndexByte(seg[i:len(seg)-2], 'h')
+		if k < 0 {
+			break
+		}
+		h := i + k
+		if p := h - 2; p >= next && seg[p] == ' ' && seg[p+1] == 't' && seg[h+1] == 'e' && seg[h+2] == ' ' {
+			n++
+			next = p + 5
+		}
+		i = h + 1
+	}
+	return n
 }
 
 // hit records one detection of feature f at buf[start:end].
@@ -366,11 +430,12 @@ func (s *Scanner) lines(b []byte, from, end int) {
 		i = from + nl + 1
 	}
 	for i < end {
-		s.line(b, i)
 		nl := bytes.IndexByte(b[i:end], '\n')
 		if nl < 0 {
+			s.line(b, i, -1)
 			return
 		}
+		s.line(b, i, i+nl)
 		i += nl + 1
 	}
 }
@@ -395,13 +460,37 @@ var codeByFirst = func() (t [256][][]byte) {
 	return t
 }()
 
+// lineStarts holds the bytes a line's detectors can start with: what
+// line's cases test for ('#', '[', a letter), a directive's '<', and the
+// first bytes of codeStarts.
+var lineStarts = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = c == '#' || c == '[' || c == '<' || isAlpha(byte(c)) || len(codeByFirst[c]) > 0
+	}
+	return t
+}()
+
 var secretWords = [][]byte{[]byte("PASS"), []byte("SECRET"), []byte("TOKEN"), []byte("KEY"), []byte("PWD"), []byte("CREDENTIAL")}
 
-func (s *Scanner) line(b []byte, i int) {
+// line runs the line detectors on the line at b[i:]; nl is the offset of
+// its newline, or -1 when it is not known (not before the segment's end).
+func (s *Scanner) line(b []byte, i, nl int) {
 	if s.base+int64(i) == 0 && bytes.HasPrefix(b, []byte("DIRC")) {
 		s.hit(FGitMeta, 0, 4, false)
 	}
 	j := i
+	// indentation: the leading spaces of eight bytes at once (the lowest
+	// non-zero byte of x^spaces is the first that is not a space)
+	for j+8 <= len(b) && j-i < 40 {
+		n := 8
+		if t := binary.LittleEndian.Uint64(b[j:]) ^ ' '*swarOnes; t != 0 {
+			n = bits.TrailingZeros64(t) >> 3
+		}
+		j = min(j+n, i+40)
+		if n < 8 {
+			break
+		}
+	}
 	for j < len(b) && (b[j] == ' ' || b[j] == '\t') && j-i < 40 {
 		j++
 	}
@@ -410,8 +499,12 @@ func (s *Scanner) line(b []byte, i int) {
 	}
 	x := b[j:min(len(b), j+256)]
 	c := x[0]
+	if !lineStarts[c] {
+		// a JSON line's '"', a table row's '|': no detector below
+		return
+	}
 	switch {
-	case bytes.HasPrefix(x, []byte("#!/")) && j == i:
+	case c == '#' && j == i && bytes.HasPrefix(x, []byte("#!/")):
 		s.hit(FShebang, j, j, false)
 	case c == '[' && j == i:
 		e := bytes.IndexByte(x, ']')
@@ -457,7 +550,11 @@ func (s *Scanner) line(b []byte, i int) {
 			s.hit(FPasswdLine, j, j, false)
 		}
 	}
-	if directive(x) {
+	xe := -1 // x's newline: the line's, if it falls in x
+	if nl >= 0 {
+		xe = min(nl-j, len(x))
+	}
+	if directive(x, xe) {
 		s.hit(FDirectiveLine, j, j, false)
 	}
 	for _, p := range codeByFirst[c] {
@@ -471,36 +568,47 @@ func (s *Scanner) line(b []byte, i int) {
 // directive: a web-server or daemon configuration line — nginx style
 // (lower_case_name value;) or Apache style (CamelCaseName value, or a
 // <CamelCase ...> section).
-func directive(x []byte) bool {
+func directive(x []byte, end int) bool {
 	if len(x) < 4 || !(isAlpha(x[0]) || x[0] == '<' && isAlpha(x[1])) {
 		return false
 	}
-	end := bytes.IndexByte(x, '\n')
-	if end < 0 {
-		end = len(x)
+	// The name and the space after it first: most lines fail there,
+	// before their end is looked for. Name bytes are no line break or
+	// trailing blank, so the name is the same in the trimmed line.
+	o := 0
+	if x[0] == '<' {
+		o = 1
 	}
-	ln := bytes.TrimRight(x[:end], " \t\r")
-	if len(ln) < 4 {
-		return false
-	}
-	if ln[0] == '<' {
-		ln = ln[1:]
-	}
-	k := 0
+	k := o
 	caps := 0
-	for k < len(ln) && (isAlpha(ln[k]) || ln[k] == '_') {
-		if isUpper(ln[k]) {
+	for k < len(x) && (isAlpha(x[k]) || x[k] == '_') {
+		if isUpper(x[k]) {
 			caps++
 		}
 		k++
 	}
-	if k < 3 || k >= len(ln) || ln[k] != ' ' {
+	if k-o < 3 || k >= len(x) || x[k] != ' ' {
 		return false
 	}
-	if isLower(ln[0]) && caps == 0 {
-		return ln[len(ln)-1] == ';' || ln[len(ln)-1] == '{'
+	if end < 0 {
+		end = bytes.IndexByte(x, '\n')
+		if end < 0 {
+			end = len(x)
+		}
 	}
-	return isUpper(ln[0]) && caps >= 2 && isLower(ln[1])
+	e := end
+	for e > 0 && (x[e-1] == ' ' || x[e-1] == '\t' || x[e-1] == '\r') {
+		e--
+	}
+	// the trimmed line x[:e] is at least 4 bytes and goes on after the
+	// space
+	if e < 4 || k >= e {
+		return false
+	}
+	if isLower(x[o]) && caps == 0 {
+		return x[e-1] == ';' || x[e-1] == '{'
+	}
+	return isUpper(x[o]) && caps >= 2 && isLower(x[o+1])
 }
 
 // Result scores what has been scanned so far. After Close it covers the
