@@ -154,6 +154,11 @@ var literals = []struct {
 	{[]string{"goroutine "}, goroutine},
 	{[]string{"panic: ", "runtime error: ", "[recovered]"}, count(FGoPanic)},
 	{[]string{".go:"}, frameDigits(FGoFrame, "")},
+	// Rust's panics and backtraces read as Go's do: the trees learnt the
+	// compiled-service crash from Go, and a Rust frame (orders.rs:88:41)
+	// or "panicked at" is the same disclosure.
+	{[]string{"panicked at ", "RUST_BACKTRACE", "stack backtrace:"}, count(FGoPanic)},
+	{[]string{".rs:"}, frameDigits(FGoFrame, ":")},
 	{[]string{".js:", ".ts:", ".mjs:", ".cjs:"}, frameDigits(FNodeFrame, ":")},
 	{[]string{"node_modules/"}, count(FNodeFrame)},
 	{[]string{"at Layer.handle", "at Module._compile", "at Object.<anonymous>", "at process.processTicksAndRejections",
@@ -178,6 +183,9 @@ var literals = []struct {
 	{[]string{"ActionController::", "ActiveRecord::", "ActionView::", "Rails.root:", "Application Trace", "Framework Trace",
 		"ActionDispatch::", "NoMethodError", "Full Trace"}, count(FRailsError)},
 	{[]string{".rb:"}, frameDigits(FRubyFrame, ":in")},
+	// Elixir's (Phoenix, Plug, Ecto) frames: lib/shop/user.ex:21: Shop.User.get/1,
+	// the Ruby frame's shape.
+	{[]string{".ex:", ".exs:"}, frameDigits(FRubyFrame, ": ")},
 	{[]string{"Whitelabel Error Page", "no explicit mapping for /error", "There was an unexpected error (type=",
 		"org.springframework.", "BeanCreationException", "HttpMessageNotReadableException"}, count(FSpringError)},
 	{[]string{"You have an error in your SQL syntax", "MySQL server version", "MySqlException", "com.mysql.", "mysqli_",
