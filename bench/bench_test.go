@@ -441,3 +441,36 @@ func BenchmarkExtProcRoundTripCollect(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCollectPaired is the 1 KB form through two shipped servers, one
+// collecting traffic for site learning at a 1% sample rate and one not,
+// alternating request by request so that both see the same machine: the
+// collector's cost without the load drift that separates two benchmarks
+// run one after the other.
+func BenchmarkCollectPaired(b *testing.B) {
+	off := shipped(b)
+	on := shipped(b, "--learn-collect=true", "--learn-dir="+b.TempDir(), "--learn-sample-rate=0.01")
+	ctx := context.Background()
+	var offLat, onLat []time.Duration
+	run := func(c extprocv3.ExternalProcessorClient, lat *[]time.Duration) {
+		t0 := time.Now()
+		res, err := roundTrip.Do(ctx, c, request, upstream)
+		if err != nil || res.Local != nil {
+			b.Fatalf("round trip not clean: %v %+v", err, res.Local)
+		}
+		*lat = append(*lat, time.Since(t0))
+	}
+	i := 0
+	for b.Loop() {
+		if i%2 == 0 {
+			run(off, &offLat)
+			run(on, &onLat)
+		} else {
+			run(on, &onLat)
+			run(off, &offLat)
+		}
+		i++
+	}
+	b.ReportMetric(percentile(offLat, 0.50), "off-p50-µs")
+	b.ReportMetric(percentile(onLat, 0.50), "collect-p50-µs")
+}
