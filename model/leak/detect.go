@@ -127,6 +127,9 @@ var literals = []struct {
 	{[]string{"pbkdf2_sha256$", "pbkdf2_sha1$", "sha1$", "{SSHA}", "{SSHA512}", "scrypt:", "pbkdf2:sha256:"}, token(FPasswordHash, 30, 0, hashSet)},
 	{[]string{"://"}, connURL},
 	{[]string{"Password=", "password=", "Pwd=", "PWD=", "pwd="}, adoPassword},
+	// Azure storage and Service Bus connection strings carry the account key
+	// the way ADO.NET ones carry the password: AccountKey=...;
+	{[]string{"AccountKey=", "SharedAccessKey="}, adoPassword},
 	{[]string{"password", "Password", "PASSWORD", "passwd", "PASSWD", "secret", "Secret", "SECRET",
 		"api_key", "apiKey", "ApiKey", "API_KEY", "apikey", "access_token", "accessToken", "auth_token", "authToken",
 		"session_token", "sessionToken", "client_secret", "clientSecret", "private_key", "privateKey", "secret_key", "secretKey", "x-api-key", "X-Api-Key"}, secretAssign},

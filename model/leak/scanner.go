@@ -736,7 +736,7 @@ func errorEvidence(fv [NumFeatures]float64) float64 {
 // place: a legitimate page masks them (PCI DSS shows at most the last four
 // digits), so one in a response is a leak. certainScore is the class score
 // they floor to.
-var certain = []int{FAWSKeyID, FPrivateKeyBody, FStripeLive, FGitHubToken, FSlackToken, FCard, FSSN}
+var certain = []int{FAWSKeyID, FPrivateKeyBody, FStripeLive, FGitHubToken, FSlackToken, FOtherToken, FCard, FSSN}
 
 const certainScore = 5
 
