@@ -5,7 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"strings"
+	"regexp"
 	"testing"
 )
 
@@ -16,10 +16,12 @@ func TestCheckExplainsTheDecision(t *testing.T) {
 		decision string
 		explain  string
 	}{
-		{[]string{"--mode", "and", "http://shop.example/search?q=union+station+selection"}, "flag", "mode=and crs=block(anomaly 5: 942190) ml=clean("},
-		{[]string{"http://shop.example/greet?name=%7B%7B7*7%7D%7D"}, "block", "mode=confirm crs=pass(anomaly 0) ml=attack(rce 1 in query:name) → block"},
-		{[]string{"--mode", "or", "http://shop.example/greet?name=%7B%7B7*7%7D%7D"}, "block", "mode=or crs=pass(anomaly 0) ml=attack(rce 1 in query:name) → block (anomaly 0+5)"},
-		{[]string{"-X", "POST", "-H", "Content-Type: application/json", "-d", `{"comment":"it's fine, drop me a line"}`, "http://shop.example/api"}, "allow", "→ allow"},
+		// The scores themselves belong to the embedded model; the
+		// explanation's shape is what is tested.
+		{[]string{"--mode", "and", "http://shop.example/search?q=union+station+selection"}, "flag", `^mode=and crs=block\(anomaly 5: 942190\) ml=clean\(`},
+		{[]string{"http://shop.example/greet?name=%7B%7B7*7%7D%7D"}, "block", `^mode=confirm crs=pass\(anomaly 0\) ml=attack\(rce ([1-9]|1[0-9]|2[0-5]) in query:name\) → block$`},
+		{[]string{"--mode", "or", "http://shop.example/greet?name=%7B%7B7*7%7D%7D"}, "block", `^mode=or crs=pass\(anomaly 0\) ml=attack\(rce ([1-9]|1[0-9]|2[0-5]) in query:name\) → block \(anomaly 0\+5\)$`},
+		{[]string{"-X", "POST", "-H", "Content-Type: application/json", "-d", `{"comment":"it's fine, drop me a line"}`, "http://shop.example/api"}, "allow", `→ allow$`},
 	}
 	for _, tt := range tests {
 		var out, errOut bytes.Buffer
@@ -30,7 +32,7 @@ func TestCheckExplainsTheDecision(t *testing.T) {
 		if err := json.Unmarshal(out.Bytes(), &res); err != nil {
 			t.Fatal(err)
 		}
-		if res.Decision != tt.decision || !strings.Contains(res.Explanation, tt.explain) {
+		if res.Decision != tt.decision || !regexp.MustCompile(tt.explain).MatchString(res.Explanation) {
 			t.Errorf("%v: decision %q explanation %q", tt.args, res.Decision, res.Explanation)
 		}
 	}
