@@ -160,7 +160,7 @@ var literals = []struct {
 	// Rust's panics and backtraces read as Go's do: the trees learnt the
 	// compiled-service crash from Go, and a Rust frame (orders.rs:88:41)
 	// or "panicked at" is the same disclosure.
-	{[]string{"panicked at ", "RUST_BACKTRACE", "stack backtrace:"}, count(FGoPanic)},
+	{[]string{"panicked at ", "RUST_BACKTRACE"}, count(FGoPanic)},
 	{[]string{".rs:"}, frameDigits(FGoFrame, ":")},
 	{[]string{".js:", ".ts:", ".mjs:", ".cjs:"}, frameDigits(FNodeFrame, ":")},
 	{[]string{"node_modules/"}, count(FNodeFrame)},
