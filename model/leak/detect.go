@@ -160,7 +160,9 @@ var literals = []struct {
 	// Rust's panics and backtraces read as Go's do: the trees learnt the
 	// compiled-service crash from Go, and a Rust frame (orders.rs:88:41)
 	// or "panicked at" is the same disclosure.
-	{[]string{"panicked at ", "RUST_BACKTRACE"}, count(FGoPanic)},
+	// (anchored at the quote that closes the thread's name: "pan" would
+	// stop the scan at every <span)
+	{[]string{"' panicked at ", "RUST_BACKTRACE"}, count(FGoPanic)},
 	{[]string{".rs:"}, frameDigits(FGoFrame, ":")},
 	{[]string{".js:", ".ts:", ".mjs:", ".cjs:"}, frameDigits(FNodeFrame, ":")},
 	{[]string{"node_modules/"}, count(FNodeFrame)},
@@ -186,9 +188,11 @@ var literals = []struct {
 	{[]string{"ActionController::", "ActiveRecord::", "ActionView::", "Rails.root:", "Application Trace", "Framework Trace",
 		"ActionDispatch::", "NoMethodError", "Full Trace"}, count(FRailsError)},
 	{[]string{".rb:"}, frameDigits(FRubyFrame, ":in")},
-	// Elixir's (Phoenix, Plug, Ecto) frames: lib/shop/user.ex:21: Shop.User.get/1,
-	// the Ruby frame's shape.
-	{[]string{".ex:", ".exs:"}, frameDigits(FRubyFrame, ": ")},
+	// Elixir's (Phoenix, Plug, Ecto) frames, "(shop 0.1.0) lib/shop/user.ex:21:
+	// Shop.User.get/1": the Ruby frame's shape. Anchored after the
+	// application's name and version (".ex" would stop the scan at every
+	// ".example" and ".extend").
+	{[]string{") lib/", ") deps/"}, elixirFrame},
 	{[]string{"Whitelabel Error Page", "no explicit mapping for /error", "There was an unexpected error (type=",
 		"org.springframework.", "BeanCreationException", "HttpMessageNotReadableException"}, count(FSpringError)},
 	{[]string{"You have an error in your SQL syntax", "MySQL server version", "MySqlException", "com.mysql.", "mysqli_",
@@ -1369,6 +1373,29 @@ func frameDigits(f int, after string) handler {
 			return
 		}
 		s.hit(f, i, k, false)
+	}
+}
+
+// elixirFrame: ") lib/path.ex:N: " within the line.
+func elixirFrame(s *Scanner, b []byte, i int) {
+	w := b[i:min(len(b), i+200)]
+	if e := bytes.IndexByte(w, '\n'); e >= 0 {
+		w = w[:e]
+	}
+	k := bytes.Index(w, []byte(".ex:"))
+	if k < 0 {
+		if k = bytes.Index(w, []byte(".exs:")); k < 0 {
+			return
+		}
+		k++
+	}
+	j := k + 4
+	d := j
+	for d < len(w) && isDigit(w[d]) && d-j < 7 {
+		d++
+	}
+	if d > j && bytes.HasPrefix(w[d:], []byte(": ")) {
+		s.hit(FRubyFrame, i, i+d, false)
 	}
 }
 
