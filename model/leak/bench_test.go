@@ -65,11 +65,7 @@ const benchChunk = 16 << 10
 
 func scanChunks(m *Model, ct string, body []byte) Scores {
 	s := m.NewScanner(context.Background(), ct)
-	for p := body; len(p) > 0; {
-		n := min(len(p), benchChunk)
-		_, _ = s.Write(p[:n])
-		p = p[n:]
-	}
+	writeChunked(s, body, benchChunk)
 	_ = s.Close()
 	return s.Result()
 }

@@ -1382,14 +1382,15 @@ func elixirFrame(s *Scanner, b []byte, i int) {
 	if e := bytes.IndexByte(w, '\n'); e >= 0 {
 		w = w[:e]
 	}
-	k := bytes.Index(w, []byte(".ex:"))
-	if k < 0 {
-		if k = bytes.Index(w, []byte(".exs:")); k < 0 {
-			return
-		}
-		k++
+	j := -1 // after the ".ex:" or ".exs:"
+	if k := bytes.Index(w, []byte(".ex:")); k >= 0 {
+		j = k + len(".ex:")
+	} else if k := bytes.Index(w, []byte(".exs:")); k >= 0 {
+		j = k + len(".exs:")
 	}
-	j := k + 4
+	if j < 0 {
+		return
+	}
 	d := j
 	for d < len(w) && isDigit(w[d]) && d-j < 7 {
 		d++

@@ -61,11 +61,7 @@ func goldenHash(m *Model, g goldenBody) string {
 		if chunk == 0 {
 			_, _ = s.Write(g.body)
 		} else {
-			for p := g.body; len(p) > 0; {
-				n := min(len(p), chunk)
-				_, _ = s.Write(p[:n])
-				p = p[n:]
-			}
+			writeChunked(s, g.body, chunk)
 		}
 		_ = s.Close()
 		for _, v := range s.Features() {

@@ -197,13 +197,8 @@ func TestSecretSplitInLongStream(t *testing.T) {
 	body := []byte("<html><body>" + pad + `<script>var cfg={key:"sk_live_51HqLyjWDarjtT1zdp7dcXyZaBcDeFgHiJkLmNoPq"};</script>` + pad + "</body></html>")
 	at := bytes.Index(body, []byte("sk_live_")) + 10
 	s := m.NewScanner(context.Background(), "text/html")
-	for _, part := range [][]byte{body[:at], body[at:]} {
-		for len(part) > 0 {
-			n := min(len(part), 16<<10)
-			_, _ = s.Write(part[:n])
-			part = part[n:]
-		}
-	}
+	writeChunked(s, body[:at], 16<<10)
+	writeChunked(s, body[at:], 16<<10)
 	_ = s.Close()
 	r := s.Result()
 	if r.Class["secret"] > m.DefaultThreshold() {
@@ -417,11 +412,7 @@ func FuzzScanner(f *testing.F) {
 	f.Fuzz(func(t *testing.T, ct string, body []byte, chunk uint16) {
 		c := int(chunk)%5000 + 1
 		s := m.NewScanner(context.Background(), ct)
-		for p := body; len(p) > 0; {
-			n := min(c, len(p))
-			_, _ = s.Write(p[:n])
-			p = p[n:]
-		}
+		writeChunked(s, body, c)
 		_ = s.Close()
 		r := s.Result()
 		if got, want := s.Features(), BodyFeatures(ct, body); got != want {
@@ -543,13 +534,8 @@ func TestTextContextWindow(t *testing.T) {
 			t.Fatalf("cut %d past the %d-byte body", cut, len(body))
 		}
 		s := newScanner(context.Background(), nil, "text/html", Options{Status: 200})
-		for _, part := range [][]byte{body[:cut], body[cut:]} {
-			for len(part) > 0 {
-				n := min(len(part), 16<<10)
-				_, _ = s.Write(part[:n])
-				part = part[n:]
-			}
-		}
+		writeChunked(s, body[:cut], 16<<10)
+		writeChunked(s, body[cut:], 16<<10)
 		_ = s.Close()
 		if s.Features() != whole {
 			t.Fatalf("cut at %d: features differ from the whole body's", cut)
@@ -629,5 +615,15 @@ func TestManyDetectionsPerSegment(t *testing.T) {
 		if s.Features() != whole {
 			t.Fatalf("%d-byte chunks: features differ from the whole body's", chunk)
 		}
+	}
+}
+
+// writeChunked writes b to s in chunks of at most chunk bytes, as ext_proc
+// hands a streamed body over.
+func writeChunked(s *Scanner, b []byte, chunk int) {
+	for len(b) > 0 {
+		n := min(len(b), chunk)
+		_, _ = s.Write(b[:n])
+		b = b[n:]
 	}
 }
