@@ -198,3 +198,53 @@ func TestNoveltyAloneCannotFlag(t *testing.T) {
 		}
 	}
 }
+
+// GraphQL documents are scored by their strings and comments (graphql.go):
+// ordinary queries, mutations and batches score clean, and a payload in a
+// string argument or a comment is still found, in the field it came in.
+func TestGraphQLScoresByItsStrings(t *testing.T) {
+	t.Parallel()
+	m := mustDefault(t)
+	post := func(body string) Request {
+		return Request{Method: "POST", URI: "/graphql", Headers: [][2]string{{"content-type", "application/json"}, {"user-agent", chromeHeaders[11][1]}}, Body: []byte(body)}
+	}
+	clean := []struct {
+		name string
+		req  Request
+	}{
+		{"query with variables", post(`{"operationName":"GetUser","variables":{"id":"42","first":10},"query":"query GetUser($id: ID!, $first: Int) { user(id: $id) { id name avatarUrl(size: 64) posts(first: $first) { edges { node { id title createdAt } } } } }"}`)},
+		{"mutation", post(`{"query":"mutation AddComment($input: AddCommentInput!) {\n  addComment(input: $input) {\n    commentEdge { node { id body author { login } } }\n  }\n}","variables":{"input":{"subjectId":"MDU6SXNzdWUx","body":"Thanks, this fixed it for me!"}}}`)},
+		{"batch with fragments and directives", post(`[{"operationName":"A","query":"query A { viewer { id } }"},{"operationName":"B","query":"query B($n: Int = 5) { feed(limit: $n) @include(if: true) { ... on Post { id title } } }"}]`)},
+		{"introspection", post(`{"query":"query IntrospectionQuery { __schema { queryType { name } types { ...FullType } } }\nfragment FullType on __Type { kind name fields(includeDeprecated: true) { name args { name type { kind name ofType { kind name } } } } }"}`)},
+		{"GET with a search string", Request{Method: "GET", URI: "/graphql?query=%7B%20products(first%3A%2010%2C%20query%3A%20%22title%3Ashirt%20AND%20price%3A%3C50%22)%20%7B%20edges%20%7B%20node%20%7B%20id%20title%20handle%20%7D%20%7D%20%7D%20%7D"}},
+	}
+	for _, tc := range clean {
+		t.Run("clean/"+tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := m.Score(context.Background(), &tc.req)
+			if s.Overall < cleanFloor || !s.Complete {
+				t.Errorf("scored %d (complete %v), want >= %d", s.Overall, s.Complete, cleanFloor)
+			}
+		})
+	}
+	attacks := []struct{ name, body string }{
+		{"sqli in an argument", `{"query":"{ user(name: \"admin' OR 1=1-- -\") { id } }"}`},
+		{"xss in an argument", `{"query":"{ search(q: \"<img src=x onerror=alert(1)>\") { id } }"}`},
+		{"traversal in a variable default", `{"query":"query Q($p: String = \"../../../../etc/passwd\") { file(path: $p) { content } }"}`},
+		{"rce in a block string", `{"query":"{ ping(host: \"\"\"127.0.0.1; cat /etc/passwd\"\"\") { out } }"}`},
+		{"sqli in a comment", `{"query":"{ a } # ' union select password from users--"}`},
+	}
+	for _, tc := range attacks {
+		t.Run("attack/"+tc.name, func(t *testing.T) {
+			t.Parallel()
+			req := post(tc.body)
+			s := m.Score(context.Background(), &req)
+			if s.Overall > m.Info().DefaultThreshold {
+				t.Errorf("scored %d, want <= %d", s.Overall, m.Info().DefaultThreshold)
+			}
+			if len(s.Locations) == 0 || s.Locations[0].Field != "query" {
+				t.Errorf("locations %+v, want the query field first", s.Locations)
+			}
+		})
+	}
+}

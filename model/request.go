@@ -269,8 +269,20 @@ func (c *collector) value(f Field, lvl int) {
 			}
 			c.fs = c.fs[:mark]
 		}
+		if lits, ok := graphQLStrings(t); ok {
+			c.graphQL(f, lits, lvl)
+			return
+		}
 	}
 	c.emit(f)
+}
+
+// graphQL emits the free text of a GraphQL document (see graphql.go) as
+// fields named after the field it came in.
+func (c *collector) graphQL(f Field, lits []string, lvl int) {
+	for _, l := range lits {
+		c.value(Field{Part: f.Part, Name: f.Name, Raw: l, origin: f.origin}, lvl+1)
+	}
 }
 
 type urlParts struct{ path, query, fragment string }
@@ -409,6 +421,11 @@ func (c *collector) body(contentType string, body []byte) {
 			return
 		}
 		c.fs = c.fs[:mark]
+	case mt == "application/graphql" || mt == "application/graphql-query":
+		if lits, ok := graphQLStrings(string(body)); ok {
+			c.graphQL(Field{Part: PartBody}, lits, 0)
+			return
+		}
 	case mt == "" || mt == "text/plain":
 		// Clients without a content type (and beacons sent as text/plain)
 		// still send forms.

@@ -229,6 +229,28 @@ func TestFieldsByGrammar(t *testing.T) {
 			want: []pf{{"query", "u", "http://a'b.example/"}},
 		},
 		{
+			name: "a GraphQL document in a JSON body is scored by its strings",
+			req: Request{Method: "POST", URI: "/graphql", Headers: [][2]string{{"content-type", "application/json"}},
+				Body: []byte(`{"operationName":"Q","query":"query Q($id: ID!) { user(id: $id) { posts(filter: \"it's ok\") { id } } }","variables":{"id":"42"}}`)},
+			want: []pf{{"path", "", "/graphql"}, {"body", "operationName", "Q"}, {"body", "query", "it's ok"}, {"body", "variables.id", "42"}},
+		},
+		{
+			name: "a GraphQL document in a query argument",
+			req:  Request{URI: "/graphql?query=%7B%20products(first%3A%2010%2C%20query%3A%20%22title%3Ashirt%22)%20%7B%20id%20%7D%20%7D"},
+			want: []pf{{"path", "", "/graphql"}, {"query", "query", "title:shirt"}},
+		},
+		{
+			name: "an application/graphql body",
+			req: Request{Method: "POST", URI: "/", Headers: [][2]string{{"content-type", "application/graphql"}},
+				Body: []byte("{ search(q: \"<b>\") { id } }")},
+			want: []pf{{"body", "", "<b>"}},
+		},
+		{
+			name: "brace expansion is not GraphQL",
+			req:  Request{URI: "/?c=%7Bcat,/etc/passwd%7D&d=%7Bid,%7D"},
+			want: []pf{{"query", "c", "%7Bcat,/etc/passwd%7D"}, {"query", "d", "%7Bid,%7D"}},
+		},
+		{
 			name: "JSON in a query value is walked",
 			req:  Request{URI: "/e?d=%7B%22a%22%3A%22x%22%2C%22b%22%3A%5B1%2C%22y%22%5D%7D"},
 			want: []pf{{"path", "", "/e"}, {"query", "d.a", "x"}, {"query", "d.b[0]", "1"}, {"query", "d.b[1]", "y"}},
