@@ -33,7 +33,7 @@ MODEL_PY       := PYTHONHASHSEED=0 PYTHONPATH=model/train SOURCE_DATE_EPOCH=$(MO
 
 MODEL_DEPS_STAMP := $(MODEL_VENV)/.bulwark-model-deps
 
-.PHONY: corpus train model-eval model-venv model-loso model-pytest
+.PHONY: corpus train model-eval model-venv model-loso model-carriers model-pytest
 
 model-venv: $(MODEL_DEPS_STAMP) ## the pinned Python environment for training and the parity test
 
@@ -97,6 +97,19 @@ model-loso-one: ## one leave-one-source-out run (SOURCE=...)
 	$(call model_train_one,$(LOSO_DIR)/corpus,$(LOSO_DIR)/features,$(LOSO_DIR)/model.gz,$(LOSO_DIR)/metrics.json)
 	$(MODEL_EXTPROC) eval --model $(LOSO_DIR)/model.gz --data $(LOSO_DIR)/corpus/holdout.jsonl \
 		--out-dir $(LOSO_DIR)/eval --predictions $(LOSO_DIR)/predictions.csv > $(LOSO_DIR)/eval.txt
+
+# XML, SOAP and GraphQL requests (bulwark_train.carriers), formats the
+# corpus has none of, scored by the lighthouse run's model, which never saw
+# fuzzdb: run make model-loso first (docs/MODEL.md, "API formats").
+MODEL_CARRIERS_DIR ?= build/carriers
+MODEL_CARRIERS_MODEL ?= $(MODEL_LOSO_DIR)/lighthouse/model.gz
+MODEL_CARRIERS_THRESHOLD ?= 25
+
+model-carriers: $(MODEL_DEPS_STAMP) $(MODEL_EXTPROC) ## the model on XML, SOAP and GraphQL API requests with fuzzdb payloads placed in them
+	@test -f $(MODEL_CARRIERS_MODEL) || { echo "no $(MODEL_CARRIERS_MODEL): run 'make model-loso' first, or set MODEL_CARRIERS_MODEL"; exit 1; }
+	$(MODEL_PY) bulwark_train.carriers --data data --payloads fuzzdb --out $(MODEL_CARRIERS_DIR)/fuzzdb.jsonl
+	$(MODEL_EXTPROC) eval --model $(MODEL_CARRIERS_MODEL) --data $(MODEL_CARRIERS_DIR)/fuzzdb.jsonl --threshold $(MODEL_CARRIERS_THRESHOLD) \
+		--predictions $(MODEL_CARRIERS_DIR)/predictions.csv | tee $(MODEL_CARRIERS_DIR)/eval.txt
 
 model-pytest: $(MODEL_DEPS_STAMP) $(MODEL_EXTPROC) ## pytest of the training package
 	BULWARK_EXTPROC=$(CURDIR)/$(MODEL_EXTPROC) PYTHONPATH=model/train $(MODEL_VENV)/bin/python -m pytest -q model/train/tests --ignore=model/train/tests/test_learn.py

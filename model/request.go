@@ -269,6 +269,13 @@ func (c *collector) value(f Field, lvl int) {
 			}
 			c.fs = c.fs[:mark]
 		}
+		if strings.HasPrefix(t, "<?xml") {
+			mark := len(c.fs)
+			if walkXMLFields(t, f.Part, f.Name+".", f.origin, lvl+1, c) {
+				return
+			}
+			c.fs = c.fs[:mark]
+		}
 		if lits, ok := graphQLStrings(t); ok {
 			c.graphQL(f, lits, lvl)
 			return
@@ -408,6 +415,12 @@ func (c *collector) body(contentType string, body []byte) {
 		}
 		c.fs = c.fs[:mark]
 		if bytes.IndexByte(t, '\n') > 0 && c.jsonLines(string(t)) {
+			return
+		}
+		c.fs = c.fs[:mark]
+	}
+	if looksLikeXML(mt, body) {
+		if walkXMLFields(string(body), PartBody, "", "", 0, c) {
 			return
 		}
 		c.fs = c.fs[:mark]

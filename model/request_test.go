@@ -251,6 +251,30 @@ func TestFieldsByGrammar(t *testing.T) {
 			want: []pf{{"query", "c", "%7Bcat,/etc/passwd%7D"}, {"query", "d", "%7Bid,%7D"}},
 		},
 		{
+			name: "an XML body is walked by element path",
+			req: Request{Method: "POST", URI: "/", Headers: [][2]string{{"content-type", "text/xml; charset=utf-8"}},
+				Body: []byte(`<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><GetQuote xmlns="http://tempuri.org/"><symbol kind="stock">MSFT &amp; O&apos;Neill</symbol><!-- c --><empty/></GetQuote></soap:Body></soap:Envelope>`)},
+			want: []pf{{"body", "Envelope.Body.GetQuote.symbol@kind", "stock"}, {"body", "Envelope.Body.GetQuote.symbol", "MSFT & O'Neill"}, {"body", "Envelope.Body.GetQuote!--", " c "}},
+		},
+		{
+			name: "CDATA and a declaration are fields",
+			req: Request{Method: "POST", URI: "/", Headers: [][2]string{{"content-type", "application/xml"}},
+				Body: []byte(`<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r><v><![CDATA[1' or '1'='1]]></v></r>`)},
+			want: []pf{{"body", "!", `DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]`}, {"body", "r.v", "1' or '1'='1"}},
+		},
+		{
+			name: "XML that carries HTML is scored whole",
+			req: Request{Method: "POST", URI: "/", Headers: [][2]string{{"content-type", "application/xml"}},
+				Body: []byte(`<r><x onload="alert(1)">y</x></r>`)},
+			want: []pf{{"body", "", `<r><x onload="alert(1)">y</x></r>`}},
+		},
+		{
+			name: "malformed XML is scored whole",
+			req: Request{Method: "POST", URI: "/", Headers: [][2]string{{"content-type", "application/xml"}},
+				Body: []byte(`<r><a>1</b></r>`)},
+			want: []pf{{"body", "", `<r><a>1</b></r>`}},
+		},
+		{
 			name: "JSON in a query value is walked",
 			req:  Request{URI: "/e?d=%7B%22a%22%3A%22x%22%2C%22b%22%3A%5B1%2C%22y%22%5D%7D"},
 			want: []pf{{"path", "", "/e"}, {"query", "d.a", "x"}, {"query", "d.b[0]", "1"}, {"query", "d.b[1]", "y"}},
