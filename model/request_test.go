@@ -68,8 +68,8 @@ func TestFields(t *testing.T) {
 		},
 		{
 			name: "other bodies are one field",
-			req:  Request{Method: "POST", URI: "/", Headers: [][2]string{{"content-type", "text/xml"}}, Body: []byte("<a>1</a>")},
-			want: []pf{{"body", "", "<a>1</a>"}},
+			req:  Request{Method: "POST", URI: "/", Headers: [][2]string{{"content-type", "text/csv"}}, Body: []byte("a,b\n1,<x>")},
+			want: []pf{{"body", "", "a,b\n1,<x>"}},
 		},
 		{
 			name: "multipart file name is a field",

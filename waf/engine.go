@@ -20,6 +20,7 @@ import (
 	"github.com/corazawaf/coraza/v3/types"
 
 	"github.com/bulwark-waf/bulwark/internal/rx"
+	_ "github.com/bulwark-waf/bulwark/internal/xmlbody" // Coraza's XML body processor refuses <param>…</param>
 )
 
 // CRSVersion is the Core Rule Set release embedded in the binary.

@@ -121,6 +121,8 @@ var literals = []struct {
 	{[]string{"glpat-", "npm_", "shpat_", "shpss_", "dop_v1_", "sk-proj-", "sk-ant-"}, token(FOtherToken, 20, 0, dashWordSet)},
 	{[]string{"SG."}, token(FOtherToken, 60, 0, dotDashWordSet)},
 	{[]string{"AccountKey="}, token(FOtherToken, 80, 0, b64Set)},
+	// Firebase Cloud Messaging's legacy server key: AAAA…:APA91b…
+	{[]string{"APA91b"}, token(FOtherToken, 100, 0, dashWordSet)},
 	{[]string{"$2a$", "$2b$", "$2y$"}, bcrypt},
 	{[]string{"$argon2id$", "$argon2i$", "$argon2d$"}, token(FPasswordHash, 40, 0, hashSet)},
 	{[]string{"$6$", "$5$", "$1$", "$apr1$"}, cryptHash},
@@ -218,6 +220,8 @@ var literals = []struct {
 	{[]string{"phpinfo()", "PHP Version ", "Loaded Configuration File", "$_SERVER['", "PHP Credits", "propertySources",
 		"activeProfiles", "systemEnvironment", "systemProperties"}, count(FConfigKey)},
 	{[]string{"Index of /", "Parent Directory", "Directory listing for", "Directory Listing For"}, count(FDirListing)},
+	// an S3 (or MinIO, GCS XML API) bucket listing served to anyone
+	{[]string{"<ListBucketResult"}, dirListing},
 	{[]string{"<title>Index of /", "<TITLE>Index of /", "<h1>Index of /", "<title>Directory listing for /", "[To Parent Directory]"}, dirListing},
 	{[]string{"DB_PASSWORD", "DB_HOST", "DB_USERNAME", "DB_DATABASE", "DATABASE_URL", "SECRET_KEY", "APP_KEY", "AWS_SECRET",
 		"spring.datasource", "connectionStrings", "define('DB_", "define( 'DB_", "[mysqld]", "jdbc:", "REDIS_URL",
@@ -362,17 +366,39 @@ func awsSecret(s *Scanner, b []byte, i int) {
 
 var (
 	privKeyTail = []byte("PRIVATE KEY-----")
+	pgpKeyTail  = []byte("PRIVATE KEY BLOCK-----")
 	endMarker   = []byte("-----END ")
 )
 
 func privateKey(s *Scanner, b []byte, i int) {
 	hdr := b[i:min(len(b), i+48)]
 	k := bytes.Index(hdr, privKeyTail)
+	pgp := false
 	if k < 0 {
-		return
+		if k = bytes.Index(hdr, pgpKeyTail); k < 0 {
+			return
+		}
+		pgp = true
 	}
 	j := i + k + len(privKeyTail)
+	if pgp {
+		j = i + k + len(pgpKeyTail)
+	}
 	s.hit(FPrivateKey, i, j, false)
+	if pgp {
+		// An armoured PGP block has header lines (Version: ..., Comment:
+		// ...) and a blank line before its base64.
+		for n := 0; n < 8; n++ {
+			for j < len(b) && (b[j] == '\r' || b[j] == '\n') {
+				j++
+			}
+			e := bytes.IndexByte(b[j:min(len(b), j+200)], '\n')
+			if e < 0 || !bytes.Contains(b[j:j+e], []byte(": ")) {
+				break
+			}
+			j += e + 1
+		}
+	}
 	// The body: base64 lines, with real or JSON-escaped line breaks.
 	body := 0
 	for j < len(b) && body < 400 {
@@ -957,6 +983,12 @@ func email(s *Scanner, b []byte, i int) {
 		s.hit(FEmailExample, j, k, false)
 		return
 	}
+	if roleAddress(b[j:i]) {
+		// info@, sales@, store0421@: a business's published contact,
+		// not a person's data; fifty of them are a store locator.
+		s.hit(FEmailExample, j, k, false)
+		return
+	}
 	s.hit(FEmail, j, k, true)
 	// Bulk is many people, not one address repeated: a tutorial quoting
 	// the same three addresses thirty times is no dump. Repeats are
@@ -964,6 +996,43 @@ func email(s *Scanner, b []byte, i int) {
 	if !s.distinct(b[j:k]) {
 		s.cnt[FEmail]--
 	}
+}
+
+// roleLocals are the local parts of role addresses: a business's
+// departments and shared inboxes, in the languages most sites use.
+var roleLocals = map[string]bool{}
+
+func init() {
+	for _, w := range strings.Fields(`info information hello hi contact contacts contactus sales support help helpdesk
+		service services customerservice customercare care office admin administration team store stores shop
+		press media pr news newsletter careers jobs job recruiting recruitment hr billing accounts accounting
+		invoice invoices orders order bookings booking reservations reservation enquiries enquiry inquiries inquiry
+		marketing partners partner privacy legal compliance abuse postmaster webmaster hostmaster security noreply
+		no-reply donotreply do-not-reply feedback events general reception frontdesk mail studio welcome team
+		kontakt anfrage bestellung buero verkauf bonjour contacto hola ventas ciao informazioni vendite
+		branch location restaurant hotel clinic library`) {
+		roleLocals[w] = true
+	}
+}
+
+// roleAddress reports a local part that is a role (see roleLocals),
+// optionally numbered: store0421, info-berlin is not.
+func roleAddress(local []byte) bool {
+	if len(local) > 32 {
+		return false
+	}
+	var buf [32]byte
+	l := buf[:0]
+	for _, c := range local {
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		l = append(l, c)
+	}
+	for len(l) > 0 && (isDigit(l[len(l)-1]) || l[len(l)-1] == '.' || l[len(l)-1] == '-' || l[len(l)-1] == '_') {
+		l = l[:len(l)-1]
+	}
+	return roleLocals[string(l)]
 }
 
 // digitRun parses a run of digit groups (separated by single spaces or
@@ -1041,7 +1110,41 @@ func digitRun(s *Scanner, b []byte, i int) {
 		}
 	case ng == 3 && g[0] == 3 && g[1] == 3 && g[2] == 4 && d[0] >= '2' && d[3] >= '2':
 		s.hit(FPhone, i, j, true)
+	case nationalPhone(d, g, sep) && !afterCountryCode(b, i):
+		s.hit(FPhone, i, j, true)
 	}
+}
+
+// afterCountryCode: the digits at i follow "+44 " or "+44 (", the rest of
+// an international number phoneE164 has counted already.
+func afterCountryCode(b []byte, i int) bool {
+	k := i - 1
+	if k >= 0 && b[k] == '(' {
+		k--
+	}
+	if k < 0 || b[k] != ' ' {
+		return false
+	}
+	n := 0
+	for k--; k >= 0 && isDigit(b[k]) && n < 4; k-- {
+		n++
+	}
+	return n > 0 && k >= 0 && b[k] == '+'
+}
+
+// nationalPhone: a number in the national format of most of Europe, with
+// the trunk prefix 0 and an area or mobile code that is not 0, in groups
+// (UK 07700 900123 and 020 7946 0958, German 030 1234567, French
+// 06 12 34 56 78), or a UK mobile written in one run (07700900123).
+// Zero-padded ids (0000482913) start with 00.
+func nationalPhone(d []byte, g []int, sep byte) bool {
+	if len(d) < 10 || len(d) > 11 || d[0] != '0' || d[1] == '0' || sequenceRun(d) {
+		return false
+	}
+	if len(g) == 1 {
+		return len(d) == 11 && d[1] == '7'
+	}
+	return sep != '.' && g[0] >= 2 && g[0] <= 5
 }
 
 // urlParam: the digits are a URL query value (?v=637139444438700000, a
@@ -1145,6 +1248,15 @@ func upperPair(s *Scanner, b []byte, i int) {
 		if ninoValid(b[i:i+9]) && (i+9 == len(b) || !isAlnum(b[i+9])) {
 			s.hit(FNationalID, i, i+9, true)
 		}
+		return
+	}
+	// HMRC prints the number in pairs: AB 12 34 56 C
+	if i+13 <= len(b) && b[i+2] == ' ' && b[i+5] == ' ' && b[i+8] == ' ' && b[i+11] == ' ' &&
+		(i+13 == len(b) || !isAlnum(b[i+13])) {
+		n := [9]byte{b[i], b[i+1], b[i+3], b[i+4], b[i+6], b[i+7], b[i+9], b[i+10], b[i+12]}
+		if ninoValid(n[:]) {
+			s.hit(FNationalID, i, i+13, true)
+		}
 	}
 }
 
@@ -1204,6 +1316,10 @@ var debugPages = [][]string{
 	{"Whoops! There was an error.", `class="Whoops container"`, `class="frames-container`, `class="exc-title-name"`},
 	{"A PHP Error was encountered", "A Database Error Occurred", "Line Number:", "Error Number:"},
 	{"HTTP ERROR 500", "Powered by Jetty://"},
+	// Laravel's Ignition, Play's and Go's html/template error output
+	{`"notifier":"Laravel Client"`, `"exception_class":"`, "spatie/laravel-ignition", "facade/ignition", "window.ignite"},
+	{"Execution exception", "play-error-page", "play.api.", "[CompilationException"},
+	{"Apache Server Status for", "Server uptime:", "Current Time:", "requests currently being processed"},
 }
 
 func init() {

@@ -631,7 +631,13 @@ func (s *Scanner) Result() Scores {
 			break
 		}
 	}
-	if !any {
+	// A framework's debug page is recognised by its own phrases, which are
+	// no feature: it must not be let out here for lack of one.
+	debug := false
+	for _, sig := range s.debugSig {
+		debug = debug || bits.OnesCount8(sig) >= 2
+	}
+	if !any && !debug {
 		res.Prefiltered = true
 		return res
 	}
@@ -683,10 +689,8 @@ func (s *Scanner) Result() Scores {
 		fv[FPHPError]+fv[FPythonTrace]+fv[FGoPanic]+fv[FDjangoDebug]+fv[FRailsError]+fv[FSpringError]+fv[FExpressError] > 0) {
 		scores[ClassError] = min(scores[ClassError], certainScore)
 	}
-	for _, sig := range s.debugSig {
-		if bits.OnesCount8(sig) >= 2 {
-			scores[ClassError] = min(scores[ClassError], certainScore)
-		}
+	if debug {
+		scores[ClassError] = min(scores[ClassError], certainScore)
 	}
 	for c, ok := range s.sure {
 		if ok {

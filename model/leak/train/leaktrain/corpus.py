@@ -232,6 +232,16 @@ def build(data_dir, seed, n_benign, n_leaky, expected_credentials=EXPECTED_CREDE
                 base = rng.choice(pool)
                 ct, st, body, labels = inject(rng, fake, base, kind)
                 add(sp, base["source"], kind, ct, st, body, labels, real=False)
+    for fam, fn in gen.BENIGN_ADDED.items():
+        frng = random.Random(f"{seed}/{fam}")
+        for _ in range(n_benign):
+            ct, st, body = fn(frng, frng.choice(fakers))
+            add(frng.choices(["train", "valid", "test"], [0.65, 0.2, 0.15])[0], "generated", fam, ct, st, body, [])
+    for fam, fn in leaky.LEAKY_ADDED.items():
+        frng = random.Random(f"{seed}/{fam}")
+        for _ in range(n_leaky):
+            ct, st, body, labels = fn(frng, frng.choice(fakers))
+            add(frng.choices(["train", "valid", "test"], [0.65, 0.2, 0.15])[0], "generated", fam, ct, st, body, labels)
     return out
 
 

@@ -309,6 +309,54 @@ def b_js_bundle(rng, fake):
     return rng.choice(["application/javascript", "text/javascript; charset=utf-8"]), 200, "".join(parts)
 
 
+ROLE_LOCALS = ["info", "hello", "contact", "sales", "support", "store", "shop", "office", "bookings", "enquiries", "kontakt"]
+
+
+def b_store_locator(rng, fake):
+    """A chain's store finder: every store's address, phone and role
+    address, all on the brand's domain."""
+    dom = fake.domain_name()
+    brand = fake.company()
+    stores = []
+    for i in range(rng.randint(8, 80)):
+        local = rng.choice(ROLE_LOCALS) + (f"{rng.randrange(1000):03d}" if rng.random() < 0.4 else "")
+        stores.append({"id": rng.randrange(10**5), "name": f"{brand} {fake.city()}", "address": fake.street_address(), "city": fake.city(),
+                       "postcode": fake.postcode(), "phone": T.phone(rng), "email": f"{local}@{dom}",
+                       "lat": round(rng.uniform(-60, 60), 5), "lng": round(rng.uniform(-120, 120), 5),
+                       "opening_hours": {d: "09:00-18:00" for d in ["mon", "tue", "wed", "thu", "fri"]}})
+    if rng.random() < 0.7:
+        return "application/json", 200, dumps(rng, {"stores": stores, "count": len(stores)})
+    rows = "".join(f'<li class="store"><h3>{E(x["name"])}</h3><p>{E(x["address"])}, {E(x["city"])}</p>'
+                   f'<p><a href="tel:{E(x["phone"])}">{E(x["phone"])}</a> · <a href="mailto:{x["email"]}">{x["email"]}</a></p></li>' for x in stores)
+    return "text/html", 200, html_page(rng, "Find a store", f"<ul>{rows}</ul>", fake)
+
+
+def b_business_directory(rng, fake):
+    """A local business directory: each business's public contact."""
+    rows = []
+    for _ in range(rng.randint(8, 50)):
+        dom = fake.domain_name()
+        rows.append(f'<div class="listing"><h3>{E(fake.company())}</h3><p>{E(fake.street_address())}, {E(fake.city())}</p>'
+                    f'<p>{E(T.phone(rng))} · {rng.choice(ROLE_LOCALS)}@{dom} · <a href="https://www.{dom}/">www.{dom}</a></p></div>')
+    return "text/html", 200, html_page(rng, "Business directory", "".join(rows), fake)
+
+
+def _ean13(rng):
+    d = [int(c) for c in str(rng.choice([40, 41, 42, 43, 44, 50, 54, 57, 59, 64, 76, 80, 84, 87, 90]))] + [rng.randrange(10) for _ in range(10)]
+    chk = (10 - sum(x * (3 if i % 2 else 1) for i, x in enumerate(d)) % 10) % 10
+    return "".join(map(str, d + [chk]))
+
+
+def b_product_feed(rng, fake):
+    """A shop's product feed with GTIN-13 codes (one in ten passes Luhn)."""
+    items = [{"id": f"SKU-{rng.randrange(10**6)}", "title": fake.catch_phrase(), "gtin": _ean13(rng),
+              "price": f"{rng.uniform(2, 400):.2f} EUR", "availability": rng.choice(["in_stock", "out_of_stock"])} for _ in range(rng.randint(10, 120))]
+    if rng.random() < 0.5:
+        return "application/json", 200, dumps(rng, {"products": items})
+    xml_items = "".join(f"<item><g:id>{x['id']}</g:id><title>{E(x['title'])}</title><g:gtin>{x['gtin']}</g:gtin><g:price>{x['price']}</g:price></item>" for x in items)
+    return "application/xml", 200, f'<?xml version="1.0"?><rss xmlns:g="http://base.google.com/ns/1.0" version="2.0"><channel>{xml_items}</channel></rss>'
+
+
 BENIGN = {
     "profile": b_profile, "orders": b_orders, "search": b_search, "public_users": b_public_users, "logs_page": b_logs_page,
     "team_page": b_team_page, "security_blog": b_security_blog, "docs_example_keys": b_docs_example_keys,
@@ -437,3 +485,29 @@ def b_forum_heldout(rng, fake):
 
 
 BENIGN.update({"qa_short": b_qa_short, "issue_report": b_issue_report, "docs_errors": b_docs_errors, "forum_heldout": b_forum_heldout})
+
+
+def b_config_short(rng, fake):
+    """The shortest configuration docs: a bare page or a README that is the
+    template and a line, often as shell exports."""
+    app = fake.domain_word()
+    lines = rng.sample(["DATABASE_URL=postgres://user:password@localhost:5432/app", "SECRET_KEY=change-me",
+                        "STRIPE_SECRET_KEY=sk_test_XXXXXXXXXXXXXXXX", "DEBUG=true", "AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE",
+                        "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "AWS_DEFAULT_REGION=us-west-2",
+                        "API_KEY=YOUR_API_KEY", "DB_PASSWORD=", "REDIS_URL=redis://localhost:6379", "PORT=8080",
+                        "JWT_SECRET=replace-with-output-of-openssl-rand-hex-32"], rng.randint(2, 6))
+    if rng.random() < 0.4:
+        lines = ["export " + ln for ln in lines]
+    block = "\n".join(lines)
+    if rng.random() < 0.5:
+        return "text/html; charset=utf-8", 200, (f"<html><body><h1>{rng.choice(['Configuration', 'Setup'])}</h1><p>Create a <code>.env</code> file with:</p>"
+                                                 f"<pre>{E(block)}</pre><p>Then run <code>{rng.choice(['npm start', 'make run', 'docker compose up'])}</code>.</p></body></html>")
+    return "text/markdown; charset=utf-8", 200, f"# {app}\n\n{fake.sentence()}\n\n## Configure\n\n```\n{block}\n```\n"
+
+
+# Families added after the corpus was first fixed. Each draws from a
+# generator of its own, seeded by the corpus seed and its name (corpus.py),
+# so adding one leaves every other response of the corpus as it was and a
+# retrain moves only where the new family teaches something.
+BENIGN_ADDED = {"store_locator": b_store_locator, "business_directory": b_business_directory, "product_feed": b_product_feed,
+                "config_short": b_config_short}

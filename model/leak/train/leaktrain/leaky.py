@@ -176,6 +176,21 @@ def p_xml_customers(rng, fake):
     return rng.choice(["application/xml", "application/soap+xml"]), 200, f'<?xml version="1.0"?>\n<customers>{rows}</customers>', ["pii"]
 
 
+def p_phone_list(rng, fake):
+    """Customers with names, addresses and phone numbers and no e-mail
+    address: a call list or a delivery export."""
+    people = [{"name": fake.name(), "phone": T.phone(rng) if rng.random() < 0.5 else T.national_phone(rng), "street": fake.street_address(), "city": fake.city(),
+               "postcode": fake.postcode()} for _ in range(rng.randint(25, 400))]
+    k = rng.randrange(3)
+    if k == 0:
+        rows = ["name,phone,street,city,postcode"] + [f"{p['name']},{p['phone']},\"{p['street']}\",{p['city']},{p['postcode']}" for p in people]
+        return rng.choice(["text/csv", "application/octet-stream", ""]), 200, "\n".join(rows) + "\n", ["pii"]
+    if k == 1:
+        return "application/json", 200, dumps(rng, {rng.choice(["customers", "deliveries", "contacts"]): people}), ["pii"]
+    rows = "".join(f"<tr><td>{E(p['name'])}</td><td>{E(p['phone'])}</td><td>{E(p['street'])}, {E(p['city'])}</td></tr>" for p in people)
+    return "text/html", 200, html_page(rng, "Call list", f"<table><tr><th>Name</th><th>Phone</th><th>Address</th></tr>{rows}</table>", fake), ["pii"]
+
+
 # --------------------------------------------------------------- error
 
 def _java_frames(rng, fake, n):
@@ -622,3 +637,6 @@ LEAKY = {
     "c_nginx_conf": c_nginx_conf, "c_httpd_conf": c_httpd_conf,
     "c_phpinfo": c_phpinfo, "c_htpasswd": c_htpasswd, "c_sql_dump": c_sql_dump, "c_actuator_env": c_actuator_env, "s_error_conn": s_error_conn,
 }
+
+# Families added after the corpus was first fixed (see gen.BENIGN_ADDED).
+LEAKY_ADDED = {"p_phone_list": p_phone_list}

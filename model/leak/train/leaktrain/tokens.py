@@ -237,6 +237,22 @@ def intl_phone(rng):
     return "+" + cc + " " + rand(rng, string.digits, 3) + " " + rand(rng, string.digits, 3) + " " + rand(rng, string.digits, 4)
 
 
+def national_phone(rng):
+    """A number in a European national format: trunk prefix 0, grouped as
+    the country writes it (UK, Germany, France, the Netherlands)."""
+    d = string.digits
+    k = rng.randrange(5)
+    if k == 0:
+        return "07" + rand(rng, d, 3) + " " + rand(rng, d, 6)
+    if k == 1:
+        return "020 " + rand(rng, d, 4) + " " + rand(rng, d, 4)
+    if k == 2:
+        return "0" + str(rng.randint(30, 89)) + rng.choice([" ", "-", " "]) + rand(rng, d, 7)
+    if k == 3:
+        return "0" + str(rng.randint(6, 7)) + " " + " ".join(rand(rng, d, 2) for _ in range(4))
+    return "06-" + rand(rng, d, 8)
+
+
 def phone(rng):
     return us_phone(rng) if rng.random() < 0.6 else intl_phone(rng)
 
