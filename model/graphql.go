@@ -1,7 +1,8 @@
 package model
 
-// GraphQL documents arrive in a JSON body's "query", in a query argument
-// of a GET, or as a whole application/graphql body. Their syntax (braces,
+// GraphQL documents arrive in a JSON body's "query", in a "query" argument
+// of a GET, or as a whole application/graphql body; only those values are
+// tried (graphQLField). Their syntax (braces,
 // "$variables", parentheses, "...") looks like shell and NoSQL injection to
 // both CRS and a lexical model, yet outside string values and comments a
 // GraphQL document is made of names ([_A-Za-z][_0-9A-Za-z]*), numbers and a

@@ -276,12 +276,25 @@ func (c *collector) value(f Field, lvl int) {
 			}
 			c.fs = c.fs[:mark]
 		}
-		if lits, ok := graphQLStrings(t); ok {
-			c.graphQL(f, lits, lvl)
-			return
+		if graphQLField(f.Name) {
+			if lits, ok := graphQLStrings(t); ok {
+				c.graphQL(f, lits, lvl)
+				return
+			}
 		}
 	}
 	c.emit(f)
+}
+
+// graphQLField: GraphQL over HTTP sends its document as "query" (a JSON
+// body's member, one per element of a batch, or a GET argument). Only
+// there is a value read as one; elsewhere "{UID}" is an ad macro, scored
+// as it always was.
+func graphQLField(name string) bool {
+	if i := strings.LastIndexAny(name, ".?"); i >= 0 {
+		name = name[i+1:]
+	}
+	return name == "query"
 }
 
 // graphQL emits the free text of a GraphQL document (see graphql.go) as

@@ -3,7 +3,6 @@ package model
 import (
 	"bytes"
 	"encoding/xml"
-	"errors"
 	"io"
 	"strings"
 )
@@ -59,9 +58,6 @@ func activeAttr(name, value string) bool {
 		strings.HasPrefix(v, "data:") || strings.Contains(v, "data:text/html") || strings.Contains(v, "data:image/svg") ||
 		strings.Contains(v, "data:application/")
 }
-
-// errHTMLInXML stops the walk of a document that carries HTML.
-var errHTMLInXML = errors.New("model: HTML in an XML document")
 
 // looksLikeXML reports a body to try as XML: an XML media type, or a
 // document that begins with an XML declaration.

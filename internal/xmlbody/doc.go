@@ -8,7 +8,7 @@
 // <meta> or <input> in enterprise and SOAP APIs — then has an end tag
 // with nothing open, the decoder fails, REQBODY_ERROR is set and rule
 // 200002 of the recommended configuration refuses the request with 400.
-// Every WordPress XML-RPC call was refused that way. docs/CORAZA.md has
+// Every WordPress XML-RPC call was refused that way. docs/CORAZA-UPSTREAM.md has
 // the minimal case for upstream.
 //
 // This processor fills the same variables (XML://@* with attribute
