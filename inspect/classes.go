@@ -23,7 +23,7 @@ var (
 
 // unmodelled lists the inbound rules of v that count towards the blocking
 // score at paranoia level pl and are not of a class the model scores:
-// protocol enforcement, scanners, session fixation, SSRF, and any rule
+// method and protocol enforcement, scanners, session fixation, SSRF, and any rule
 // of your own without a modelled CRS attack tag. A block they are part of is
 // CRS's to make: the model has nothing to say about them.
 func unmodelled(v waf.Verdict, pl int) []int {
@@ -45,6 +45,12 @@ func unmodelled(v waf.Verdict, pl int) []int {
 		}
 		if level > pl {
 			continue // detection only: it adds to the detection score, not the blocking one
+		}
+		// Method enforcement (911xxx) is tagged attack-generic, but it is the
+		// site's policy on methods (a WebDAV PROPFIND, a CalDAV REPORT), not
+		// an attack the model could score.
+		if m.ID/1000 == 911 {
+			outside = true
 		}
 		if !modelled || outside {
 			out = append(out, m.ID)

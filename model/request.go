@@ -276,6 +276,15 @@ func (c *collector) value(f Field, lvl int) {
 			}
 			c.fs = c.fs[:mark]
 		}
+		if x, ok := base64XML(t); ok {
+			// SAML's HTTP-POST binding, SharePoint's FedAuth cookie: an XML
+			// document in base64, whose markup decoded reads as markup.
+			mark := len(c.fs)
+			if walkXMLFields(x, f.Part, f.Name+".", f.origin, lvl+1, c) {
+				return
+			}
+			c.fs = c.fs[:mark]
+		}
 		if graphQLField(f.Name) {
 			if lits, ok := graphQLStrings(t); ok {
 				c.graphQL(f, lits, lvl)

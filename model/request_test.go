@@ -275,6 +275,11 @@ func TestFieldsByGrammar(t *testing.T) {
 			want: []pf{{"body", "", `<r><a>1</b></r>`}},
 		},
 		{
+			name: "base64 of an XML document is walked",
+			req:  Request{URI: "/acs?SAMLResponse=PD94bWwgdmVyc2lvbj0iMS4wIj8%2BPHI%2BPHE%2BaGk8L3E%2BPC9yPg%3D%3D"},
+			want: []pf{{"path", "", "/acs"}, {"query", "SAMLResponse.r.q", "hi"}},
+		},
+		{
 			name: "JSON in a query value is walked",
 			req:  Request{URI: "/e?d=%7B%22a%22%3A%22x%22%2C%22b%22%3A%5B1%2C%22y%22%5D%7D"},
 			want: []pf{{"path", "", "/e"}, {"query", "d.a", "x"}, {"query", "d.b[0]", "1"}, {"query", "d.b[1]", "y"}},

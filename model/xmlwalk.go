@@ -2,9 +2,11 @@ package model
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/xml"
 	"io"
 	"strings"
+	"unicode/utf8"
 )
 
 // XML bodies (SOAP, SAML, XML-RPC, S3's and many enterprise APIs) are
@@ -168,4 +170,26 @@ func walkXMLFields(body, part, prefix, origin string, lvl int, c *collector) boo
 		}
 	}
 	return roots == 1 && len(path) == 0
+}
+
+// base64XML decodes a value that is base64 of an XML document (a byte
+// order mark allowed); the caller walks it like an XML body.
+func base64XML(s string) (string, bool) {
+	// base64 of "<" begins with P; of a byte order mark and "<", with 77u/P
+	if len(s) < 24 || s[0] != 'P' && !strings.HasPrefix(s, "77u/P") {
+		return "", false
+	}
+	n := len(s)
+	for n > 0 && s[n-1] == '=' {
+		n--
+	}
+	raw, err := base64.RawStdEncoding.DecodeString(s[:n])
+	if err != nil || !utf8.Valid(raw) {
+		return "", false
+	}
+	d := strings.TrimPrefix(string(raw), "\ufeff")
+	if !strings.HasPrefix(d, "<") {
+		return "", false
+	}
+	return d, true
 }

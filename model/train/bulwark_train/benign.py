@@ -110,6 +110,69 @@ MARKDOWN = [
 ]
 
 
+# Values of the technical kind that real APIs, consoles and CI systems carry
+# in ordinary fields: schedules, file paths and globs, command-line flags,
+# template placeholders, query languages whose syntax looks like code,
+# formulas, version ranges, regular expressions. Each is a format in use;
+# none breaks out of a context, and none names a sensitive system file.
+TECHNICAL = [
+    # schedules
+    "*/15 2-5 * * 1-5", "0 0 * * *", "30 4 1,15 * 5", "0 */6 * * *", "@daily", "@every 5m", "15 10 ? * MON-FRI",
+    "0 0 12 1/1 * ? *", "FREQ=WEEKLY;BYDAY=MO,WE,FR;UNTIL=20261231T000000Z", "PT1H30M", "P1Y2M10DT2H30M", "09:00-17:30",
+    # paths and globs
+    "/usr/local/share/ca-certificates/corp-root.crt", "/var/lib/postgresql/16/main", "/home/deploy/app/current/log/production.log",
+    "/opt/app/config/settings.yml", "/srv/www/static/img/logo.svg", "/mnt/data/uploads/2024/05/img_0042.jpg",
+    "/tmp/build-8841/output.tar.gz", "/Users/jane/Library/Application Support/Code/User/settings.json", "/data/db",
+    "/usr/bin/python3", "/usr/local/bin/node", "/var/log/app/*.log", "/workspace/src/main/java/com/acme/App.java",
+    "C:\\Users\\jdoe\\AppData\\Local\\Temp\\setup.log", "D:\\Projects\\web\\src\\index.ts",
+    "\\\\fileserver\\share\\Reports\\Q3.xlsx", "C:\\Program Files (x86)\\Acme\\acme.exe",
+    "**/*.test.ts", "src/**/*.{js,jsx}", "!**/node_modules/**", "build/**/*.map", "docs/[a-z]*.md", "*.log", "**/__snapshots__/**",
+    "assets/{css,js}/**", "?(*.)+(spec|test).[jt]s?(x)",
+    # command-line flags and options
+    "--set image.tag=v2.14.3 --set replicas=3 --wait", "-v --color=always --max-old-space-size=4096",
+    "--env=production --region us-east-1", "-Xmx2g -XX:+UseG1GC -Dspring.profiles.active=prod", "--no-cache --pull",
+    "-o json --query [].name", "--filter status=running", "-n kube-system --context prod-eu", "--dry-run=client -o yaml",
+    "-j4 -k", "--grep @smoke --retries=2", "-DskipTests -Pprod", "--profile dev --verbose", "-m 'not slow' -x",
+    # template placeholders
+    "{{status_code}}", "{{ .Values.image.tag }}", "${env:HOME}", "%{request_id}", "{{$labels.instance}}", "{user_id}",
+    "[[ .Name ]]", "#{order.total}", "{{#each items}}{{name}}{{/each}}", "Hello {{first_name}}, your order {{order_id}} shipped",
+    "{{ value | date: \"%Y-%m-%d\" }}", "%s: %d items", "{0} of {1} selected", ":name was updated",
+    # query languages and selectors
+    "id,name,posts(id,title,created_at)", "*,author:profiles(username,avatar_url)", "startswith(Name,'Mil')",
+    "contains(tolower(Title),'report') and Price lt 20", "$.store.book[?(@.price < 10)].title", ".items[] | select(.active) | .name",
+    "sum by (job) (rate(http_requests_total{job=\"api\"}[5m]))", "histogram_quantile(0.95, sum(rate(latency_bucket[5m])) by (le))",
+    "{app=\"checkout\"} |= \"timeout\" | json | status >= 500",
+    "requests | where resultCode == 500 | summarize count() by bin(timestamp, 1h)",
+    "project = ABC AND status in (\"In Progress\", Done) ORDER BY created DESC", "assignee = currentUser() AND resolution = Unresolved",
+    "title:(quick OR brown) AND year:[2000 TO 2010]", "index=web status>=500 | stats count by host", "level:error AND service:\"payments\"",
+    "div.card > a[href^='/docs']", "//book[author='Tolkien']/title", "count(//item)",
+    # formulas, math, versions, patterns
+    "=SUM(A1:A10)", "=IF(B2>0,\"yes\",\"no\")", "=VLOOKUP(A2,Sheet2!A:B,2,FALSE)", "f(x) = 3x^2 + 2x - 1",
+    "\\frac{a}{b} + \\sqrt{x^2 + 1}", "$$E = mc^2$$", "^1.2.3 || ~2.0.0", ">=1.20, <2.0", "~> 5.31", "!=3.0.*",
+    "^[a-z0-9._%+-]+@[a-z0-9.-]+\\.[a-z]{2,}$", "\\d{3}-\\d{4}", "(?i)error|fail(ed)?", "[A-Z]{2}\\d{6}",
+    "color: #333; background: url(/img/bg.png) no-repeat", "grid-template-columns: repeat(auto-fill, minmax(200px, 1fr))",
+    "text/html;q=0.9, application/json", "max-age=31536000; includeSubDomains", "key1=value1;key2=value2",
+]
+
+# User agents of SDKs, libraries, apps and services, as they send them.
+SDK_UAS = [
+    "curl/8.5.0", "python-requests/2.31.0", "Go-http-client/1.1", "okhttp/4.12.0", "PostmanRuntime/7.36.0",
+    "sendgrid/6.11.0;python", "sendgrid/6.7.0;ruby", "Stripe/v1 PythonBindings/7.4.0", "Stripe/v1 NodeBindings/14.10.0",
+    "aws-sdk-go-v2/1.24.0 os/linux lang/go#1.21.5 md/GOOS#linux md/GOARCH#amd64 api/s3#1.47.7",
+    "aws-cli/2.15.8 Python/3.11.6 Linux/6.5.0 exe/x86_64.ubuntu.22 prompt/off command/s3.cp",
+    "Boto3/1.34.11 md/Botocore#1.34.11 ua/2.0 os/linux#6.5.0 md/arch#x86_64 lang/python#3.11.6",
+    "google-api-go-client/0.5", "Dart/3.2 (dart:io)", "MyApp/3.2.1 (iPhone; iOS 17.2; Scale/3.00)", "Alamofire/5.8.1",
+    "MyApp/612 CFNetwork/1474 Darwin/23.0.0", "axios/1.6.2", "node-fetch/1.0 (+https://github.com/bitinn/node-fetch)",
+    "ruby/3.2.2 faraday/2.7.12", "Faraday v2.7.12", "GuzzleHttp/7", "Apache-HttpClient/4.5.14 (Java/17.0.9)", "Java/17.0.2",
+    "grpc-go/1.60.1", "grpc-java-okhttp/1.59.0", "Wget/1.21.4", "HTTPie/3.2.2", "insomnia/8.5.1",
+    "Slackbot 1.0 (+https://api.slack.com/robots)", "GitHub-Hookshot/2f1c9b7", "Twilio-Webhooks/1.0", "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
+    "kube-probe/1.28", "Prometheus/2.48.0", "ELB-HealthChecker/2.0", "Amazon CloudFront", "Datadog Agent/7.50.0",
+    "Terraform/1.6.6 (+https://www.terraform.io) terraform-provider-aws/5.31.0", "HashiCorp Vault/1.15.4",
+    "docker/24.0.7 go/go1.20.10 git-commit/311b9ff kernel/6.5.0 os/linux arch/amd64 UpstreamClient(Docker-Client/24.0.7 \\(linux\\))",
+    "Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0.17126; Pro)", "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+    "sentry.python/1.39.1", "Zabbix", "Jenkins/2.426.2", "GitLab/16.7.0", "Renovate Bot", "dependabot-core/0.238.0 excon/0.109.0 ruby/3.1.4 (x86_64-linux) (+https://github.com/dependabot/dependabot-core)",
+]
+
 
 class Benign:
     """Requests of many app shapes; returns (method, path, query pairs, headers, body, ctype)."""
@@ -139,6 +202,8 @@ class Benign:
             return pick(r, MARKDOWN)
         if k < 0.90:
             return f"{pick(r, p.first)}'s {pick(r, p.words)} isn't \"{pick(r, p.words)}\" - {pick(r, p.sentences)}"
+        if k < 0.95:
+            return pick(r, TECHNICAL)
         return " ".join(pick(r, p.words) for _ in range(r.randint(1, 5)))
 
     def value(self, kind=None):
@@ -175,7 +240,7 @@ class Benign:
     def headers(self):
         r = self.r
         p = self.p
-        h = {"User-Agent": pick(r, p.uas) if chance(r, 0.9) else pick(r, ["curl/8.5.0", "python-requests/2.31.0", "Go-http-client/1.1", "okhttp/4.12.0", "PostmanRuntime/7.36.0"]),
+        h = {"User-Agent": pick(r, p.uas) if chance(r, 0.85) else pick(r, SDK_UAS),
              "Accept": pick(r, ["*/*", "application/json", "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8", "application/json, text/plain, */*", "image/webp,*/*"])}
         if chance(r, 0.7):
             h["Accept-Language"] = pick(r, p.langs)
