@@ -1317,7 +1317,9 @@ var debugPages = [][]string{
 	{"A PHP Error was encountered", "A Database Error Occurred", "Line Number:", "Error Number:"},
 	{"HTTP ERROR 500", "Powered by Jetty://"},
 	// Laravel's Ignition, Play's and Go's html/template error output
-	{`"notifier":"Laravel Client"`, `"exception_class":"`, "spatie/laravel-ignition", "facade/ignition", "window.ignite"},
+	// (anchored past the quotes: a phrase that starts with `"` and a
+	// letter is tried at every key of a JSON body)
+	{"Laravel Client", `exception_class":"`, "spatie/laravel-ignition", "facade/ignition", "window.ignite"},
 	{"Execution exception", "play-error-page", "play.api.", "[CompilationException"},
 	{"Apache Server Status for", "Server uptime:", "Current Time:", "requests currently being processed"},
 }
