@@ -1,8 +1,8 @@
 package model
 
 // GraphQL documents arrive in a JSON body's "query", in a "query" argument
-// of a GET, or as a whole application/graphql body; only those values are
-// tried (graphQLField). Their syntax (braces,
+// of a GET, or as a whole application/graphql body; only those values, on
+// a GraphQL route, are tried (graphQLRoute, graphQLField). Their syntax (braces,
 // "$variables", parentheses, "...") looks like shell and NoSQL injection to
 // both CRS and a lexical model, yet outside string values and comments a
 // GraphQL document is made of names ([_A-Za-z][_0-9A-Za-z]*), numbers and a
@@ -37,11 +37,11 @@ type gqlParser struct {
 	pos   int
 	tok   gqlToken
 	depth int
-	// spaced and comma record whitespace and commas between tokens: see
+	// comma records a comma written without whitespace around it: see
 	// graphQLStrings.
-	spaced, comma bool
-	bad           bool
-	lits          []string
+	comma bool
+	bad   bool
+	lits  []string
 }
 
 // graphQLStrings reports whether s is a GraphQL executable document and
@@ -64,9 +64,9 @@ func graphQLStrings(s string) ([]string, bool) {
 	}
 	// A bash brace expansion ("{id,}", "{cat,/etc/passwd}" without its
 	// slash) is also a GraphQL selection set, because commas are ignored
-	// tokens there. Brace expansion cannot contain unquoted whitespace, so
-	// a document with a comma and no whitespace is left to the text path.
-	if p.bad || n == 0 || p.comma && !p.spaced {
+	// tokens there: a comma written tight (see next) is left to the text
+	// path.
+	if p.bad || n == 0 || p.comma {
 		return nil, false
 	}
 	return p.lits, true
@@ -81,11 +81,15 @@ func (p *gqlParser) next() {
 	for p.pos < len(s) {
 		switch c := s[p.pos]; c {
 		case ' ', '\t', '\n', '\r':
-			p.spaced = true
 			p.pos++
 			continue
 		case ',':
-			p.comma = true
+			// A comma with no whitespace on either side ({id,},
+			// {cat,/etc/passwd}) is how bash brace expansion is written;
+			// a document that has one is scored as text.
+			if p.pos > 0 && !gqlSpace(s[p.pos-1]) && p.pos+1 < len(s) && !gqlSpace(s[p.pos+1]) || p.pos+1 == len(s) {
+				p.comma = true
+			}
 			p.pos++
 			continue
 		case '#':
@@ -138,6 +142,8 @@ func (p *gqlParser) next() {
 		p.fail()
 	}
 }
+
+func gqlSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 func isGQLNameStart(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_'

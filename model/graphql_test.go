@@ -32,6 +32,9 @@ func TestGraphQLStrings(t *testing.T) {
 
 		{"JSON is not GraphQL", `{"a": 1}`, nil, false},
 		{"bash brace expansion", "{id,}", nil, false},
+		{"brace expansion before a comment", "{id,}\n#", nil, false},
+		{"brace expansion beside a second definition", "{id,} {a}", nil, false},
+		{"minified arguments are text too", "{ a(b:1,c:2) { id } }", nil, false},
 		{"bash brace expansion with a command", "{echo,hi}", nil, false},
 		{"brace expansion with a path", "{cat,/etc/passwd}", nil, false},
 		{"template injection", "{{7*7}}", nil, false},

@@ -140,6 +140,8 @@ var structuredHeaders = map[string]bool{"priority": true, "sec-purpose": true, "
 type collector struct {
 	fs  []Field
 	cov Coverage
+	// graphQLRoute: the route is a GraphQL endpoint.
+	graphQLRoute bool
 }
 
 func (c *collector) incomplete(why string) {
@@ -196,6 +198,7 @@ func SplitFields(r *Request) ([]Field, Coverage) {
 	if path != "" && path != "/" {
 		c.emit(Field{Part: PartPath, Raw: path})
 	}
+	c.graphQLRoute = graphQLRoute(path)
 	c.args(query, PartQuery, '&', "", 0)
 
 	var contentType string
@@ -269,13 +272,6 @@ func (c *collector) value(f Field, lvl int) {
 			}
 			c.fs = c.fs[:mark]
 		}
-		if strings.HasPrefix(t, "<?xml") {
-			mark := len(c.fs)
-			if walkXMLFields(t, f.Part, f.Name+".", f.origin, lvl+1, c) {
-				return
-			}
-			c.fs = c.fs[:mark]
-		}
 		if x, ok := base64XML(t); ok {
 			// SAML's HTTP-POST binding, SharePoint's FedAuth cookie: an XML
 			// document in base64, whose markup decoded reads as markup.
@@ -285,7 +281,7 @@ func (c *collector) value(f Field, lvl int) {
 			}
 			c.fs = c.fs[:mark]
 		}
-		if graphQLField(f.Name) {
+		if c.graphQLRoute && graphQLField(f.Name) {
 			if lits, ok := graphQLStrings(t); ok {
 				c.graphQL(f, lits, lvl)
 				return
@@ -293,6 +289,16 @@ func (c *collector) value(f Field, lvl int) {
 		}
 	}
 	c.emit(f)
+}
+
+// graphQLRoute: a path that names a GraphQL endpoint (/graphql, /gql,
+// Shopify's /api/2024-01/graphql.json). Elsewhere "query" is the search
+// box of an application that may splice it into SQL, and a GraphQL
+// selection set of bare names ({ a UNION SELECT password FROM users }) is
+// a working injection there, so only GraphQL routes are read as GraphQL.
+func graphQLRoute(path string) bool {
+	p := strings.ToLower(path)
+	return strings.Contains(p, "graphql") || strings.Contains(p, "/gql")
 }
 
 // graphQLField: GraphQL over HTTP sends its document as "query" (a JSON
@@ -441,7 +447,7 @@ func (c *collector) body(contentType string, body []byte) {
 		}
 		c.fs = c.fs[:mark]
 	}
-	if looksLikeXML(mt, body) {
+	if looksLikeXML(mt) {
 		if walkXMLFields(string(body), PartBody, "", "", 0, c) {
 			return
 		}

@@ -254,7 +254,36 @@ func TestFieldsByGrammar(t *testing.T) {
 			name: "an XML body is walked by element path",
 			req: Request{Method: "POST", URI: "/", Headers: [][2]string{{"content-type", "text/xml; charset=utf-8"}},
 				Body: []byte(`<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><GetQuote xmlns="http://tempuri.org/"><symbol kind="stock">MSFT &amp; O&apos;Neill</symbol><!-- c --><empty/></GetQuote></soap:Body></soap:Envelope>`)},
-			want: []pf{{"body", "Envelope.Body.GetQuote.symbol@kind", "stock"}, {"body", "Envelope.Body.GetQuote.symbol", "MSFT & O'Neill"}, {"body", "Envelope.Body.GetQuote!--", " c "}},
+			want: []pf{{"body", "Envelope@soap", "/soap/envelope/"}, {"body", "Envelope.Body.GetQuote.symbol@kind", "stock"}, {"body", "Envelope.Body.GetQuote.symbol", "MSFT & O'Neill"}, {"body", "Envelope.Body.GetQuote!--", " c "}},
+		},
+		{
+			name: "text split by child elements is also scored whole",
+			req: Request{Method: "POST", URI: "/", Headers: [][2]string{{"content-type", "application/xml"}},
+				Body: []byte(`<r><id>1' UNI<i/>ON SEL<i/>ECT</id></r>`)},
+			want: []pf{{"body", "r.id", "1' UNI"}, {"body", "r.id", "ON SEL"}, {"body", "r.id", "ECT"}, {"body", "#text", "1' UNION SELECT"}},
+		},
+		{
+			name: "a declaration with anything but version, encoding and standalone is not split",
+			req: Request{Method: "POST", URI: "/", Headers: [][2]string{{"content-type", "application/xml"}},
+				Body: []byte(`<?xml 1' UNION SELECT 1-- -?><a/>`)},
+			want: []pf{{"body", "", `<?xml 1' UNION SELECT 1-- -?><a/>`}},
+		},
+		{
+			name: "a form body that begins like XML is a form",
+			req: Request{Method: "POST", URI: "/", Headers: [][2]string{{"content-type", "application/x-www-form-urlencoded"}},
+				Body: []byte(`<?xml &id=1%27+OR+1%3D1&z= ?><a/>`)},
+			want: []pf{{"body", "<?xml ", "<?xml "}, {"body", "id", "1%27+OR+1%3D1"}, {"body", "z", " ?><a/>"}},
+		},
+		{
+			name: "a namespace value is a field",
+			req: Request{Method: "POST", URI: "/", Headers: [][2]string{{"content-type", "application/xml"}},
+				Body: []byte(`<a xmlns:x="1' UNION SELECT 1-- -"/>`)},
+			want: []pf{{"body", "a@x", "1' UNION SELECT 1-- -"}},
+		},
+		{
+			name: "query is GraphQL only on a GraphQL route",
+			req:  Request{URI: "/search?query=%7B%20a%20UNION%20SELECT%20password%20FROM%20users%20%7D"},
+			want: []pf{{"path", "", "/search"}, {"query", "query", "%7B%20a%20UNION%20SELECT%20password%20FROM%20users%20%7D"}},
 		},
 		{
 			name: "CDATA and a declaration are fields",

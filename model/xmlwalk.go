@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/xml"
 	"io"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 )
@@ -61,12 +62,21 @@ func activeAttr(name, value string) bool {
 		strings.Contains(v, "data:application/")
 }
 
-// looksLikeXML reports a body to try as XML: an XML media type, or a
-// document that begins with an XML declaration.
-func looksLikeXML(mt string, body []byte) bool {
-	return strings.HasSuffix(mt, "/xml") || strings.HasSuffix(mt, "+xml") ||
-		bytes.HasPrefix(bytes.TrimLeft(body, " \t\r\n\ufeff"), []byte("<?xml"))
+// looksLikeXML reports a body to try as XML: an XML media type. A form,
+// multipart or text body that begins with "<?xml" is the application's
+// string, not a document it parses, and is scored as it is.
+func looksLikeXML(mt string) bool {
+	return strings.HasSuffix(mt, "/xml") || strings.HasSuffix(mt, "+xml")
 }
+
+// xmlDecl matches the XML declaration as the spec allows it: a version,
+// then optionally an encoding and standalone. Anything else in it is text
+// the walk would drop, so such a document is not split.
+var xmlDecl = regexp.MustCompile(`^\s*version\s*=\s*("1\.[0-9]+"|'1\.[0-9]+')(\s+encoding\s*=\s*("[A-Za-z][A-Za-z0-9._-]*"|'[A-Za-z][A-Za-z0-9._-]*'))?(\s+standalone\s*=\s*("(yes|no)"|'(yes|no)'))?\s*$`)
+
+// maxXMLName bounds one element or attribute name in a field's name, so
+// that long names cannot make every field's name expensive to build.
+const maxXMLName = 64
 
 // walkXMLFields emits the fields of an XML document (see above); it
 // returns false when body is not one to split, and the caller withdraws
@@ -78,24 +88,28 @@ func walkXMLFields(body, part, prefix, origin string, lvl int, c *collector) boo
 	// The bytes are scored as they are: a declared charset changes
 	// nothing here, and bytes that are not UTF-8 make the decoder fail.
 	d.CharsetReader = func(_ string, r io.Reader) (io.Reader, error) { return r, nil }
-	var path []string
 	// RawToken keeps prefixes as written and does not match end tags to
-	// start tags; open holds the qualified names to match them here.
+	// start tags; open holds the qualified names to match them here, and
+	// names the field name of each open element (capped as it grows).
 	var open []xml.Name
+	names := []string{strings.TrimSuffix(prefix, ".")}
 	var text strings.Builder
+	// all is the document's text in order (what textContent gives an
+	// application): a payload split by child elements (1' UNI<i/>ON) is
+	// whole there. mixed says an element had text and child elements.
+	var all strings.Builder
+	mixed := false
 	roots := 0
 	name := func(extra string) string {
-		n := prefix + strings.Join(path[:min(len(path), maxJSONDepth)], ".")
+		n := names[len(names)-1]
 		if extra != "" {
 			n = joinName(n, "", extra)
 		}
-		if len(n) > maxFieldName {
-			n = n[:maxFieldName]
-		}
 		return n
 	}
+	full := func() bool { return len(c.fs) >= maxCollect }
 	emit := func(n, v string) {
-		if strings.TrimSpace(v) == "" {
+		if strings.TrimSpace(v) == "" || full() {
 			return
 		}
 		org := origin
@@ -110,7 +124,17 @@ func walkXMLFields(body, part, prefix, origin string, lvl int, c *collector) boo
 			text.Reset()
 		}
 	}
-	for {
+	activeNS := func(v string) bool {
+		v = strings.ToLower(v)
+		for _, ns := range activeNamespaces {
+			if strings.Contains(v, ns) {
+				return true
+			}
+		}
+		return false
+	}
+	hadChild := []bool{false}
+	for !full() {
 		tok, err := d.RawToken()
 		if err == io.EOF {
 			break
@@ -120,56 +144,84 @@ func walkXMLFields(body, part, prefix, origin string, lvl int, c *collector) boo
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
+			if text.Len() > 0 {
+				mixed = true
+			}
 			flush()
-			if len(path) == 0 {
+			if len(open) == 0 {
 				roots++
 			}
 			if t.Name.Space == "" && activeElements[strings.ToLower(t.Name.Local)] {
 				return false
 			}
-			path = append(path, t.Name.Local)
+			hadChild[len(hadChild)-1] = true
+			local := t.Name.Local[:min(len(t.Name.Local), maxXMLName)]
+			n := names[len(names)-1]
+			switch {
+			case len(open) >= maxJSONDepth:
+			case n == "":
+				n = local
+			default:
+				n = joinName(n, ".", local)
+			}
+			names = append(names, n)
 			open = append(open, t.Name)
+			hadChild = append(hadChild, false)
 			for _, a := range t.Attr {
-				if a.Name.Space == "xmlns" || a.Name.Space == "" && a.Name.Local == "xmlns" {
-					v := strings.ToLower(a.Value)
-					for _, ns := range activeNamespaces {
-						if strings.Contains(v, ns) {
-							return false
-						}
-					}
-					continue
-				}
-				if activeAttr(a.Name.Local, a.Value) {
+				isNS := a.Name.Space == "xmlns" || a.Name.Space == "" && a.Name.Local == "xmlns"
+				if isNS && activeNS(a.Value) || !isNS && activeAttr(a.Name.Local, a.Value) {
 					return false
 				}
-				emit(name("@"+a.Name.Local), a.Value)
+				emit(name("@"+a.Name.Local[:min(len(a.Name.Local), maxXMLName)]), a.Value)
 			}
 		case xml.EndElement:
 			flush()
 			if len(open) == 0 || open[len(open)-1] != t.Name {
 				return false
 			}
-			path, open = path[:len(path)-1], open[:len(open)-1]
+			names, open, hadChild = names[:len(names)-1], open[:len(open)-1], hadChild[:len(hadChild)-1]
 		case xml.CharData:
-			if len(path) == 0 {
+			if len(open) == 0 {
 				if len(bytes.TrimSpace(t)) > 0 {
 					return false // text outside the root element
 				}
 				continue
 			}
+			if hadChild[len(hadChild)-1] && len(bytes.TrimSpace(t)) > 0 {
+				mixed = true
+			}
 			text.Write(t)
+			if all.Len() < maxBodyBytes {
+				all.Write(t)
+			}
 		case xml.Comment:
 			emit(name("!--"), string(t))
 		case xml.ProcInst:
 			if t.Target == "xml" && roots == 0 {
+				if !xmlDecl.Match(t.Inst) {
+					return false
+				}
 				continue // the declaration
 			}
 			emit(name("?"+t.Target), string(t.Inst))
 		case xml.Directive:
+			// a namespace can be defaulted from the DOCTYPE
+			// (<!ATTLIST r xmlns CDATA #FIXED "…xhtml">)
+			if activeNS(string(t)) {
+				return false
+			}
 			emit(name("!"), string(t))
 		}
 	}
-	return roots == 1 && len(path) == 0
+	if full() {
+		c.incomplete("more than 4096 fields")
+		return true
+	}
+	if mixed {
+		// the text as the application reads it out of the document
+		emit(joinName(strings.TrimSuffix(prefix, "."), "", "#text"), all.String())
+	}
+	return roots == 1 && len(open) == 0
 }
 
 // base64XML decodes a value that is base64 of an XML document (a byte

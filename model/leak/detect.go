@@ -388,12 +388,23 @@ func privateKey(s *Scanner, b []byte, i int) {
 	if pgp {
 		// An armoured PGP block has header lines (Version: ..., Comment:
 		// ...) and a blank line before its base64.
+		// (with real line breaks, or JSON-escaped ones)
 		for n := 0; n < 8; n++ {
-			for j < len(b) && (b[j] == '\r' || b[j] == '\n') {
-				j++
+			for {
+				if j < len(b) && (b[j] == '\r' || b[j] == '\n') {
+					j++
+				} else if j+1 < len(b) && b[j] == '\\' && (b[j+1] == 'n' || b[j+1] == 'r') {
+					j += 2
+				} else {
+					break
+				}
 			}
-			e := bytes.IndexByte(b[j:min(len(b), j+200)], '\n')
-			if e < 0 || !bytes.Contains(b[j:j+e], []byte(": ")) {
+			w := b[j:min(len(b), j+200)]
+			e := bytes.IndexByte(w, '\n')
+			if k := bytes.Index(w, []byte(`\n`)); k >= 0 && (e < 0 || k < e) {
+				e = k
+			}
+			if e < 0 || !bytes.Contains(w[:e], []byte(": ")) {
 				break
 			}
 			j += e + 1
@@ -983,7 +994,7 @@ func email(s *Scanner, b []byte, i int) {
 		s.hit(FEmailExample, j, k, false)
 		return
 	}
-	if roleAddress(b[j:i]) {
+	if roleAddress(b[j:i]) && !freeMail[string(dom)] {
 		// info@, sales@, store0421@: a business's published contact,
 		// not a person's data; fifty of them are a store locator.
 		s.hit(FEmailExample, j, k, false)
@@ -1003,16 +1014,27 @@ func email(s *Scanner, b []byte, i int) {
 var roleLocals = map[string]bool{}
 
 func init() {
-	for _, w := range strings.Fields(`info information hello hi contact contacts contactus sales support help helpdesk
-		service services customerservice customercare care office admin administration team store stores shop
-		press media pr news newsletter careers jobs job recruiting recruitment hr billing accounts accounting
+	for _, w := range strings.Fields(`info information hello contact contacts contactus sales support help helpdesk
+		service services customerservice customercare care office team store stores shop
+		press media pr news newsletter careers jobs job recruiting recruitment billing accounts accounting
 		invoice invoices orders order bookings booking reservations reservation enquiries enquiry inquiries inquiry
 		marketing partners partner privacy legal compliance abuse postmaster webmaster hostmaster security noreply
-		no-reply donotreply do-not-reply feedback events general reception frontdesk mail studio welcome team
+		no-reply donotreply do-not-reply feedback events general reception frontdesk studio welcome
 		kontakt anfrage bestellung buero verkauf bonjour contacto hola ventas ciao informazioni vendite
 		branch location restaurant hotel clinic library`) {
 		roleLocals[w] = true
 	}
+}
+
+// freeMail are the mailbox providers where an address is a person's,
+// whatever its local part (info1987@gmail.com).
+var freeMail = map[string]bool{
+	"gmail.com": true, "googlemail.com": true, "yahoo.com": true, "yahoo.co.uk": true, "yahoo.fr": true, "yahoo.de": true,
+	"hotmail.com": true, "hotmail.co.uk": true, "hotmail.fr": true, "hotmail.de": true, "outlook.com": true, "live.com": true,
+	"msn.com": true, "aol.com": true, "icloud.com": true, "me.com": true, "mac.com": true, "gmx.de": true, "gmx.net": true,
+	"gmx.com": true, "web.de": true, "t-online.de": true, "mail.ru": true, "yandex.ru": true, "yandex.com": true,
+	"proton.me": true, "protonmail.com": true, "zoho.com": true, "qq.com": true, "163.com": true, "126.com": true,
+	"free.fr": true, "orange.fr": true, "laposte.net": true, "libero.it": true, "btinternet.com": true, "comcast.net": true,
 }
 
 // roleAddress reports a local part that is a role (see roleLocals),

@@ -639,3 +639,48 @@ func writeChunked(s *Scanner, b []byte, chunk int) {
 		b = b[n:]
 	}
 }
+
+// The detectors added for the third blind probe, and the cases a review
+// of them found: what each body must count, and must not.
+func TestNewDetectors(t *testing.T) {
+	t.Parallel()
+	pgp := "-----BEGIN PGP PRIVATE KEY BLOCK-----\nVersion: GnuPG v2\nComment: backup\n\n" + strings.Repeat("lQOYBGXn2kUBCADc0vJ8Yq7m3xH5tN2pL9wR4sF6gK1jD8aB3cE0uI7oP5yT2rQ", 3) + "\n-----END PGP PRIVATE KEY BLOCK-----\n"
+	escaped, _ := json.Marshal(map[string]string{"key": pgp})
+	tests := []struct {
+		name, ct, body string
+		feature        int
+		want           bool
+	}{
+		{"pgp private key", "text/plain", pgp, FPrivateKeyBody, true},
+		{"pgp private key in JSON, escaped line breaks", "application/json", string(escaped), FPrivateKeyBody, true},
+		{"fcm server key", "text/javascript", `const k = "AAAAin6QvXo:APA91b` + strings.Repeat("WUDwsU1ZqDzOQGIjIlaJTugltLG2GZIpPd1tAHo", 4) + `";`, FOtherToken, true},
+		{"s3 listing", "application/xml", `<?xml version="1.0"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>b</Name><Contents><Key>.env</Key></Contents></ListBucketResult>`, FDirListing, true},
+		{"ni number in pairs", "text/html", "<td>SK 87 62 22 D</td>", FNationalID, true},
+		{"uk mobile", "text/csv", "name,phone\nJo Bloggs,07700 900123\n", FPhone, true},
+		{"french number in pairs", "text/csv", "nom,tel\nA B,06 47 21 93 58\n", FPhone, true},
+		{"the tail of an international number is not counted twice", "text/plain", "+44 020 7946 0958", FPhone, true},
+		{"zero-padded id is no phone", "text/csv", "id\n0000482913\n", FPhone, false},
+		{"role address on a company domain is no person", "text/html", "<p>store0421@acme-shops.com</p>", FEmail, false},
+		{"role-like local part on a mailbox provider is a person", "text/html", "<p>info1987@gmail.com</p>", FEmail, true},
+		{"admin@ is a person's login as often as a role", "text/html", "<p>admin@acme-corp.com</p>", FEmail, true},
+		{"an EAN-13 is no card", "application/json", `{"gtin":"4006381333931"}`, FCard, false},
+		{"a password with Replace in it is a password", "text/plain", "DATABASE_URL=postgres://app:Tr0ub4dor-Replace-9x@db.internal:5432/app", FConnString, true},
+		{"a template instruction is a placeholder", "text/plain", "DATABASE_URL=postgres://app:replace-with-output-of-openssl-rand@db.internal:5432/app", FConnString, false},
+	}
+	m := testModel(t)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := m.NewScanner(context.Background(), tc.ct)
+			_, _ = s.Write([]byte(tc.body))
+			_ = s.Close()
+			fv := s.Features()
+			if got := fv[tc.feature] > 0; got != tc.want {
+				t.Errorf("feature %d = %v, want present %v", tc.feature, fv[tc.feature], tc.want)
+			}
+			if tc.name == "the tail of an international number is not counted twice" && fv[FPhone] != 1 {
+				t.Errorf("%v phones, want 1", fv[FPhone])
+			}
+		})
+	}
+}

@@ -224,9 +224,12 @@ func placeholder(v []byte) bool {
 	for _, p := range []string{"example", "xxxx", "****", "redacted", "your_", "your-", "<", "${", "{{", "%s", "changeme",
 		"placeholder", "dummy", "sample", "secret_here", "...", "null", "none", "undefined", "password", "hidden", "masked", "•",
 		"secret", "whatever", "(", "[",
-		// instructions in a template: replace-with-output-of-openssl-rand-hex-32
-		"replace", "output-of", "output_of", "generate", "insert-", "insert_", "todo", "fixme", "fill-in", "fill_in",
-		"enter-your", "enter_your", "put-your", "put_your", "setme", "set-me",
+		// instructions in a template (replace-with-output-of-openssl-rand-hex-32),
+		// as joined phrases only: a real password may contain "Replace9"
+		"replace-with", "replace_with", "replace-me", "replace_me", "replaceme", "output-of", "output_of",
+		"generate-one", "generate_one", "generate-with", "generate_with", "insert-your", "insert_your",
+		"todo-", "todo_", "fixme", "fill-in", "fill_in", "enter-your", "enter_your", "put-your", "put_your",
+		"setme", "set-me",
 		// a reference to where the secret lives, not the secret
 		"environ", "process.env", "getenv", "env[", "env(", "vault:", "secretkeyref", "valuefrom"} {
 		if bytes.Contains(l, []byte(p)) {
