@@ -14,10 +14,11 @@ import (
 	"github.com/bulwark-waf/bulwark/model/evaluate"
 )
 
-// testdata/benign-requests holds 160 benign requests written by hand, of
-// kinds the training corpus lacked (forms in ten languages, SDK and webhook
-// traffic, SOAP, XML-RPC, SAML, GraphQL, query languages, CI parameters,
-// paths, cron schedules; README.md there). Through the server's core with
+// testdata/benign-requests holds 316 benign requests written by hand in
+// two sets, of kinds the training corpus lacked (forms in ten languages,
+// SDK, webhook, payment and observability traffic, SOAP, XML-RPC, SAML,
+// GraphQL, query languages, CI parameters, paths, schedules; README.md
+// there). Through the server's core with
 // the shipped defaults, none may be blocked where CRS PL1 alone lets it
 // through, except the ones known.json lists with the reason; the test also
 // fails when a listed one stops being blocked, so the list stays true.
