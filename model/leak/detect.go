@@ -166,6 +166,9 @@ var literals = []struct {
 	// stop the scan at every <span)
 	{[]string{"' panicked at ", "RUST_BACKTRACE"}, count(FGoPanic)},
 	{[]string{".rs:"}, frameDigits(FGoFrame, ":")},
+	// Go's text/template and html/template: template: page.gohtml:34:21:
+	// executing "page.gohtml" at <.Account.Plan>: nil pointer evaluating …
+	{[]string{`: executing "`}, goTemplate},
 	{[]string{".js:", ".ts:", ".mjs:", ".cjs:"}, frameDigits(FNodeFrame, ":")},
 	{[]string{"node_modules/"}, count(FNodeFrame)},
 	{[]string{"at Layer.handle", "at Module._compile", "at Object.<anonymous>", "at process.processTicksAndRejections",
@@ -1553,6 +1556,19 @@ func pyFrame(s *Scanner, b []byte, i int) {
 	}
 	if j := st + k + len(tail); j < len(b) && isDigit(b[j]) {
 		s.hit(FPythonFrame, i, j, false)
+	}
+}
+
+// goTemplate: the error is a Go template's when "template: " opens its
+// line and "at <." follows the template's name.
+func goTemplate(s *Scanner, b []byte, i int) {
+	ls := bytes.LastIndexByte(b[max(0, i-200):i], '\n') + 1 + max(0, i-200)
+	if !bytes.HasPrefix(bytes.TrimLeft(b[ls:i], " \t"), []byte("template: ")) {
+		return
+	}
+	rest := b[i:min(len(b), i+300)]
+	if k := bytes.Index(rest, []byte(`" at <.`)); k > 0 {
+		s.hit(FGoPanic, i, i+k, false)
 	}
 }
 

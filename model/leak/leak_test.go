@@ -651,6 +651,8 @@ func TestNewDetectors(t *testing.T) {
 		feature        int
 		want           bool
 	}{
+		{"go template error", "text/plain", "template: dashboard.gohtml:34:21: executing \"dashboard.gohtml\" at <.Account.Plan>: nil pointer evaluating *billing.Plan.Limits\n", FGoPanic, true},
+		{"prose about executing a template", "text/html", `<p>The template: it is executing "now" at <b>noon</b>.</p>`, FGoPanic, false},
 		{"pgp private key", "text/plain", pgp, FPrivateKeyBody, true},
 		{"pgp private key in JSON, escaped line breaks", "application/json", string(escaped), FPrivateKeyBody, true},
 		{"fcm server key", "text/javascript", `const k = "AAAAin6QvXo:APA91b` + strings.Repeat("WUDwsU1ZqDzOQGIjIlaJTugltLG2GZIpPd1tAHo", 4) + `";`, FOtherToken, true},
