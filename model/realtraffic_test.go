@@ -42,6 +42,14 @@ const cleanFloor = 80
 // location, well clear of the threshold.
 const formatCleanFloor = 50
 
+func wantFormatClean(t *testing.T, m *Model, req *Request) {
+	t.Helper()
+	s := m.Score(context.Background(), req)
+	if s.Overall <= formatCleanFloor || !s.Complete {
+		t.Errorf("scored %d (complete %v), want > %d", s.Overall, s.Complete, formatCleanFloor)
+	}
+}
+
 // The two requests of issue 9, and real-looking variants of them, must
 // score clean with the embedded model.
 func TestIssueRequestsScoreClean(t *testing.T) {
@@ -228,10 +236,7 @@ func TestGraphQLScoresByItsStrings(t *testing.T) {
 	for _, tc := range clean {
 		t.Run("clean/"+tc.name, func(t *testing.T) {
 			t.Parallel()
-			s := m.Score(context.Background(), &tc.req)
-			if s.Overall <= formatCleanFloor || !s.Complete {
-				t.Errorf("scored %d (complete %v), want > %d", s.Overall, s.Complete, formatCleanFloor)
-			}
+			wantFormatClean(t, m, &tc.req)
 		})
 	}
 	attacks := []struct{ name, body string }{
@@ -284,10 +289,7 @@ func TestXMLScoresByItsText(t *testing.T) {
 	for _, tc := range clean {
 		t.Run("clean/"+tc.name, func(t *testing.T) {
 			t.Parallel()
-			s := m.Score(context.Background(), &tc.req)
-			if s.Overall <= formatCleanFloor || !s.Complete {
-				t.Errorf("scored %d (complete %v), want > %d", s.Overall, s.Complete, formatCleanFloor)
-			}
+			wantFormatClean(t, m, &tc.req)
 		})
 	}
 	attacks := []struct {
