@@ -9,9 +9,9 @@ import (
 	"sort"
 	"testing"
 
+	"github.com/bulwark-waf/bulwark/cmd/extproc/app"
 	"github.com/bulwark-waf/bulwark/config"
 	"github.com/bulwark-waf/bulwark/inspect"
-	"github.com/bulwark-waf/bulwark/model/evaluate"
 )
 
 // testdata/benign-requests holds 316 benign requests written by hand in
@@ -38,12 +38,7 @@ func TestHandWrittenBenignRequests(t *testing.T) {
 		t.Fatalf("%d requests (%v)", len(files), err)
 	}
 	sort.Strings(files)
-	// The shipped defaults, whatever BULWARK_* variables the test runs under.
-	noEnv := func(string) (string, bool) { return "", false }
-	rt, err := toolRuntime(config.AddFlags(flag.NewFlagSet("defaults", flag.ContinueOnError), noEnv), func(c *config.Config) { c.ML.Enabled = true })
-	if err != nil {
-		t.Fatal(err)
-	}
+	rt := defaultRuntime(t)
 	ctx := context.Background()
 	var worse, cleared, both int
 	for _, f := range files {
@@ -51,18 +46,11 @@ func TestHandWrittenBenignRequests(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
-		wr := *req
-		wr.Headers = evaluate.WireHeaders(req)
-		wr.ClientIP = "192.0.2.10"
-		rep, err := rt.Core.Inspect(ctx, &wr)
+		rep, err := inspectAsEnvoy(ctx, rt.Core, req)
 		if err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
-		v := rep.RequestCRS
-		if rep.Request.Interruption != nil && rep.Decision == nil {
-			v = rep.Final
-		}
-		crsBlocks := v.Interrupted || v.InboundScore >= rep.Plan.CRSThreshold
+		_, crsBlocks := crsVerdict(&rep)
 		blocks := rep.Request.Action == inspect.ActionBlock
 		name := filepath.Base(f)
 		why, isKnown := known[name]
@@ -82,4 +70,16 @@ func TestHandWrittenBenignRequests(t *testing.T) {
 		}
 	}
 	t.Logf("%d requests: blocked where CRS is not %d, blocked by both %d, CRS's block cleared %d", len(files), worse, both, cleared)
+}
+
+// defaultRuntime is the server's runtime with the shipped defaults and the
+// model on, whatever BULWARK_* variables the test runs under.
+func defaultRuntime(t *testing.T) *app.Runtime {
+	t.Helper()
+	noEnv := func(string) (string, bool) { return "", false }
+	rt, err := toolRuntime(config.AddFlags(flag.NewFlagSet("defaults", flag.ContinueOnError), noEnv), func(c *config.Config) { c.ML.Enabled = true })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rt
 }

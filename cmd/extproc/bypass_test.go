@@ -3,14 +3,11 @@ package main
 import (
 	"context"
 	"encoding/base64"
-	"flag"
 	"net/url"
 	"testing"
 
-	"github.com/bulwark-waf/bulwark/config"
 	"github.com/bulwark-waf/bulwark/inspect"
 	"github.com/bulwark-waf/bulwark/model"
-	"github.com/bulwark-waf/bulwark/model/evaluate"
 )
 
 // Payloads that a review of the XML, base64-XML and GraphQL readers hid
@@ -19,11 +16,7 @@ import (
 // child elements). Under the shipped defaults each must be blocked.
 func TestReviewedReaderBypassesAreBlocked(t *testing.T) {
 	t.Parallel()
-	noEnv := func(string) (string, bool) { return "", false }
-	rt, err := toolRuntime(config.AddFlags(flag.NewFlagSet("defaults", flag.ContinueOnError), noEnv), func(c *config.Config) { c.ML.Enabled = true })
-	if err != nil {
-		t.Fatal(err)
-	}
+	rt := defaultRuntime(t)
 	const sqli = "1' UNION SELECT username,password FROM users-- -"
 	b64 := func(s string) string { return url.QueryEscape(base64.StdEncoding.EncodeToString([]byte(s))) }
 	get := func(uri string, h ...[2]string) model.Request {
@@ -50,10 +43,7 @@ func TestReviewedReaderBypassesAreBlocked(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			wr := tc.req
-			wr.Headers = evaluate.WireHeaders(&tc.req)
-			wr.ClientIP = "192.0.2.10"
-			rep, err := rt.Core.Inspect(context.Background(), &wr)
+			rep, err := inspectAsEnvoy(context.Background(), rt.Core, &tc.req)
 			if err != nil {
 				t.Fatal(err)
 			}

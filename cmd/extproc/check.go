@@ -171,21 +171,13 @@ The server's settings apply: --config FILE, BULWARK_* variables and every server
 	}
 	if !*noCRS {
 		res.CRS = &checkCRS{Paranoia: rt.Config.WAF.ParanoiaLevel}
-		wr := *req
-		wr.Headers = evaluate.WireHeaders(req)
-		if wr.ClientIP == "" {
-			wr.ClientIP = "192.0.2.10"
-		}
-		rep, err := rt.Core.Inspect(ctx, &wr)
+		rep, err := inspectAsEnvoy(ctx, rt.Core, req)
 		if err != nil {
 			res.CRS.Error = err.Error()
 		} else {
-			v := rep.RequestCRS
-			if rep.Request.Interruption != nil && rep.Decision == nil {
-				v = rep.Final
-			}
+			v, blocked := crsVerdict(&rep)
 			res.CRS.AnomalyScore = v.InboundScore
-			res.CRS.Blocked = v.Interrupted || v.InboundScore >= rep.Plan.CRSThreshold
+			res.CRS.Blocked = blocked
 			for _, r := range v.Logged() {
 				if !inspect.IsCRSBlockingRule(r.ID) {
 					res.CRS.Rules = append(res.CRS.Rules, r)
@@ -262,6 +254,28 @@ func curlRequest(rawURL, method string, headers headerFlags, data dataFlags, coo
 		r.Method = "GET"
 	}
 	return r, nil
+}
+
+// inspectAsEnvoy sends req through the core with its headers as Envoy
+// presents them, from a documentation address when it names none.
+func inspectAsEnvoy(ctx context.Context, core *inspect.Core, req *model.Request) (inspect.Report, error) {
+	wr := *req
+	wr.Headers = evaluate.WireHeaders(req)
+	if wr.ClientIP == "" {
+		wr.ClientIP = "192.0.2.10"
+	}
+	return core.Inspect(ctx, &wr)
+}
+
+// crsVerdict is what CRS alone concluded on the request: the request
+// phases' verdict, or the final one when a rule interrupted before the
+// decision; and whether that verdict blocks at the policy's threshold.
+func crsVerdict(rep *inspect.Report) (waf.Verdict, bool) {
+	v := rep.RequestCRS
+	if rep.Request.Interruption != nil && rep.Decision == nil {
+		v = rep.Final
+	}
+	return v, v.Interrupted || v.InboundScore >= rep.Plan.CRSThreshold
 }
 
 func parseRaw(path string) (*model.Request, error) {
