@@ -235,6 +235,13 @@ func base64XML(s string) (string, bool) {
 	for n > 0 && s[n-1] == '=' {
 		n--
 	}
+	// Prose that starts with a P is the common case here: look at the
+	// alphabet before the decoder allocates its output.
+	for i := 0; i < n; i++ {
+		if _, ok := base64Val(s[i]); !ok {
+			return "", false
+		}
+	}
 	raw, err := base64.RawStdEncoding.DecodeString(s[:n])
 	if err != nil || !utf8.Valid(raw) {
 		return "", false
