@@ -184,12 +184,16 @@ func BenchmarkExtProcParallel(b *testing.B) {
 	})
 }
 
+// idleStreams is how many streams BenchmarkIdleStreamMemory opens per
+// measurement.
+const idleStreams = 2000
+
 // BenchmarkIdleStreamMemory opens streams against a server in a child
 // process and reports the server's heap and stack growth per stream: for a
 // stream just opened, and for one whose request headers were inspected and
 // which now waits for its body (the Coraza transaction is alive).
 func BenchmarkIdleStreamMemory(b *testing.B) {
-	const streams = 2000
+	const streams = idleStreams
 	exe, err := os.Executable()
 	if err != nil {
 		b.Fatal(err)
@@ -231,34 +235,44 @@ func BenchmarkIdleStreamMemory(b *testing.B) {
 		cancel()
 		waitStreams(b, memURL, 0)
 
-		waiting := func(mode procv3.ProcessingMode_BodySendMode) (bytes, stacks float64) {
+		// waiting opens groups of streams that each wait for their body
+		// and returns the server's growth per stream for each group.
+		waiting := func(mode procv3.ProcessingMode_BodySendMode, groups int) (bytes, stacks []float64) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer func() { cancel(); waitStreams(b, memURL, 0) }()
 			st := childStats(b, memURL)
-			for range streams {
-				s, err := client.Process(ctx)
-				if err != nil {
-					b.Fatal(err)
+			for range groups {
+				for range streams {
+					s, err := client.Process(ctx)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if err := s.Send(headersOnly(mode)); err != nil {
+						b.Fatal(err)
+					}
+					if _, err := s.Recv(); err != nil {
+						b.Fatal(err)
+					}
 				}
-				if err := s.Send(headersOnly(mode)); err != nil {
-					b.Fatal(err)
-				}
-				if _, err := s.Recv(); err != nil {
-					b.Fatal(err)
-				}
+				w := childStats(b, memURL)
+				bytes = append(bytes, float64(w.Bytes-st.Bytes)/streams)
+				stacks = append(stacks, float64(w.Stacks-st.Stacks)/streams)
+				st = w
 			}
-			w := childStats(b, memURL)
-			return float64(w.Bytes-st.Bytes) / streams, float64(w.Stacks-st.Stacks) / streams
+			return bytes, stacks
 		}
 		// STREAMED: the headers go upstream on their answer, so phase 1
-		// has run and the Coraza transaction lives while the body comes.
-		bytes, stacks := waiting(procv3.ProcessingMode_STREAMED)
-		b.ReportMetric(bytes, "B/waiting-stream")
-		b.ReportMetric(stacks, "stack-B/waiting-stream")
+		// has run and the Coraza transaction lives while the body comes,
+		// for the first max_waiting_transactions streams (the child sets
+		// it to streams); the next ones park their exchange.
+		bytes, stacks := waiting(procv3.ProcessingMode_STREAMED, 2)
+		b.ReportMetric(bytes[0], "B/waiting-stream")
+		b.ReportMetric(stacks[0], "stack-B/waiting-stream")
+		b.ReportMetric(bytes[1], "B/waiting-parked")
 		// BUFFERED with defer_buffered_headers (the child sets it): Envoy
 		// holds the request, and the transaction begins with the body.
-		bytes, _ = waiting(procv3.ProcessingMode_BUFFERED)
-		b.ReportMetric(bytes, "B/waiting-buffered-deferred")
+		bytes, _ = waiting(procv3.ProcessingMode_BUFFERED, 1)
+		b.ReportMetric(bytes[0], "B/waiting-buffered-deferred")
 	}
 }
 
@@ -318,8 +332,10 @@ func serveChild() {
 	}
 	discard := slog.New(slog.DiscardHandler)
 	cfg := config.Default()
-	// Only BUFFERED streams defer; the STREAMED ones keep their transaction.
+	// Only BUFFERED streams defer; the STREAMED ones keep their transaction,
+	// up to the bound, past which they park.
 	cfg.DeferBufferedHeaders = true
+	cfg.MaxWaitingTransactions = idleStreams
 	srv, err := filter.NewServer(app.FilterOptions(&app.Runtime{Config: cfg, Core: core}, discard, discard, filter.NewMetrics(nil)))
 	if err != nil {
 		os.Exit(1)

@@ -35,6 +35,7 @@ type Config struct {
 	TrustedHops              int           `yaml:"trusted_hops" usage:"proxies in front of Envoy that append to X-Forwarded-For; 0 uses Envoy's source.address"`
 	ModeOverride             bool          `yaml:"mode_override" usage:"answer headers with a mode_override that skips bodies the rules will not read (needs allow_mode_override: true in Envoy)"`
 	DeferBufferedHeaders     bool          `yaml:"defer_buffered_headers" usage:"when Envoy buffers the request body (BUFFERED or BUFFERED_PARTIAL in its protocol_config), run phase 1 with the body instead of at the headers: a stream waiting for its body holds no Coraza transaction, but a phase-1 block waits for the body and mode_override cannot skip it"`
+	MaxWaitingTransactions   int           `yaml:"max_waiting_transactions" usage:"streams that keep their Coraza transaction (phase 1's state, about 40 KiB) while they wait for the request body; past this many a waiting stream releases it, costs about 12 KiB, and phase 1 runs again when the body comes; 0 = no bound"`
 	AssumedRequestBodyMode   string        `yaml:"assumed_request_body_mode" usage:"request body mode assumed when Envoy sends no protocol_config (Envoy < 1.34); set it to the filter's request_body_mode"`
 	AssumedResponseBodyMode  string        `yaml:"assumed_response_body_mode" usage:"response body mode assumed when Envoy sends no protocol_config"`
 	GRPCMaxMessageBytes      int           `yaml:"grpc_max_message_bytes" usage:"largest ext_proc message accepted; must exceed Envoy's buffer limit for BUFFERED bodies"`
@@ -250,6 +251,7 @@ func Default() Config {
 		GRPCMaxMessageBytes:      8 << 20,
 		GRPCMaxConcurrentStreams: 10000,
 		SlowBodyBytes:            32 << 10,
+		MaxWaitingTransactions:   1024,
 		SlowBodyTimeout:          2 * time.Second,
 		GRPC: GRPC{MaxStreams: 20000, MaxConnectionIdle: 15 * time.Minute, MaxConnectionAge: 2 * time.Hour, MaxConnectionAgeGrace: time.Minute,
 			KeepaliveTime: 2 * time.Minute, KeepaliveTimeout: 20 * time.Second},
@@ -312,6 +314,9 @@ func (c Config) Validate() error {
 	}
 	if c.GRPCMaxMessageBytes < 64<<10 {
 		bad("grpc_max_message_bytes", "%d is below 65536", c.GRPCMaxMessageBytes)
+	}
+	if c.MaxWaitingTransactions < 0 {
+		bad("max_waiting_transactions", "%d is negative", c.MaxWaitingTransactions)
 	}
 	if c.SlowBodyBytes < 0 {
 		bad("slow_body_bytes", "%d is negative", c.SlowBodyBytes)

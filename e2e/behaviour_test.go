@@ -2,13 +2,19 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	procv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
+	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/bulwark-waf/bulwark/filter"
 	"github.com/bulwark-waf/bulwark/inspect"
@@ -433,5 +439,118 @@ func TestDeferredPhaseOneInBufferedMode(t *testing.T) {
 	res = do(t, streamed, client, probe(), nil)
 	if !res.Blocked() || res.Upstream != nil {
 		t.Fatalf("streamed: blocked %v, upstream %+v", res.Blocked(), res.Upstream)
+	}
+}
+
+// Past max_waiting_transactions a stream waiting for its body parks its
+// exchange, and phase 1 runs again when the body comes: the verdict, the
+// anomaly score and the matched rules are those of an exchange that kept
+// its transaction, in the buffered and the streamed modes.
+func TestParkedExchangesJudgeLikeLiveOnes(t *testing.T) {
+	t.Parallel()
+	eng := servertest.Engine(t, func(c *waf.Config) {
+		// A phase-1 rule that scores without blocking: its points must
+		// survive the second phase 1, not count twice.
+		c.Directives = `SecRule REQUEST_HEADERS:x-probe "@streq yes" "id:10003,phase:1,pass,log,setvar:tx.inbound_anomaly_score_pl1=+3"`
+	})
+	reg := prometheus.NewRegistry()
+	parking, _ := servertest.Serve(t, servertest.Options(t, inspect.Options{Engine: eng}, filter.Options{Metrics: filter.NewMetrics(reg), MaxWaitingTransactions: 1}))
+	live, _ := servertest.Serve(t, servertest.Options(t, inspect.Options{Engine: eng}, filter.Options{}))
+
+	// One stream waits for its body and holds the only live slot.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	holder, err := parking.Process(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hold := requestHeadersMsg(false)
+	hold.ProtocolConfig = &extprocv3.ProtocolConfiguration{RequestBodyMode: procv3.ProcessingMode_BUFFERED, ResponseBodyMode: procv3.ProcessingMode_BUFFERED}
+	if err := holder.Send(hold); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := holder.Recv(); err != nil {
+		t.Fatal(err)
+	}
+	waitGauge(t, reg, "bulwark_waiting_transactions", 1)
+
+	probe := func(m *envoysim.Message) *envoysim.Message {
+		m.Headers = append(m.Headers, [2]string{"x-probe", "yes"})
+		return m
+	}
+	requests := []struct {
+		name string
+		msg  func() *envoysim.Message
+	}{
+		{"clean form", func() *envoysim.Message {
+			return post("/signup", "application/x-www-form-urlencoded", "name=Ana&city=Lyon")
+		}},
+		{"clean JSON with a phase-1 score", func() *envoysim.Message {
+			return probe(post("/api/items", "application/json", `{"name":"shoes","size":42}`))
+		}},
+		{"sqli in the body", func() *envoysim.Message {
+			return post("/login", "application/x-www-form-urlencoded", "user=admin'+OR+'1'%3D'1'--&pw=x")
+		}},
+		{"xss in JSON with a phase-1 score", func() *envoysim.Message {
+			return probe(post("/api/comments", "application/json", `{"text":"<script>alert(document.cookie)</script>"}`))
+		}},
+	}
+	fields := []string{"action", "anomaly_score", "matched_rules", "score"}
+	parked := 0
+	for _, body := range []procv3.ProcessingMode_BodySendMode{procv3.ProcessingMode_BUFFERED, procv3.ProcessingMode_STREAMED} {
+		f := &envoysim.Filter{Mode: mode(body)}
+		for _, r := range requests {
+			want := do(t, f, live, r.msg(), nil)
+			got := do(t, f, parking, r.msg(), nil)
+			parked++
+			if got.Blocked() != want.Blocked() {
+				t.Errorf("%s, %s: parked blocked %v, live %v", body, r.name, got.Blocked(), want.Blocked())
+			}
+			for _, k := range fields {
+				if g, w := metaField(got, k), metaField(want, k); fmt.Sprint(g) != fmt.Sprint(w) {
+					t.Errorf("%s, %s: %s parked %v, live %v", body, r.name, k, g, w)
+				}
+			}
+		}
+	}
+	if n := metricValue(reg, "bulwark_parked_exchanges_total"); n != float64(parked) {
+		t.Fatalf("%v exchanges parked, want %d: the test did not exercise parking", n, parked)
+	}
+
+	// A stream that ends while parked still runs phases 1 and 5, and
+	// frees its slot's count.
+	cut, err := parking.Process(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cut.Send(hold); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cut.Recv(); err != nil {
+		t.Fatal(err)
+	}
+	if err := cut.CloseSend(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cut.Recv(); !errors.Is(err, io.EOF) {
+		t.Fatalf("cut parked stream ended with %v", err)
+	}
+	if n := metricValue(reg, "bulwark_parked_exchanges_total"); n != float64(parked+1) {
+		t.Fatalf("%v parked, want %d", n, parked+1)
+	}
+	cancel()
+	waitGauge(t, reg, "bulwark_waiting_transactions", 0)
+}
+
+// waitGauge waits until the server's accounting, which runs right after it
+// sent an answer, shows want.
+func waitGauge(t *testing.T, reg *prometheus.Registry, name string, want float64) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for metricValue(reg, name) != want {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s stayed at %v, want %v", name, metricValue(reg, name), want)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }

@@ -28,6 +28,11 @@ type Exchange interface {
 	FinishResponse(rep inspect.Replace) (inspect.Outcome, error)
 	Refuse(d inspect.Direction, reason inspect.Reason, status int) *inspect.Interruption
 	Failed(a inspect.Action)
+	// Park releases what the exchange holds while it waits for a request
+	// body (the Coraza transaction); Resume runs phase 1 again and returns
+	// its interruption, if any.
+	Park()
+	Resume() *inspect.Interruption
 	Report() inspect.Report
 	Close() (inspect.Report, error)
 }

@@ -35,6 +35,7 @@ type fakeExchange struct {
 	s       script
 	id      string
 	written int
+	parks   int
 	report  inspect.Report
 }
 
@@ -56,6 +57,10 @@ func (x *fakeExchange) RequestHeaders() *inspect.Interruption {
 	return x.refuse(&x.report.Request, x.s.atHeaders)
 }
 func (x *fakeExchange) RequestBodyAccessible() bool { return true }
+func (x *fakeExchange) Park()                       { x.parks++ }
+func (x *fakeExchange) Resume() *inspect.Interruption {
+	return x.refuse(&x.report.Request, x.s.atHeaders)
+}
 func (x *fakeExchange) WriteRequestBody(b []byte) (*inspect.Interruption, error) {
 	x.written += len(b)
 	return x.refuse(&x.report.Request, x.s.atBody), nil

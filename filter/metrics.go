@@ -16,6 +16,8 @@ type Metrics struct {
 	blocksByRule *prometheus.CounterVec
 	phase        *prometheus.HistogramVec
 	errors       *prometheus.CounterVec
+	parked       prometheus.Counter
+	waiting      prometheus.Gauge
 }
 
 // NewMetrics registers the filter's collectors on reg.
@@ -39,9 +41,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"phase"}),
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "bulwark_stream_errors_total", Help: "Streams ended by an error, by reason."}, []string{"reason"}),
+		waiting: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "bulwark_waiting_transactions", Help: "Streams waiting for a request body with their Coraza transaction alive (bounded by max_waiting_transactions)."}),
+		parked: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "bulwark_parked_exchanges_total", Help: "Streams that released their Coraza transaction while waiting for a request body, past max_waiting_transactions; phase 1 ran again when the body came."}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.streams, m.activeStream, m.messages, m.decisions, m.blocksByRule, m.phase, m.errors)
+		reg.MustRegister(m.streams, m.activeStream, m.messages, m.decisions, m.blocksByRule, m.phase, m.errors, m.parked, m.waiting)
 	}
 	return m
 }

@@ -24,17 +24,31 @@ import (
 // never a hung stream.
 func TestRandomMessageSequences(t *testing.T) {
 	t.Parallel()
-	for _, deferBuffered := range []bool{false, true} {
-		t.Run(map[bool]string{false: "phase 1 at headers", true: "defer_buffered_headers"}[deferBuffered], func(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts filter.Options
+		// park holds one stream waiting for its body, so that every other
+		// waiting stream parks its exchange.
+		park bool
+	}{
+		{name: "phase 1 at headers"},
+		{name: "defer_buffered_headers", opts: filter.Options{DeferBuffered: true}},
+		{name: "parked while waiting", opts: filter.Options{MaxWaitingTransactions: 1}, park: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			randomSequences(t, deferBuffered)
+			randomSequences(t, tc.opts, tc.park)
 		})
 	}
 }
 
-func randomSequences(t *testing.T, deferBuffered bool) {
+func randomSequences(t *testing.T, opts filter.Options, park bool) {
 	reg := prometheus.NewRegistry()
-	c, _ := servertest.Serve(t, servertest.Options(t, inspect.Options{Engine: servertest.Engine(t, nil)}, filter.Options{Metrics: filter.NewMetrics(reg), DeferBuffered: deferBuffered}))
+	opts.Metrics = filter.NewMetrics(reg)
+	c, _ := servertest.Serve(t, servertest.Options(t, inspect.Options{Engine: servertest.Engine(t, nil)}, opts))
+	if park {
+		holdWaiting(t, c, reg)
+	}
 	rng := rand.New(rand.NewPCG(7, 11))
 	modes := []procv3.ProcessingMode_BodySendMode{procv3.ProcessingMode_NONE, procv3.ProcessingMode_STREAMED, procv3.ProcessingMode_BUFFERED,
 		procv3.ProcessingMode_BUFFERED_PARTIAL, procv3.ProcessingMode_FULL_DUPLEX_STREAMED}
@@ -79,6 +93,9 @@ func randomSequences(t *testing.T, deferBuffered bool) {
 		t.Fatal(err)
 	}
 	for _, mf := range mfs {
+		if park && mf.GetName() == "bulwark_parked_exchanges_total" && mf.GetMetric()[0].GetCounter().GetValue() == 0 {
+			t.Fatal("no exchange parked: the sequences did not exercise parking")
+		}
 		if mf.GetName() != "bulwark_stream_errors_total" {
 			continue
 		}
@@ -86,6 +103,40 @@ func randomSequences(t *testing.T, deferBuffered bool) {
 			if m.GetLabel()[0].GetValue() == "internal" && m.GetCounter().GetValue() > 0 {
 				t.Fatalf("%v internal errors (panics or Coraza failures) on random input", m.GetCounter().GetValue())
 			}
+		}
+	}
+}
+
+// holdWaiting opens a stream that waits for its request body until the
+// test ends, and returns once the server counts it as waiting.
+func holdWaiting(t *testing.T, c extprocv3.ExternalProcessorClient, reg *prometheus.Registry) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	s, err := c.Process(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := reqHeaders(false, postHdrs...)
+	m.ProtocolConfig = &extprocv3.ProtocolConfiguration{RequestBodyMode: procv3.ProcessingMode_BUFFERED, ResponseBodyMode: procv3.ProcessingMode_BUFFERED}
+	if err := s.Send(m); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Recv(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		mfs, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mf := range mfs {
+			if mf.GetName() == "bulwark_waiting_transactions" && mf.GetMetric()[0].GetGauge().GetValue() == 1 {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the held stream is not counted as waiting")
 		}
 	}
 }

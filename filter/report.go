@@ -156,7 +156,7 @@ func joinIDs(v waf.Verdict, lo, hi, max int) string {
 // finish closes the exchange (Coraza's logging phase) and writes the audit
 // line. It runs when the stream ends for any reason, cut streams included.
 func (st *stream) finish() {
-	if st.deferred != nil && !st.finished {
+	if (st.deferred != nil || st.parked) && !st.finished {
 		// The stream ended before the body came: the headers still get
 		// phase 1 and the logging phase, so the audit line misses nothing
 		// a non-deferred stream would have logged.

@@ -62,6 +62,12 @@ type Options struct {
 	// A phase-1 block then comes on the body answer, and no mode_override
 	// can skip a body the rules would not read.
 	DeferBuffered bool
+	// MaxWaitingTransactions bounds the streams that keep their exchange's
+	// Coraza transaction while they wait for a request body. Past it a
+	// waiting stream parks its exchange, and phase 1 runs again when the
+	// body comes: slow uploads then cost their request, not CRS's phase-1
+	// state. 0 is no bound.
+	MaxWaitingTransactions int
 	// MaxMetadataRules caps the rule ids put in dynamic metadata.
 	MaxMetadataRules int
 	// Logger gets operational logs; Audit gets one JSON line per flagged or
@@ -100,6 +106,7 @@ func (o *Options) validate() error {
 	check(o.RequestBodyMode != procmodev3.ProcessingMode_NONE, "RequestBodyMode")
 	check(o.ResponseBodyMode != procmodev3.ProcessingMode_NONE, "ResponseBodyMode")
 	check(o.MaxMetadataRules > 0, "MaxMetadataRules")
+	check(o.MaxWaitingTransactions >= 0, "MaxWaitingTransactions")
 	check(o.Logger != nil, "Logger")
 	check(o.Audit != nil, "Audit")
 	check(o.Metrics != nil, "Metrics")
@@ -117,6 +124,9 @@ type Server struct {
 	opts atomic.Pointer[Options]
 	// open counts the streams open now, for MaxStreams.
 	open atomic.Int64
+	// waiting counts the streams waiting for a request body with their
+	// transaction alive, for MaxWaitingTransactions.
+	waiting atomic.Int64
 }
 
 // NewServer returns a server running opts.
@@ -180,7 +190,21 @@ func (s *Server) Process(srv extprocv3.ExternalProcessor_ProcessServer) error {
 		m.activeStream.Dec()
 	}()
 	for {
+		counted := false
+		if max := opts.MaxWaitingTransactions; max > 0 && st.awaitingBody() {
+			if n := s.waiting.Add(1); n > int64(max) {
+				s.waiting.Add(-1)
+				st.park()
+			} else {
+				counted = true
+				m.waiting.Inc()
+			}
+		}
 		req, err := srv.Recv()
+		if counted {
+			s.waiting.Add(-1)
+			m.waiting.Dec()
+		}
 		if err != nil {
 			if errors.Is(err, io.EOF) || errors.Is(ctx.Err(), context.Canceled) || status.Code(err) == codes.Canceled {
 				// Envoy closes the stream when the HTTP exchange ends.

@@ -112,6 +112,10 @@ type stream struct {
 	// 40 KB with CRS's phase-1 state) need not live while the body
 	// arrives. beginDeferred starts it.
 	deferred *inspect.Head
+	// parked: the exchange released its transaction while the stream waits
+	// for the request body (Options.MaxWaitingTransactions);
+	// beginDeferred resumes it.
+	parked bool
 
 	accept string
 	first  bool
@@ -470,10 +474,34 @@ func (st *stream) onTrailers(d *half) ([]*extprocv3.ProcessingResponse, error) {
 	return []*extprocv3.ProcessingResponse{trailersAnswer(d.dir)}, nil
 }
 
-// beginDeferred starts the exchange of a deferred request and runs phase 1
-// on its headers. It returns the block answer when phase 1 refuses the
-// request, nil otherwise (nothing deferred included).
+// awaitingBody reports whether the stream passed phase 1 and waits for a
+// request body of which nothing reached the exchange yet, with its
+// transaction alive: what park can release.
+func (st *stream) awaitingBody() bool {
+	return st.x != nil && !st.parked && !st.finished && !st.refused && !st.failedOpen &&
+		st.in.phase == phaseBody && st.in.bodyMessages == 0 && !st.in.trailersSeen &&
+		!st.in.holding && !st.out.headersSeen()
+}
+
+// park releases the exchange's transaction until the next message.
+func (st *stream) park() {
+	st.x.Park()
+	st.parked = true
+	st.opts.Metrics.parked.Inc()
+}
+
+// beginDeferred starts the exchange of a deferred request, or resumes a
+// parked one, and runs phase 1 on its headers. It returns the block answer
+// when phase 1 refuses the request, nil otherwise (nothing deferred or
+// parked included).
 func (st *stream) beginDeferred() []*extprocv3.ProcessingResponse {
+	if st.parked {
+		st.parked = false
+		if it := st.x.Resume(); it != nil {
+			return st.block(&st.in, it)
+		}
+		return nil
+	}
 	if st.deferred == nil {
 		return nil
 	}

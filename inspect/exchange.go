@@ -98,6 +98,8 @@ type Exchange struct {
 	req    *model.Request
 	report Report
 	closed bool
+	// parked: Park released the transaction (tx is nil) until Resume.
+	parked bool
 	resp   *responseScan
 	budget *rx.Budget
 	// verdicts reads CRS's verdict after each phase, converting only the
@@ -106,19 +108,27 @@ type Exchange struct {
 }
 
 // Begin starts an exchange: it picks the policy and WAF, opens the Coraza
-// transaction and sets the TX variables rules can read in every phase.
+// transaction and sets Bulwark's TX variables. Phase 1 is RequestHeaders.
 func (c *Core) Begin(ctx context.Context, h Head) *Exchange {
 	pl, eng := c.plan(h)
-	tx := eng.NewTransaction(ctx, h.Request.ID)
-	x := &Exchange{ctx: ctx, core: c, eng: eng, tx: tx, req: h.Request}
-	x.budget = eng.Budgets().Begin(tx)
+	x := &Exchange{ctx: ctx, core: c, eng: eng, req: h.Request}
 	x.report.ID = h.Request.ID
+	x.report.Plan = pl
+	x.open()
+	return x
+}
+
+// open starts the exchange's Coraza transaction for its plan.
+func (x *Exchange) open() {
+	tx := x.eng.NewTransaction(x.ctx, x.report.ID)
+	x.tx = tx
+	x.budget = x.eng.Budgets().Begin(tx)
 	if x.report.ID == "" {
 		x.report.ID = tx.ID()
 	}
-	x.report.Plan = pl
+	pl := x.report.Plan
 	if rr, ok := tx.(interface{ RemoveRuleByID(int) }); ok {
-		if pl.Policy.UsesML() && c.opts.Model != nil {
+		if pl.Policy.UsesML() && x.core.opts.Model != nil {
 			for _, id := range crsBlockingRules {
 				rr.RemoveRuleByID(id)
 			}
@@ -135,7 +145,40 @@ func (c *Core) Begin(ctx context.Context, h Head) *Exchange {
 		"bulwark_client_attacks": strconv.Itoa(pl.RecentAttacks),
 		"bulwark_client_key":     pl.ClientKey,
 	})
-	return x
+}
+
+// Park releases the Coraza transaction of an exchange that passed phase 1
+// and waits for a request body none of which was written yet. CRS's
+// phase-1 state (the matched initialisation rules, the TX collection, the
+// transformation cache) is most of what a waiting stream costs; a parked
+// exchange keeps only the request and its plan. Resume runs phase 1 again.
+func (x *Exchange) Park() {
+	if x.parked || x.closed {
+		return
+	}
+	x.eng.Budgets().End(x.tx)
+	_ = x.tx.Close()
+	x.tx = nil
+	x.verdicts = waf.VerdictReader{}
+	x.report.Limit = "" // phase 1 sets it again
+	x.parked = true
+}
+
+// Parked reports whether the exchange waits in Park.
+func (x *Exchange) Parked() bool { return x.parked }
+
+// Resume reopens a parked exchange: a new transaction with the same id and
+// plan runs phase 1 again on the same request, so the body phase sees what
+// it would have seen. Phase 1 passed before; should it refuse now (a rule
+// reading the clock, say), the refusal stands. It returns nil when the
+// exchange was not parked.
+func (x *Exchange) Resume() *Interruption {
+	if !x.parked {
+		return nil
+	}
+	x.parked = false
+	x.open()
+	return x.RequestHeaders()
 }
 
 // ID is the request id: Envoy's x-request-id, or Coraza's own.
@@ -499,6 +542,9 @@ func (x *Exchange) Close() (r Report, err error) {
 	if x.closed {
 		return x.report, nil
 	}
+	// A stream that ended while parked still gets phase 1 and the logging
+	// phase: its audit line misses nothing an unparked one would log.
+	_ = x.Resume()
 	x.closed = true
 	defer func() {
 		if p := recover(); p != nil {

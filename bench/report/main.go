@@ -206,7 +206,10 @@ func write(w io.Writer, command, cpu string, results map[string]result, order []
 		if st := get(results, "BenchmarkIdleStreamMemory", "stack-B/waiting-stream"); st > 0 {
 			measured += fmt.Sprintf(" (of which goroutine stacks %.1f KiB)", st/1024)
 		}
-		row("server memory per stream waiting for its body (Coraza transaction alive)", measured, "≤ 32 KiB", v <= 32*1024)
+		row("server memory per stream waiting for its body (Coraza transaction alive: the first `max_waiting_transactions` waiting streams)", measured, "≤ 32 KiB", v <= 32*1024)
+	}
+	if v := get(results, "BenchmarkIdleStreamMemory", "B/waiting-parked"); v > 0 {
+		row("server memory per stream waiting for its body past `max_waiting_transactions` (exchange parked: phase 1 runs again when the body comes)", fmt.Sprintf("%.1f KiB", v/1024), "≤ 32 KiB", v <= 32*1024)
 	}
 	if v := get(results, "BenchmarkIdleStreamMemory", "B/waiting-buffered-deferred"); v > 0 {
 		fmt.Fprintf(w, "| server memory per stream waiting for a BUFFERED body with `defer_buffered_headers` (phase 1 runs with the body: no transaction yet) | %.1f KiB | report | — |\n", v/1024)
@@ -368,4 +371,13 @@ const reading = `
   request under 1.5 KB. Coraza's share alone is past the 32 KiB target, so
   the target needs Coraza to keep less between phases (the transformation
   cache could go at the end of a phase, not the start of the next).
+  What Bulwark does instead is bound how many waiting streams keep a
+  transaction: past ` + "`max_waiting_transactions`" + ` (default 1,024) a waiting
+  stream parks its exchange, which closes the transaction and keeps the
+  request and its plan, and phase 1 runs again on the same request when
+  the body comes (its cost then: phase 1 twice, for those streams only).
+  The child process sets the bound to the 2,000 streams of one group, and
+  opens a second group past it: the first group's growth is the live
+  figure, the second's the parked one. Parked streams cost more than
+  deferred ones because their goroutines' stacks grew in phase 1.
 `
