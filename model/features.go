@@ -1,6 +1,7 @@
 package model
 
 import (
+	"cmp"
 	"math"
 	"strings"
 
@@ -295,12 +296,23 @@ func FieldFeatures(f *Field, dst []float64) {
 		dst[fSQLStmt] = sqlStatements(s)
 	}
 	u := shellUnquote(s)
+	if r := shellResolve(cmp.Or(u, s)); r != "" {
+		u = r
+	}
 	if u != "" {
-		// "a)|i''d", "&w\hoami", "&&{,}sleep{,}5": the shell joins the
-		// word back; so does this copy, for the command shapes only.
+		// "a)|i''d", "&w\hoami", "&&{,}sleep{,}5", "c'a't", "$a$b",
+		// "/???/??t": the shell joins the word back; so does this copy,
+		// for the command and sensitive-path shapes only.
 		var tmp [NumFeatures]float64
 		lexical(u, tmp[:])
 		dst[fSepCmd] = max(dst[fSepCmd], tmp[fSepCmd])
+		if dst[fSensitivePath] == 0 {
+			for _, p := range sensitivePat {
+				if strings.Contains(u, p) {
+					dst[fSensitivePath]++
+				}
+			}
+		}
 	}
 	if leadingCommand(s) || u != "" && leadingCommand(u) {
 		dst[fSepCmd]++
@@ -387,6 +399,40 @@ func isWordByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c == '_'
 }
 
+// proseWords are commands that are also ordinary English words.
+var proseWords = map[string]bool{"more": true, "less": true, "head": true, "tail": true, "cat": true, "sort": true,
+	"find": true, "date": true, "type": true, "set": true, "top": true, "who": true, "last": true, "file": true,
+	"time": true, "watch": true, "free": true, "make": true, "touch": true, "yes": true, "kill": true, "echo": true}
+
+// proseAmpersand reports a command word w at i that is English written
+// after a lone ampersand with spaces on both sides, with no argument but
+// another word or the end of a phrase after it: "Flowers & More", "Tom &
+// cat", "Shoes & more please". A shell runs those too, but as attacks they do nothing: `&
+// cat /etc/passwd`, "a && more" and "x&more" still count. k is where the
+// word's next token starts.
+func proseAmpersand(s string, i int, w string, k int) bool {
+	if !proseWords[w] {
+		return false
+	}
+	j := i - 1
+	if j < 0 || s[j] != ' ' {
+		return false
+	}
+	for j >= 0 && s[j] == ' ' {
+		j--
+	}
+	if j < 1 || s[j] != '&' || s[j-1] != ' ' {
+		return false
+	}
+	if k >= len(s) {
+		return true
+	}
+	if strings.IndexByte("\"'.,!?)", s[k]) >= 0 {
+		return true // the end of a phrase: `it was "Flowers & More".`
+	}
+	return isWordByte(s[k]) && (k+1 >= len(s) || s[k+1] != ':')
+}
+
 // lexical walks the words of s once, counting keyword groups and the few
 // word-in-context shapes that separate payloads from prose: a keyword
 // right after a quote, a command right after a shell separator, a name
@@ -445,7 +491,7 @@ func lexical(s string, dst []float64) {
 			}
 			// "a;type=sync" is a matrix parameter, not a command: a word
 			// followed by "=" is being assigned, not run.
-			if g&(gShell) != 0 && next != '=' && isShellSep(prevSig) {
+			if g&(gShell) != 0 && next != '=' && isShellSep(prevSig) && !proseAmpersand(s, i, w, k) {
 				dst[fSepCmd]++
 			}
 			if w == "union" {

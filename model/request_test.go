@@ -423,6 +423,20 @@ func TestEvidenceShapes(t *testing.T) {
 		{"aHR0cHM6Ly9zaG9wLmV4YW1wbGUvY2FydA==", false},
 		{"dGhlIHF1aWNrIGJyb3duIGZveA", false},
 		{"oJsCdwcVEWgFrZtAfFtwdeESBSMazO8XcTDglsHInGeXx3XSKGD_MANEMgL0egsi", false},
+		// Command words a shell joins back: quotes inside a word,
+		// variables set on the line, globs only one host file matches.
+		{"example.com;c'a't /e't'c/pa\"ss\"wd", true},
+		{"site-backup;a=c;b=at;$a$b /etc/hostname", true},
+		{"x;/???/??t /???/p??s??", true},
+		{"rock'n'roll tour 2024", false},
+		{"Is it really? ???", false},
+		// A lone ampersand between English words is prose, even when the
+		// word after it is also a command; with an argument it is not.
+		{"1-800-FLOWERS? no - it was \"Flowers & More\"", false},
+		{"Tom & cat", false},
+		{"Shoes, bags & more please", false},
+		{"x & cat /etc/passwd", true},
+		{"a && more", true},
 	}
 	for _, tc := range tests {
 		f := Field{Part: PartQuery, Name: "q", Raw: tc.raw}

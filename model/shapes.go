@@ -1,6 +1,9 @@
 package model
 
-import "strings"
+import (
+	"path"
+	"strings"
+)
 
 // The grammar shapes below are evidence of an attack written out in full,
 // in forms the character and keyword counts alone leave ambiguous: a
@@ -350,4 +353,158 @@ func leadingCommand(s string) bool {
 		return true
 	}
 	return false
+}
+
+// shellResolve returns s as a shell would read it past three ways of
+// hiding a command word from anything that reads the text: quotes inside a
+// word (`c'a't`, `/e"t"c/pa'ss'wd`), variables set earlier on the line
+// (`a=c;b=at;$a$b`) and globs that a well-known file matches
+// (`/???/??t` is /bin/cat, `/???/p??s??` /etc/passwd). It returns "" when
+// none applies, which is nearly always. Like shellUnquote's copy, the
+// result feeds only the command and sensitive-path shapes.
+func shellResolve(s string) string {
+	out, changed := s, false
+	if strings.ContainsAny(out, `'"`) {
+		if r, ok := joinQuotedRuns(out); ok {
+			out, changed = r, true
+		}
+	}
+	if strings.IndexByte(out, '$') >= 0 && strings.IndexByte(out, '=') > 0 {
+		if r, ok := substituteShellVars(out); ok {
+			out, changed = r, true
+		}
+	}
+	if strings.IndexByte(out, '/') >= 0 && strings.ContainsAny(out, "?*") {
+		if r, ok := expandKnownGlobs(out); ok {
+			out, changed = r, true
+		}
+	}
+	if !changed {
+		return ""
+	}
+	return out
+}
+
+func pathWordByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '/' || c == '.' || c == '_' || c == '-'
+}
+
+// joinQuotedRuns drops a pair of quotes around a run of word bytes glued
+// to a word byte on either side: the shell joins `c'a't` into cat. A lone
+// apostrophe ("don't") has no partner and stays.
+func joinQuotedRuns(s string) (string, bool) {
+	var b strings.Builder
+	changed := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '\'' && c != '"' {
+			b.WriteByte(c)
+			continue
+		}
+		j := i + 1
+		for j < len(s) && pathWordByte(s[j]) {
+			j++
+		}
+		glued := i > 0 && pathWordByte(s[i-1]) || j+1 < len(s) && pathWordByte(s[j+1])
+		if j < len(s) && s[j] == c && j > i+1 && glued {
+			if !changed {
+				b.Grow(len(s))
+			}
+			b.WriteString(s[i+1 : j])
+			i = j
+			changed = true
+			continue
+		}
+		b.WriteByte(c)
+	}
+	if !changed {
+		return "", false
+	}
+	return b.String(), true
+}
+
+// substituteShellVars replaces $name and ${name} with what `name=value`
+// set earlier in s, when at least one such reference exists.
+func substituteShellVars(s string) (string, bool) {
+	vars := map[string]string{}
+	var b strings.Builder
+	changed := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '$' && i+1 < len(s) {
+			k, brace := i+1, false
+			if s[k] == '{' {
+				k, brace = k+1, true
+			}
+			e := k
+			for e < len(s) && (isWordByte(s[e]) || e > k && s[e] >= '0' && s[e] <= '9') {
+				e++
+			}
+			if v, ok := vars[s[k:e]]; ok && e > k && (!brace || e < len(s) && s[e] == '}') {
+				b.WriteString(v)
+				if brace {
+					e++
+				}
+				i = e - 1
+				changed = true
+				continue
+			}
+		}
+		if isWordByte(c) && (i == 0 || strings.IndexByte(" ;&|\n\t", s[i-1]) >= 0) {
+			e := i
+			for e < len(s) && (isWordByte(s[e]) || s[e] >= '0' && s[e] <= '9') {
+				e++
+			}
+			if e < len(s) && s[e] == '=' {
+				v := e + 1
+				for v < len(s) && strings.IndexByte(" ;&|\n\t$'\"", s[v]) < 0 {
+					v++
+				}
+				vars[s[i:e]] = s[e+1 : v]
+			}
+		}
+		b.WriteByte(c)
+	}
+	if !changed {
+		return "", false
+	}
+	return b.String(), true
+}
+
+// knownPaths are files on nearly every Unix host that attacks run or read;
+// a glob matching one of them names it.
+var knownPaths = []string{"/bin/cat", "/bin/sh", "/bin/bash", "/bin/nc", "/bin/ls", "/bin/id", "/usr/bin/id",
+	"/usr/bin/wget", "/usr/bin/curl", "/usr/bin/whoami", "/usr/bin/python", "/usr/bin/perl", "/bin/uname",
+	"/etc/passwd", "/etc/shadow", "/etc/hosts", "/etc/group", "/etc/issue", "/proc/self/environ"}
+
+// expandKnownGlobs replaces each glob word with a slash (`/???/??t`) by
+// the first known path it matches.
+func expandKnownGlobs(s string) (string, bool) {
+	var b strings.Builder
+	changed := false
+	start := 0
+	flush := func(end int) {
+		w := s[start:end]
+		if strings.IndexByte(w, '/') >= 0 && strings.ContainsAny(w, "?*") {
+			for _, p := range knownPaths {
+				if ok, err := path.Match(w, p); err == nil && ok {
+					w, changed = p, true
+					break
+				}
+			}
+		}
+		b.WriteString(w)
+	}
+	for i := 0; i < len(s); i++ {
+		if strings.IndexByte(" ;&|\n\t`()<>", s[i]) >= 0 {
+			flush(i)
+			b.WriteByte(s[i])
+			start = i + 1
+		}
+	}
+	flush(len(s))
+	if !changed {
+		return "", false
+	}
+	return b.String(), true
 }

@@ -304,6 +304,25 @@ func (m Match) MatchedData() []string {
 	return out
 }
 
+// MatchedVar is one value a rule matched: its collection (ARGS_NAMES,
+// REQUEST_COOKIES), its key there, and the value.
+type MatchedVar struct {
+	Collection, Key, Value string
+}
+
+// Vars lists what the rule matched; nil when its record is gone.
+func (m Match) Vars() []MatchedVar {
+	if m.matched == nil {
+		return nil
+	}
+	mds := m.matched.MatchedDatas()
+	out := make([]MatchedVar, len(mds))
+	for i, md := range mds {
+		out[i] = MatchedVar{Collection: md.Variable().Name(), Key: md.Key(), Value: md.Value()}
+	}
+	return out
+}
+
 // ErrorLog is Coraza's error-log line for the match: what go-ftw's log
 // regexes are written against.
 func (m Match) ErrorLog() string {
