@@ -394,11 +394,10 @@ func pathWordByte(c byte) bool {
 // apostrophe ("don't") has no partner and stays.
 func joinQuotedRuns(s string) (string, bool) {
 	var b strings.Builder
-	changed := false
+	last := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c != '\'' && c != '"' {
-			b.WriteByte(c)
 			continue
 		}
 		j := i + 1
@@ -407,31 +406,31 @@ func joinQuotedRuns(s string) (string, bool) {
 		}
 		glued := i > 0 && pathWordByte(s[i-1]) || j+1 < len(s) && pathWordByte(s[j+1])
 		if j < len(s) && s[j] == c && j > i+1 && glued {
-			if !changed {
+			if last == 0 {
 				b.Grow(len(s))
 			}
+			b.WriteString(s[last:i])
 			b.WriteString(s[i+1 : j])
+			last = j + 1
 			i = j
-			changed = true
-			continue
 		}
-		b.WriteByte(c)
 	}
-	if !changed {
+	if last == 0 {
 		return "", false
 	}
+	b.WriteString(s[last:])
 	return b.String(), true
 }
 
 // substituteShellVars replaces $name and ${name} with what `name=value`
 // set earlier in s, when at least one such reference exists.
 func substituteShellVars(s string) (string, bool) {
-	vars := map[string]string{}
+	var vars map[string]string
 	var b strings.Builder
-	changed := false
+	last, changed := 0, false
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c == '$' && i+1 < len(s) {
+		if c == '$' && i+1 < len(s) && vars != nil {
 			k, brace := i+1, false
 			if s[k] == '{' {
 				k, brace = k+1, true
@@ -441,12 +440,13 @@ func substituteShellVars(s string) (string, bool) {
 				e++
 			}
 			if v, ok := vars[s[k:e]]; ok && e > k && (!brace || e < len(s) && s[e] == '}') {
-				b.WriteString(v)
 				if brace {
 					e++
 				}
+				b.WriteString(s[last:i])
+				b.WriteString(v)
+				last, changed = e, true
 				i = e - 1
-				changed = true
 				continue
 			}
 		}
@@ -460,14 +460,17 @@ func substituteShellVars(s string) (string, bool) {
 				for v < len(s) && strings.IndexByte(" ;&|\n\t$'\"", s[v]) < 0 {
 					v++
 				}
+				if vars == nil {
+					vars = map[string]string{}
+				}
 				vars[s[i:e]] = s[e+1 : v]
 			}
 		}
-		b.WriteByte(c)
 	}
 	if !changed {
 		return "", false
 	}
+	b.WriteString(s[last:])
 	return b.String(), true
 }
 
@@ -477,34 +480,33 @@ var knownPaths = []string{"/bin/cat", "/bin/sh", "/bin/bash", "/bin/nc", "/bin/l
 	"/usr/bin/wget", "/usr/bin/curl", "/usr/bin/whoami", "/usr/bin/python", "/usr/bin/perl", "/bin/uname",
 	"/etc/passwd", "/etc/shadow", "/etc/hosts", "/etc/group", "/etc/issue", "/proc/self/environ"}
 
-// expandKnownGlobs replaces each glob word with a slash (`/???/??t`) by
-// the first known path it matches.
+// expandKnownGlobs replaces each word that is an absolute glob path
+// (`/???/??t`) by the first known path it matches. URLs with a query
+// string are words that do not start with a slash.
 func expandKnownGlobs(s string) (string, bool) {
 	var b strings.Builder
-	changed := false
-	start := 0
-	flush := func(end int) {
-		w := s[start:end]
-		if strings.IndexByte(w, '/') >= 0 && strings.ContainsAny(w, "?*") {
-			for _, p := range knownPaths {
-				if ok, err := path.Match(w, p); err == nil && ok {
-					w, changed = p, true
-					break
-				}
+	last, start := 0, 0
+	for i := 0; i <= len(s); i++ {
+		if i < len(s) && strings.IndexByte(" ;&|\n\t`()<>", s[i]) < 0 {
+			continue
+		}
+		w := s[start:i]
+		start = i + 1
+		if len(w) < 3 || w[0] != '/' || !strings.ContainsAny(w, "?*") {
+			continue
+		}
+		for _, p := range knownPaths {
+			if ok, err := path.Match(w, p); err == nil && ok {
+				b.WriteString(s[last : i-len(w)])
+				b.WriteString(p)
+				last = i
+				break
 			}
 		}
-		b.WriteString(w)
 	}
-	for i := 0; i < len(s); i++ {
-		if strings.IndexByte(" ;&|\n\t`()<>", s[i]) >= 0 {
-			flush(i)
-			b.WriteByte(s[i])
-			start = i + 1
-		}
-	}
-	flush(len(s))
-	if !changed {
+	if last == 0 {
 		return "", false
 	}
+	b.WriteString(s[last:])
 	return b.String(), true
 }
