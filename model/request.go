@@ -232,6 +232,9 @@ func (c *collector) header(k, v string, contentType *string) {
 		if strings.ContainsAny(v, "'\"<>(){}$`|\\") {
 			c.emit(Field{Part: PartHeader, Name: k, Raw: v})
 		}
+	case k == "authorization":
+		// Credentials are not scored; a JWT's header and claims are.
+		c.jwt(Field{Part: PartHeader, Name: k, Raw: strings.TrimSpace(v), origin: k}, 0)
 	case skipHeaders[k] || k[0] == ':' || strings.HasPrefix(k, "x-envoy-"):
 	case dateHeaders[k] && httpDate(v):
 	case strings.HasPrefix(k, "sec-ch-") || structuredHeaders[k]:
@@ -281,6 +284,9 @@ func (c *collector) value(f Field, lvl int) {
 			}
 			c.fs = c.fs[:mark]
 		}
+		if c.jwt(Field{Part: f.Part, Name: f.Name, Raw: t, origin: f.origin}, lvl) {
+			return
+		}
 		if c.graphQLRoute && graphQLField(f.Name) {
 			if lits, ok := graphQLStrings(t); ok {
 				c.graphQL(f, lits, lvl)
@@ -289,6 +295,52 @@ func (c *collector) value(f Field, lvl int) {
 		}
 	}
 	c.emit(f)
+}
+
+// jwt emits the header and claims of a JSON Web Token in f as fields
+// named f.Name+".jwt.": the application reads them decoded (a user id, a
+// tenant, the header's "kid"), and whoever signed them, the client wrote
+// them. The signature is random and stays out. It reports whether f was a
+// token.
+func (c *collector) jwt(f Field, lvl int) bool {
+	hdr, claims, ok := jwtParts(f.Raw)
+	if !ok {
+		return false
+	}
+	mark := len(c.fs)
+	if walkJSONFields(hdr, f.Part, f.Name+".jwt.", f.origin, lvl+1, c) &&
+		walkJSONFields(claims, f.Part, f.Name+".jwt.", f.origin, lvl+1, c) {
+		return true
+	}
+	c.fs = c.fs[:mark]
+	return false
+}
+
+// jwtParts decodes the header and the claims of a JSON Web Token in
+// compact form ("Bearer " allowed in front): three base64url segments, the
+// last one, the signature, possibly empty ("alg":"none"), whose first two
+// decode to JSON objects, the first with an "alg".
+func jwtParts(t string) (hdr, claims string, ok bool) {
+	if len(t) > 7 && strings.EqualFold(t[:7], "bearer ") {
+		t = strings.TrimSpace(t[7:])
+	}
+	h, rest, ok1 := strings.Cut(t, ".")
+	p, sig, ok2 := strings.Cut(rest, ".")
+	if !ok1 || !ok2 || strings.IndexByte(sig, '.') >= 0 || !strings.HasPrefix(h, "eyJ") {
+		return "", "", false
+	}
+	for i := 0; i < len(sig); i++ {
+		if _, ok := base64Val(sig[i]); !ok {
+			return "", "", false
+		}
+	}
+	hdr, ok1 = base64Text(h)
+	claims, ok2 = base64Text(p)
+	if !ok1 || !ok2 || !strings.HasPrefix(hdr, "{") || !strings.Contains(hdr, `"alg"`) ||
+		!strings.HasPrefix(strings.TrimSpace(claims), "{") {
+		return "", "", false
+	}
+	return hdr, claims, true
 }
 
 // graphQLRoute: a path that names a GraphQL endpoint (/graphql, /gql,

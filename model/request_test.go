@@ -24,6 +24,22 @@ func TestFields(t *testing.T) {
 			},
 		},
 		{
+			name: "a JWT's header and claims split out, in a cookie and in Authorization",
+			req: Request{Method: "GET", URI: "/", Headers: [][2]string{
+				{"cookie", "auth=eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6ImsxIn0.eyJzdWIiOiJ1NDIiLCJyb2xlIjoidXNlciJ9.c2lnbmF0dXJlLWJ5dGVz"}, {"authorization", "Bearer eyJhbGciOiJub25lIn0.eyJ1aWQiOiI3In0."},
+			}},
+			want: []pf{
+				{"cookie", "auth.jwt.alg", "HS256"}, {"cookie", "auth.jwt.typ", "JWT"}, {"cookie", "auth.jwt.kid", "k1"},
+				{"cookie", "auth.jwt.sub", "u42"}, {"cookie", "auth.jwt.role", "user"},
+				{"header", "authorization.jwt.alg", "none"}, {"header", "authorization.jwt.uid", "7"},
+			},
+		},
+		{
+			name: "other credentials are not scored",
+			req:  Request{Method: "GET", URI: "/", Headers: [][2]string{{"authorization", "Bearer 2YotnFZFEjr1zCsicMWpAA"}, {"authorization", "Basic dXNlcjpwYXNz"}}},
+			want: nil,
+		},
+		{
 			name: "suspicious argument name is scored too",
 			req:  Request{URI: "/?a%27b=1"},
 			want: []pf{{"query", "a'b", "a%27b"}, {"query", "a'b", "1"}},

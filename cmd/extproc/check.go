@@ -288,10 +288,23 @@ func parseRaw(path string) (*model.Request, error) {
 		b = bytes.ReplaceAll(b, []byte("\n"), []byte("\r\n"))
 	}
 	b = fromDevtools(b)
+	// The request target goes to the WAF as written: Envoy passes a path
+	// such as "/icons/.%%32%65/" (CVE-2021-42013) that Go's URL parser
+	// refuses, so the parser sees "/" and the target is put back after.
+	target := ""
+	if line, rest, ok := bytes.Cut(b, []byte("\r\n")); ok {
+		if f := bytes.Fields(line); len(f) == 3 && bytes.HasPrefix(f[1], []byte("/")) {
+			target = string(f[1])
+			b = append([]byte(string(f[0])+" / "+string(f[2])+"\r\n"), rest...)
+		}
+	}
 	br := bufio.NewReader(bytes.NewReader(b))
 	hr, err := http.ReadRequest(br)
 	if err != nil {
 		return nil, fmt.Errorf("raw request: %w", err)
+	}
+	if target != "" {
+		hr.RequestURI = target
 	}
 	body, err := io.ReadAll(hr.Body)
 	if err != nil {
