@@ -67,7 +67,7 @@ func normalize(f *Field) (string, normStats) {
 		changed := false
 		if strings.IndexByte(s, '&') >= 0 {
 			if d := html.UnescapeString(s); d != s {
-				st.entities += strings.Count(s, "&")
+				st.entities += markupEntities(s)
 				s, changed = d, true
 			}
 		}
@@ -424,3 +424,29 @@ func base64Segments(p string) (string, bool) {
 	b.WriteString(p[done:])
 	return b.String(), true
 }
+
+// markupEntities counts the "&" of s that do not start a typographic
+// entity: one written with its ";" that decodes to a character past ASCII
+// ("&mdash;", "&nbsp;", "&rsquo;", "&eacute;"), which rich-text editors
+// write in every reply and which hides no markup. "&lt;", "&#60;",
+// "&#x3c;" and "&amp;" still count.
+func markupEntities(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] != '&' {
+			continue
+		}
+		n++
+		end := min(len(s), i+12)
+		j := strings.IndexByte(s[i+1:end], ';')
+		if j < 0 {
+			continue
+		}
+		e := s[i : i+1+j+1]
+		if d := html.UnescapeString(e); d != e && d[0] >= 0x80 {
+			n--
+		}
+	}
+	return n
+}
+

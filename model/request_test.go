@@ -483,3 +483,24 @@ func TestEvidenceShapes(t *testing.T) {
 		}
 	}
 }
+
+func TestMarkupEntities(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		s    string
+		want int
+	}{
+		{"<p>You'll get an invite shortly &mdash; let me know&hellip;</p>", 0},
+		{"caf&eacute; &nbsp;&rsquo;", 0},
+		{"&lt;script&gt;", 2},
+		{"&#60;img src=x onerror=alert(1)&#x3e;", 2},
+		{"Tom &amp; Jerry", 1},
+		{"a & b", 1},
+		{"&mdash", 1}, // without its ";" a browser may still decode it; it counts
+	}
+	for _, tc := range tests {
+		if got := markupEntities(tc.s); got != tc.want {
+			t.Errorf("markupEntities(%q) = %d, want %d", tc.s, got, tc.want)
+		}
+	}
+}
