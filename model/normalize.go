@@ -449,4 +449,3 @@ func markupEntities(s string) int {
 	}
 	return n
 }
-
