@@ -27,7 +27,44 @@ import (
 // fails when a listed one stops being blocked, so the list stays true.
 func TestHandWrittenBenignRequests(t *testing.T) {
 	t.Parallel()
-	dir := filepath.Join("testdata", "benign-requests")
+	var worse, cleared, both int
+	n := eachHandWritten(t, "benign-requests", 650, func(h handWritten) {
+		switch {
+		case h.blocks && !h.crsBlocks && !h.isKnown:
+			worse++
+			t.Errorf("%s: blocked where CRS PL1 is not: %s", h.name, h.rep.Explanation())
+		case h.isKnown && !(h.blocks && !h.crsBlocks):
+			t.Errorf("%s: listed in known.json (%s) but no longer blocked alone: drop it from the list", h.name, h.why)
+		case h.blocks && !h.crsBlocks:
+			worse++
+			t.Logf("%s: known: %s", h.name, h.why)
+		case h.blocks:
+			both++
+		case h.crsBlocks:
+			cleared++
+		}
+	})
+	t.Logf("%d requests: blocked where CRS is not %d, blocked by both %d, CRS's block cleared %d", n, worse, both, cleared)
+}
+
+// handWritten is one hand-written request's outcome through the core.
+type handWritten struct {
+	name              string
+	rep               inspect.Report
+	blocks, crsBlocks bool
+	// why is known.json's reason when isKnown.
+	why     string
+	isKnown bool
+}
+
+// eachHandWritten sends every request of testdata/dir (at least min)
+// through the core with the shipped defaults, each from its own client
+// (one shared address would make the requests before it count against
+// it in the client memory), and hands fn each outcome with what
+// testdata/dir/known.json says of it. It returns how many there were.
+func eachHandWritten(t *testing.T, dir string, min int, fn func(handWritten)) int {
+	t.Helper()
+	dir = filepath.Join("testdata", dir)
 	raw, err := os.ReadFile(filepath.Join(dir, "known.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -37,45 +74,28 @@ func TestHandWrittenBenignRequests(t *testing.T) {
 		t.Fatal(err)
 	}
 	files, err := filepath.Glob(filepath.Join(dir, "*.http"))
-	if err != nil || len(files) < 150 {
-		t.Fatalf("%d requests (%v)", len(files), err)
+	if err != nil || len(files) < min {
+		t.Fatalf("%d requests in %s (%v)", len(files), dir, err)
 	}
 	sort.Strings(files)
 	rt := defaultRuntime(t)
 	ctx := context.Background()
-	var worse, cleared, both int
 	for i, f := range files {
 		req, err := parseRaw(f)
 		if err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
-		// Each request is its own client's: one shared address would make
-		// the requests before it count against it (client memory).
 		req.ClientIP = fmt.Sprintf("198.18.%d.%d", i/250, 1+i%250)
 		rep, err := inspectAsEnvoy(ctx, rt.Core, req)
 		if err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
 		_, crsBlocks := crsVerdict(&rep)
-		blocks := rep.Request.Action == inspect.ActionBlock
-		name := filepath.Base(f)
-		why, isKnown := known[name]
-		switch {
-		case blocks && !crsBlocks && !isKnown:
-			worse++
-			t.Errorf("%s: blocked where CRS PL1 is not: %s", name, rep.Explanation())
-		case isKnown && !(blocks && !crsBlocks):
-			t.Errorf("%s: listed in known.json (%s) but no longer blocked alone: drop it from the list", name, why)
-		case blocks && !crsBlocks:
-			worse++
-			t.Logf("%s: known: %s", name, why)
-		case blocks:
-			both++
-		case crsBlocks:
-			cleared++
-		}
+		h := handWritten{name: filepath.Base(f), rep: rep, blocks: rep.Request.Action == inspect.ActionBlock, crsBlocks: crsBlocks}
+		h.why, h.isKnown = known[h.name]
+		fn(h)
 	}
-	t.Logf("%d requests: blocked where CRS is not %d, blocked by both %d, CRS's block cleared %d", len(files), worse, both, cleared)
+	return len(files)
 }
 
 // defaultRuntime is the server's runtime with the shipped defaults and the
