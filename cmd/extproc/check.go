@@ -213,10 +213,16 @@ func (b *binaryData) Set(v string) error {
 
 func curlRequest(rawURL, method string, headers headerFlags, data dataFlags, cookie string) (*model.Request, error) {
 	u, err := url.Parse(rawURL)
-	if err != nil || (u.Scheme == "" && !strings.HasPrefix(rawURL, "/")) {
-		// curl accepts "host/path"; so do we.
-		u, err = url.Parse("http://" + rawURL)
-		if err != nil {
+	if err != nil || u.Opaque != "" || (u.Scheme == "" && !strings.HasPrefix(rawURL, "/")) {
+		// curl accepts "host/path" and "host:port/path" (which parses as
+		// scheme "host" and opaque "port/path"); so do we. When
+		// that fails too, the error about what was typed is the one that
+		// helps.
+		first := err
+		if u, err = url.Parse("http://" + rawURL); err != nil {
+			if first != nil {
+				err = first
+			}
 			return nil, fmt.Errorf("url %q: %w", rawURL, err)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -60,5 +61,34 @@ func TestCheckRawFromDevtools(t *testing.T) {
 	}
 	if res.Method != "GET" || res.URI != "/search?q=shoes" || res.Decision != "allow" {
 		t.Fatalf("%+v", res)
+	}
+}
+
+// check takes URLs the way curl does; a URL it cannot read is reported as
+// typed, not as the "http://" form it also tried.
+func TestCurlRequestURLs(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		raw, uri, err string
+	}{
+		{raw: "http://shop.example/p?q=1", uri: "/p?q=1"},
+		{raw: "shop.example/p?q=1", uri: "/p?q=1"},
+		{raw: "localhost:8080/x?q=1", uri: "/x?q=1"},
+		{raw: "/only/a/path", uri: "/only/a/path"},
+		{raw: "http://a.example/x%%32", err: `parse "http://a.example/x%%32"`},
+		{raw: "a.example/x%%32", err: `parse "a.example/x%%32"`},
+	}
+	for _, tc := range tests {
+		r, err := curlRequest(tc.raw, "GET", nil, nil, "")
+		switch {
+		case tc.err != "":
+			if err == nil || !strings.Contains(err.Error(), tc.err) || strings.Contains(err.Error(), "http://http://") {
+				t.Errorf("%q: error %v, want one naming %s", tc.raw, err, tc.err)
+			}
+		case err != nil:
+			t.Errorf("%q: %v", tc.raw, err)
+		case r.URI != tc.uri:
+			t.Errorf("%q: URI %q, want %q", tc.raw, r.URI, tc.uri)
+		}
 	}
 }
