@@ -164,9 +164,6 @@ func (x *Exchange) Park() {
 	x.parked = true
 }
 
-// Parked reports whether the exchange waits in Park.
-func (x *Exchange) Parked() bool { return x.parked }
-
 // Resume reopens a parked exchange: a new transaction with the same id and
 // plan runs phase 1 again on the same request, so the body phase sees what
 // it would have seen. Phase 1 passed before; should it refuse now (a rule
