@@ -379,6 +379,17 @@ func base64Text(s string) (string, bool) {
 	return string(out), true
 }
 
+// base64Alphabet reports whether every byte of s is a base64 digit
+// (standard or URL-safe); a caller checks it before a decoder allocates.
+func base64Alphabet(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if _, ok := base64Val(s[i]); !ok {
+			return false
+		}
+	}
+	return true
+}
+
 // base64Bytes decodes s (no padding) byte by byte into emit, stopping
 // when emit or the alphabet says no.
 func base64Bytes(s string, emit func(byte) bool) bool {

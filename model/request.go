@@ -326,13 +326,8 @@ func jwtParts(t string) (hdr, claims string, ok bool) {
 	}
 	h, rest, ok1 := strings.Cut(t, ".")
 	p, sig, ok2 := strings.Cut(rest, ".")
-	if !ok1 || !ok2 || strings.IndexByte(sig, '.') >= 0 || !strings.HasPrefix(h, "eyJ") {
+	if !ok1 || !ok2 || !strings.HasPrefix(h, "eyJ") || !base64Alphabet(sig) {
 		return "", "", false
-	}
-	for i := 0; i < len(sig); i++ {
-		if _, ok := base64Val(sig[i]); !ok {
-			return "", "", false
-		}
 	}
 	hdr, ok1 = base64Text(h)
 	claims, ok2 = base64Text(p)

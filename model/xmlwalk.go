@@ -237,10 +237,8 @@ func base64XML(s string) (string, bool) {
 	}
 	// Prose that starts with a P is the common case here: look at the
 	// alphabet before the decoder allocates its output.
-	for i := 0; i < n; i++ {
-		if _, ok := base64Val(s[i]); !ok {
-			return "", false
-		}
+	if !base64Alphabet(s[:n]) {
+		return "", false
 	}
 	raw, err := base64.RawStdEncoding.DecodeString(s[:n])
 	if err != nil || !utf8.Valid(raw) {
