@@ -307,11 +307,11 @@ func FieldFeatures(f *Field, dst []float64) {
 		lexical(u, tmp[:])
 		dst[fSepCmd] = max(dst[fSepCmd], tmp[fSepCmd])
 		if dst[fSensitivePath] == 0 {
-			for _, p := range sensitivePat {
-				if strings.Contains(u, p) {
-					dst[fSensitivePath]++
-				}
-			}
+			var on [numPatternGroups]bool
+			var cnt [numPatternGroups]float64
+			on[pgSensitive] = true
+			countPatterns(u, &on, &cnt)
+			dst[fSensitivePath] = cnt[pgSensitive]
 		}
 	}
 	if leadingCommand(s) || u != "" && leadingCommand(u) {
