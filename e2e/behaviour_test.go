@@ -458,21 +458,7 @@ func TestParkedExchangesJudgeLikeLiveOnes(t *testing.T) {
 	live, _ := servertest.Serve(t, servertest.Options(t, inspect.Options{Engine: eng}, filter.Options{}))
 
 	// One stream waits for its body and holds the only live slot.
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	holder, err := parking.Process(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hold := requestHeadersMsg(false)
-	hold.ProtocolConfig = &extprocv3.ProtocolConfiguration{RequestBodyMode: procv3.ProcessingMode_BUFFERED, ResponseBodyMode: procv3.ProcessingMode_BUFFERED}
-	if err := holder.Send(hold); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := holder.Recv(); err != nil {
-		t.Fatal(err)
-	}
-	waitGauge(t, reg, "bulwark_waiting_transactions", 1)
+	release := servertest.HoldWaiting(t, parking, reg)
 
 	probe := func(m *envoysim.Message) *envoysim.Message {
 		m.Headers = append(m.Headers, [2]string{"x-probe", "yes"})
@@ -519,10 +505,12 @@ func TestParkedExchangesJudgeLikeLiveOnes(t *testing.T) {
 
 	// A stream that ends while parked still runs phases 1 and 5, and
 	// frees its slot's count.
-	cut, err := parking.Process(ctx)
+	cut, err := parking.Process(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
+	hold := requestHeadersMsg(false)
+	hold.ProtocolConfig = &extprocv3.ProtocolConfiguration{RequestBodyMode: procv3.ProcessingMode_BUFFERED, ResponseBodyMode: procv3.ProcessingMode_BUFFERED}
 	if err := cut.Send(hold); err != nil {
 		t.Fatal(err)
 	}
@@ -538,19 +526,6 @@ func TestParkedExchangesJudgeLikeLiveOnes(t *testing.T) {
 	if n := metricValue(reg, "bulwark_parked_exchanges_total"); n != float64(parked+1) {
 		t.Fatalf("%v parked, want %d", n, parked+1)
 	}
-	cancel()
-	waitGauge(t, reg, "bulwark_waiting_transactions", 0)
-}
-
-// waitGauge waits until the server's accounting, which runs right after it
-// sent an answer, shows want.
-func waitGauge(t *testing.T, reg *prometheus.Registry, name string, want float64) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for metricValue(reg, name) != want {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s stayed at %v, want %v", name, metricValue(reg, name), want)
-		}
-		time.Sleep(time.Millisecond)
-	}
+	release()
+	servertest.WaitGauge(t, reg, "bulwark_waiting_transactions", 0)
 }

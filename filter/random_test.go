@@ -47,7 +47,7 @@ func randomSequences(t *testing.T, opts filter.Options, park bool) {
 	opts.Metrics = filter.NewMetrics(reg)
 	c, _ := servertest.Serve(t, servertest.Options(t, inspect.Options{Engine: servertest.Engine(t, nil)}, opts))
 	if park {
-		holdWaiting(t, c, reg)
+		servertest.HoldWaiting(t, c, reg)
 	}
 	rng := rand.New(rand.NewPCG(7, 11))
 	modes := []procv3.ProcessingMode_BodySendMode{procv3.ProcessingMode_NONE, procv3.ProcessingMode_STREAMED, procv3.ProcessingMode_BUFFERED,
@@ -103,40 +103,6 @@ func randomSequences(t *testing.T, opts filter.Options, park bool) {
 			if m.GetLabel()[0].GetValue() == "internal" && m.GetCounter().GetValue() > 0 {
 				t.Fatalf("%v internal errors (panics or Coraza failures) on random input", m.GetCounter().GetValue())
 			}
-		}
-	}
-}
-
-// holdWaiting opens a stream that waits for its request body until the
-// test ends, and returns once the server counts it as waiting.
-func holdWaiting(t *testing.T, c extprocv3.ExternalProcessorClient, reg *prometheus.Registry) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	s, err := c.Process(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := reqHeaders(false, postHdrs...)
-	m.ProtocolConfig = &extprocv3.ProtocolConfiguration{RequestBodyMode: procv3.ProcessingMode_BUFFERED, ResponseBodyMode: procv3.ProcessingMode_BUFFERED}
-	if err := s.Send(m); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Recv(); err != nil {
-		t.Fatal(err)
-	}
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
-		mfs, err := reg.Gather()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, mf := range mfs {
-			if mf.GetName() == "bulwark_waiting_transactions" && mf.GetMetric()[0].GetGauge().GetValue() == 1 {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the held stream is not counted as waiting")
 		}
 	}
 }
