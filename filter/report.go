@@ -64,9 +64,9 @@ func (st *stream) verdictHeaders(m *mutation) {
 		[2]string{p + "anomaly", strconv.Itoa(r.Request.Anomaly)},
 		[2]string{p + "verdict", string(action)},
 	)
-	if r.ML != nil {
-		m.set = append(m.set, [2]string{p + "score", strconv.Itoa(r.ML.Overall)})
-		for c, v := range r.ML.Class {
+	if sc := r.Score; sc != nil {
+		m.set = append(m.set, [2]string{p + "score", strconv.Itoa(sc.Overall)})
+		for c, v := range sc.Class {
 			m.set = append(m.set, [2]string{p + "score-" + c, strconv.Itoa(v)})
 		}
 	}
@@ -89,11 +89,15 @@ func (st *stream) metadata() *structpb.Struct {
 		if r.Plan.Policy.Name != "" {
 			f["policy"] = bounded(r.Plan.Policy.Name, maxMetadataString)
 		}
-		if r.ML != nil {
-			f["score"] = r.ML.Overall
-			for c, v := range r.ML.Class {
+		if sc := r.Score; sc != nil {
+			f["score"] = sc.Overall
+			f["score_source"] = string(sc.Source)
+			for c, v := range sc.Class {
 				f["score_"+c] = v
 			}
+		}
+		if r.ML != nil {
+			f["ml_score"] = r.ML.Overall
 			if len(r.ML.Locations) > 0 {
 				l := r.ML.Locations[0]
 				f["ml_location"] = bounded(l.Part+":"+l.Field, maxMetadataString)
@@ -197,6 +201,9 @@ func (st *stream) finish() {
 	rules, omitted := auditRules(r.Final)
 	attrs = append(attrs, slog.Any("rules", rules), slog.Int("rules_omitted", omitted),
 		slog.String("explanation", bounded(r.Explanation(), maxAuditURI)))
+	if sc := r.Score; sc != nil {
+		attrs = append(attrs, slog.Any("score", map[string]any{"overall": sc.Overall, "class": sc.Class, "source": string(sc.Source)}))
+	}
 	if r.ML != nil {
 		attrs = append(attrs, slog.Any("ml", auditML(r)))
 	}

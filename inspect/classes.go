@@ -1,7 +1,6 @@
 package inspect
 
 import (
-	"strconv"
 	"strings"
 
 	"github.com/bulwark-waf/bulwark/waf"
@@ -78,18 +77,12 @@ func unmodelled(v waf.Verdict, pl int) []int {
 		if !m.Logged || m.Severity == "" || m.Phase > 2 || IsCRSBlockingRule(m.ID) {
 			continue
 		}
-		modelled, outside, level := false, false, 0
+		modelled, outside := false, false
 		for _, t := range m.Tags {
-			switch {
-			case modelledTags[t]:
-				modelled = true
-			case outsideTags[t]:
-				outside = true
-			case strings.HasPrefix(t, "paranoia-level/"):
-				level, _ = strconv.Atoi(strings.TrimPrefix(t, "paranoia-level/"))
-			}
+			modelled = modelled || modelledTags[t]
+			outside = outside || outsideTags[t]
 		}
-		if level > pl {
+		if ruleLevel(m) > pl {
 			continue // detection only: it adds to the detection score, not the blocking one
 		}
 		// Method enforcement (911xxx) is tagged attack-generic, but it is the

@@ -57,6 +57,10 @@ type Report struct {
 	Final                   waf.Verdict
 	// ML is nil when the model did not run.
 	ML *model.Scores
+	// Score is the request's score, all evidence considered (see Score),
+	// nil until the request was judged or when neither the model scored
+	// it nor CRS blocked it.
+	Score *Score
 	// Decision is nil until the request was judged without an
 	// interruption.
 	Decision *Decision
@@ -311,6 +315,7 @@ func (x *Exchange) FinishRequest() (Outcome, error) {
 	}
 	d := Decide(pl.Policy, c, x.report.ML)
 	x.report.Decision = &d
+	x.report.Score = judgeScore(x.report.ML, d.Block && c.Blocks(), v, pl.Policy.MLThreshold, x.eng.Config().ParanoiaLevel)
 	m := x.core.opts.Metrics
 	if d.Override {
 		m.overrides.Inc()
@@ -516,6 +521,10 @@ func (x *Exchange) refused(d Direction, v waf.Verdict, it *Interruption) {
 	if d == Inbound {
 		x.report.RequestCRS = v
 		o.Anomaly = v.InboundScore
+		// A rule's interruption is CRS's evidence; a limit, a budget or a
+		// failure says nothing about the request's intent.
+		x.report.Score = judgeScore(x.report.ML, it.Reason == ReasonRule && it.RuleID != 0, v,
+			x.report.Plan.Policy.MLThreshold, x.eng.Config().ParanoiaLevel)
 		x.core.opts.Memory.Record(x.report.Plan.ClientKey, true)
 	} else {
 		o = &x.report.Response

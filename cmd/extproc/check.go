@@ -72,6 +72,9 @@ type checkResult struct {
 	// in the words of its audit line.
 	Decision    string         `json:"decision,omitempty"`
 	Explanation string         `json:"explanation,omitempty"`
+	// Score is the server's score of the request, all evidence considered
+	// (inspect.Score): the metadata's score.
+	Score *inspect.Score `json:"score,omitempty"`
 	Model       model.Metadata `json:"-"`
 }
 
@@ -183,7 +186,7 @@ The server's settings apply: --config FILE, BULWARK_* variables and every server
 					res.CRS.Rules = append(res.CRS.Rules, r)
 				}
 			}
-			res.Decision, res.Explanation = string(rep.Request.Action), rep.Explanation()
+			res.Decision, res.Explanation, res.Score = string(rep.Request.Action), rep.Explanation(), rep.Score
 		}
 	}
 	if *asJSON {
@@ -380,6 +383,9 @@ func printCheck(w io.Writer, res *checkResult) {
 	}
 	if res.Explanation != "" {
 		fmt.Fprintf(w, "\ndecision: %s\n", res.Explanation)
+	}
+	if sc := res.Score; sc != nil && sc.Source == inspect.ScoreCRS {
+		fmt.Fprintf(w, "score: %d (CRS's block; the model's is %d)\n", sc.Overall, res.Scores.Overall)
 	}
 }
 
