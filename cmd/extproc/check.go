@@ -70,12 +70,12 @@ type checkResult struct {
 	CRS       *checkCRS    `json:"crs,omitempty"`
 	// Decision and Explanation are what the server would do under --mode,
 	// in the words of its audit line.
-	Decision    string         `json:"decision,omitempty"`
-	Explanation string         `json:"explanation,omitempty"`
+	Decision    string `json:"decision,omitempty"`
+	Explanation string `json:"explanation,omitempty"`
 	// Score is the server's score of the request, all evidence considered
 	// (inspect.Score): the metadata's score.
 	Score *inspect.Score `json:"score,omitempty"`
-	Model       model.Metadata `json:"-"`
+	Model model.Metadata `json:"-"`
 }
 
 type checkField struct {
