@@ -94,6 +94,13 @@ func unmodelled(v waf.Verdict, pl int) []int {
 		if m.ID == 942290 && nosqlOperatorNames(m.Vars()) {
 			outside = true
 		}
+		// Prototype pollution (934130: __proto__, constructor.prototype) is
+		// tagged as injection, but it lives in parameter names and JSON
+		// keys (`constructor[prototype][isAdmin]=true`), which the model
+		// scores 99: a blind probe saw it clear both such blocks.
+		if m.ID == 934130 {
+			outside = true
+		}
 		if !modelled || outside {
 			out = append(out, m.ID)
 		}

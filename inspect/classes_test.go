@@ -25,6 +25,8 @@ func TestUnmodelled(t *testing.T) {
 		{"ssrf beside a modelled tag", m(934110, "attack-injection-generic", "attack-ssrf"), true},
 		{"a rule of your own", m(100010), true},
 		{"remote file inclusion", m(931100, "attack-rfi"), true},
+		{"prototype pollution, though tagged injection", m(934130, "attack-rce", "attack-injection-generic"), true},
+		{"node.js injection is the model's", m(934100, "attack-rce", "attack-injection-generic"), false},
 		{"local file inclusion is the model's", m(930120, "attack-lfi"), false},
 		{"942290 without a record of what it matched stays the model's", m(942290, "attack-sqli"), false},
 	}

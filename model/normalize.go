@@ -345,10 +345,12 @@ func base64Val(c byte) (byte, bool) {
 // base64Text decodes s when all of it is base64 (standard or URL-safe,
 // padded or not) of printable text: ASCII without control bytes but the
 // whitespace ones (tab, line breaks, \v and \f, which SQL and shells take
-// as gaps), or valid UTF-8 at most a fifth of which is not ASCII
-// ("<img\u00a0src=…>"). It gives up at the first control byte, which for
-// a random token is within the first few, and allocates only for a value
-// that decodes.
+// as gaps), or valid UTF-8 at most a fifth of whose characters are not
+// ASCII ("<img\u00a0src=…>"). Characters, not bytes: a no-break space is
+// two bytes, and `x'\u00a0AND\u00a0members.email\u00a0IS\u00a0NULL;\u00a0--`
+// is a quarter non-ASCII bytes but a seventh non-ASCII characters. It
+// gives up at the first control byte, which for a random token is within
+// the first few, and allocates only for a value that decodes.
 func base64Text(s string) (string, bool) {
 	n := len(s)
 	for n > 0 && s[n-1] == '=' {
@@ -362,8 +364,11 @@ func base64Text(s string) (string, bool) {
 		if !(c >= 0x20 && c < 0x7f || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' || c >= 0x80) {
 			return false
 		}
-		if c >= 0x80 {
-			high++
+		switch {
+		case c >= 0xc0:
+			high++ // a lead byte: one non-ASCII character
+		case c >= 0x80:
+			return true // a continuation byte of the character counted
 		}
 		size++
 		return true

@@ -2,12 +2,14 @@ package model
 
 import (
 	"bytes"
+	"encoding/base64"
 	"io"
 	"mime"
 	"mime/multipart"
 	"net/url"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // Request is an HTTP request as Bulwark inspects it: the one request type
@@ -233,8 +235,15 @@ func (c *collector) header(k, v string, contentType *string) {
 			c.emit(Field{Part: PartHeader, Name: k, Raw: v})
 		}
 	case k == "authorization":
-		// Credentials are not scored; a JWT's header and claims are.
-		c.jwt(Field{Part: PartHeader, Name: k, Raw: strings.TrimSpace(v), origin: k}, 0)
+		// Credentials are not scored; a JWT's header and claims are, and
+		// so is a Basic user name, which the application looks up (in SQL,
+		// in LDAP) as it would a login form's.
+		v = strings.TrimSpace(v)
+		if user, ok := basicUser(v); ok {
+			c.emit(Field{Part: PartHeader, Name: k + ".username", Raw: user, origin: k})
+			return
+		}
+		c.jwt(Field{Part: PartHeader, Name: k, Raw: v, origin: k}, 0)
 	case skipHeaders[k] || k[0] == ':' || strings.HasPrefix(k, "x-envoy-"):
 	case dateHeaders[k] && httpDate(v):
 	case strings.HasPrefix(k, "sec-ch-") || structuredHeaders[k]:
@@ -314,6 +323,24 @@ func (c *collector) jwt(f Field, lvl int) bool {
 	}
 	c.fs = c.fs[:mark]
 	return false
+}
+
+// basicUser is the user name of HTTP Basic credentials (RFC 7617:
+// "Basic " and the base64 of user:password), when v is such and the name
+// is text.
+func basicUser(v string) (string, bool) {
+	if len(v) < 7 || !strings.EqualFold(v[:6], "basic ") {
+		return "", false
+	}
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(v[6:]))
+	if err != nil {
+		return "", false
+	}
+	user, _, ok := strings.Cut(string(raw), ":")
+	if !ok || user == "" || !utf8.ValidString(user) {
+		return "", false
+	}
+	return user, true
 }
 
 // jwtParts decodes the header and the claims of a JSON Web Token in
@@ -575,7 +602,9 @@ func (c *collector) multipart(body []byte, boundary string) bool {
 		_, cd, _ := mime.ParseMediaType(p.Header.Get("Content-Disposition"))
 		if fn := cd["filename"]; fn != "" {
 			// The file name is attacker-chosen and often a traversal vector;
-			// file contents are out of scope for a lexical model.
+			// file contents are out of scope for a lexical model. (An SVG
+			// walked as XML scored every benign export of Illustrator,
+			// Inkscape and Figma 1: its markup reads as HTML.)
 			c.emit(Field{Part: PartBody, Name: name + ".filename", Raw: fn})
 			continue
 		}

@@ -35,9 +35,10 @@ func TestFields(t *testing.T) {
 			},
 		},
 		{
-			name: "other credentials are not scored",
-			req:  Request{Method: "GET", URI: "/", Headers: [][2]string{{"authorization", "Bearer 2YotnFZFEjr1zCsicMWpAA"}, {"authorization", "Basic dXNlcjpwYXNz"}}},
-			want: nil,
+			name: "other credentials are not scored, a Basic user name is",
+			req: Request{Method: "GET", URI: "/", Headers: [][2]string{{"authorization", "Bearer 2YotnFZFEjr1zCsicMWpAA"},
+				{"authorization", "Basic dXNlcjpwYXNz"}, {"authorization", "Basic YWRtaW4nIE9SICcxJz0nMSctLSAtOng="}, {"authorization", "Basic !!"}}},
+			want: []pf{{"header", "authorization.username", "user"}, {"header", "authorization.username", "admin' OR '1'='1'-- -"}},
 		},
 		{
 			name: "suspicious argument name is scored too",
@@ -141,6 +142,9 @@ func TestNormalize(t *testing.T) {
 		{raw: `\u0025c0%afetc`, want: "/etc", depth: 2},
 		// Base64 of text with \v or \f as gaps.
 		{raw: "JykpDG9yDGJlbmNobWFyaygxMDAwMDAwMCxNRDUoMSkpIw==", want: "'))\for\fbenchmark(10000000,md5(1))#"},
+		// Base64 of text with no-break spaces as gaps: a quarter of its bytes,
+		// a seventh of its characters, are not ASCII.
+		{raw: "eCfCoEFORMKgbWVtYmVycy5lbWFpbMKgSVPCoE5VTEw7wqAtLQ==", want: "x' and members.email is null; --"},
 	}
 	for _, tc := range tests {
 		f := Field{Raw: tc.raw, formEncoded: tc.form}
