@@ -131,7 +131,7 @@ type Session struct {
 type ClientMemory struct {
 	Size                  int           `yaml:"size" usage:"clients (IPs or sessions) whose recent attacks are remembered; least recently seen are forgotten first"`
 	Window                time.Duration `yaml:"window" usage:"how long an attack counts against its client"`
-	OffenderAttacks       int           `yaml:"offender_attacks" usage:"recent attacks after which a client gets stricter thresholds; 0 = off"`
+	OffenderAttacks       int           `yaml:"offender_attacks" usage:"recent attacks after which a client gets stricter thresholds; 0 = off, the default: everyone behind one address (a NAT, a proxy, a load test) would share an attacker's thresholds"`
 	OffenderThresholdDrop int           `yaml:"offender_threshold_drop" usage:"how much a repeat offender's CRS anomaly threshold drops"`
 	OffenderMLBoost       int           `yaml:"offender_ml_boost" usage:"how much a repeat offender's model threshold rises"`
 }
@@ -271,7 +271,7 @@ func Default() Config {
 		Learn: Learn{Dir: "/var/lib/bulwark/samples", SampleRate: 0.01, MaxBytes: 256 << 20, FileBytes: 16 << 20,
 			RedactHeaders: []string{"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "x-auth-token", "x-csrf-token"},
 			RedactFields:  []string{"pass", "pwd", "secret", "token", "key", "auth", "session", "csrf", "credit", "card", "cvv", "ssn"}},
-		ClientMemory: ClientMemory{Size: 50000, Window: 10 * time.Minute, OffenderAttacks: 3, OffenderThresholdDrop: 2, OffenderMLBoost: 10},
+		ClientMemory: ClientMemory{Size: 50000, Window: 10 * time.Minute, OffenderAttacks: 0, OffenderThresholdDrop: 2, OffenderMLBoost: 10},
 	}
 }
 
