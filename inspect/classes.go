@@ -39,15 +39,43 @@ var mongoOperators = map[string]bool{"ne": true, "eq": true, "gt": true, "gte": 
 // on a Mixpanel cookie's `$initial_referrer` (its `$in` is unanchored) or
 // on ASP.NET WebForms names (`ctl00$Login1$RememberMe` has `$Log`).
 func nosqlOperatorNames(vars []waf.MatchedVar) bool {
-	if len(vars) == 0 {
+	if !argNamesOnly(vars) {
 		return false
 	}
 	for _, v := range vars {
-		if v.Collection != "ARGS_NAMES" || !hasOperatorSegment(v.Value) {
+		if !hasOperatorSegment(v.Value) {
 			return false
 		}
 	}
 	return true
+}
+
+// argNamesOnly reports whether every matched value is an ARGS_NAMES entry.
+func argNamesOnly(vars []waf.MatchedVar) bool {
+	for _, v := range vars {
+		if v.Collection != "ARGS_NAMES" {
+			return false
+		}
+	}
+	return len(vars) > 0
+}
+
+// classLoaderName reports whether a rule matched a parameter name that
+// walks to a class loader (`….classLoader.…`) and, besides names, only the
+// raw body or the file name that contain them: no argument, cookie,
+// header or XML value.
+func classLoaderName(vars []waf.MatchedVar) bool {
+	loader := false
+	for _, v := range vars {
+		switch v.Collection {
+		case "ARGS_NAMES":
+			loader = loader || strings.Contains(strings.ToLower(v.Value), "classloader")
+		case "REQUEST_BODY", "REQUEST_FILENAME":
+		default:
+			return false
+		}
+	}
+	return loader
 }
 
 func hasOperatorSegment(name string) bool {
@@ -99,6 +127,16 @@ func unmodelled(v waf.Verdict, pl int) []int {
 		// keys (`constructor[prototype][isAdmin]=true`), which the model
 		// scores 99: a blind probe saw it clear both such blocks.
 		if m.ID == 934130 {
+			outside = true
+		}
+		// A Java attack rule (944xxx) that matched a class-loader path in a
+		// parameter name and no parameter value is Spring4Shell's
+		// `class.module.classLoader…=` (944130, on the name and on the raw
+		// body that holds it) or Struts' older `class.classLoader…=`: the
+		// payload is the name, whose value (`%{c2}i`) the model scores 97.
+		// Other names stay the model's to judge: Struts 1 forms post
+		// `org.apache.struts.taglib.html.TOKEN`, which 944130 matches too.
+		if m.ID/1000 == 944 && classLoaderName(m.Vars()) {
 			outside = true
 		}
 		if !modelled || outside {

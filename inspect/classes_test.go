@@ -78,3 +78,36 @@ func TestNoSQLOperatorNames(t *testing.T) {
 		})
 	}
 }
+
+func TestClassLoaderName(t *testing.T) {
+	t.Parallel()
+	spring := "class.module.classLoader.resources.context.parent.pipeline.first.pattern"
+	tests := []struct {
+		name string
+		vars []waf.MatchedVar
+		want bool
+	}{
+		{"a name and the raw body holding it (Spring4Shell)", []waf.MatchedVar{
+			{Collection: "ARGS_NAMES", Key: spring, Value: spring},
+			{Collection: "REQUEST_BODY", Value: "a=1&" + spring + "=%25%7Bc2%7Di"}}, true},
+		{"a name alone", []waf.MatchedVar{{Collection: "ARGS_NAMES", Key: spring, Value: spring}}, true},
+		{"Struts' older class.classLoader", []waf.MatchedVar{{Collection: "ARGS_NAMES", Key: "class.classLoader.jarPath", Value: "class.classLoader.jarPath"}}, true},
+		{"a Struts 1 form token name", []waf.MatchedVar{
+			{Collection: "ARGS_NAMES", Key: "org.apache.struts.taglib.html.TOKEN", Value: "org.apache.struts.taglib.html.TOKEN"},
+			{Collection: "REQUEST_BODY", Value: "org.apache.struts.taglib.html.TOKEN=5b1f"}}, false},
+		{"a value too", []waf.MatchedVar{
+			{Collection: "ARGS_NAMES", Key: spring, Value: spring},
+			{Collection: "ARGS", Key: "x", Value: "java.lang.Runtime"}}, false},
+		{"the raw body alone", []waf.MatchedVar{{Collection: "REQUEST_BODY", Value: "x=java.lang.Runtime"}}, false},
+		{"a cookie value", []waf.MatchedVar{{Collection: "REQUEST_COOKIES", Key: "c", Value: "java.lang.Runtime"}}, false},
+		{"nothing matched", nil, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := classLoaderName(tc.vars); got != tc.want {
+				t.Errorf("classLoaderName = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
