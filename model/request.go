@@ -302,6 +302,9 @@ func (c *collector) value(f Field, lvl int) {
 				return
 			}
 		}
+		if c.html(f, t, lvl) {
+			return
+		}
 	}
 	c.emit(f)
 }
