@@ -243,7 +243,16 @@ func (c *collector) header(k, v string, contentType *string) {
 			c.emit(Field{Part: PartHeader, Name: k + ".username", Raw: user, origin: k})
 			return
 		}
-		c.jwt(Field{Part: PartHeader, Name: k, Raw: v, origin: k}, 0)
+		if c.jwt(Field{Part: PartHeader, Name: k, Raw: v, origin: k}, 0) {
+			return
+		}
+		// A credential that is not a token68 (RFC 7235: letters, digits
+		// and -._~+/ with = padding) is no credential a server issued:
+		// `Bearer AAAAAA'or'1'='1` is an injection into the code that
+		// looks the token up. It is scored; real tokens stay unread.
+		if _, cred, ok := strings.Cut(v, " "); ok && !token68(strings.TrimSpace(cred)) {
+			c.emit(Field{Part: PartHeader, Name: k + ".credentials", Raw: strings.TrimSpace(cred), origin: k})
+		}
 	case skipHeaders[k] || k[0] == ':' || strings.HasPrefix(k, "x-envoy-"):
 	case dateHeaders[k] && httpDate(v):
 	case strings.HasPrefix(k, "sec-ch-") || structuredHeaders[k]:
@@ -296,6 +305,17 @@ func (c *collector) value(f Field, lvl int) {
 		if c.jwt(Field{Part: f.Part, Name: f.Name, Raw: t, origin: f.origin}, lvl) {
 			return
 		}
+		if j, ok := base64JSON(t); ok {
+			// A pagination cursor or an OAuth state (`eyJvZmZzZXQiOjQwfQ==`
+			// is {"offset":40}): JSON the client encoded, read as JSON.
+			// Scored as decoded text, its quotes and braces read as an
+			// injection (sqli 14 on an iOS app's feed call).
+			mark := len(c.fs)
+			if walkJSONFields(j, f.Part, f.Name+".", f.origin, lvl+1, c) {
+				return
+			}
+			c.fs = c.fs[:mark]
+		}
 		if c.graphQLRoute && graphQLField(f.Name) {
 			if lits, ok := graphQLStrings(t); ok {
 				c.graphQL(f, lits, lvl)
@@ -326,6 +346,67 @@ func (c *collector) jwt(f Field, lvl int) bool {
 	}
 	c.fs = c.fs[:mark]
 	return false
+}
+
+// token68 reports whether s is an RFC 7235 token68; Digest's and AWS
+// signature's parameter lists (`a="b", c=d`) count as one too, as servers
+// issue them.
+func token68(s string) bool {
+	if strings.Contains(s, "=") && (strings.Contains(s, ",") || strings.Contains(s, "\"")) {
+		return authParams(s)
+	}
+	n := len(s)
+	for n > 0 && s[n-1] == '=' {
+		n--
+	}
+	for i := 0; i < n; i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-._~+/", c) >= 0) {
+			return false
+		}
+	}
+	return n > 0
+}
+
+// authParams reports whether s is a list of auth parameters (RFC 7235:
+// name=token or name="quoted", comma-separated) with nothing in the
+// quoted values a quote could end early: Digest's username="...",
+// uri="...", AWS4-HMAC-SHA256's Credential=…, SignedHeaders=….
+func authParams(s string) bool {
+	for _, p := range strings.Split(s, ",") {
+		name, val, ok := strings.Cut(strings.TrimSpace(p), "=")
+		if !ok || name == "" || strings.ContainsAny(name, " \"'") {
+			return false
+		}
+		if strings.HasPrefix(val, "\"") {
+			if len(val) < 2 || !strings.HasSuffix(val, "\"") || strings.ContainsAny(val[1:len(val)-1], "\"'\\") {
+				return false
+			}
+			continue
+		}
+		if strings.ContainsAny(val, " \"'") {
+			return false
+		}
+	}
+	return true
+}
+
+// base64JSON decodes s when it is base64 (see base64Text) of a JSON
+// object or array.
+func base64JSON(s string) (string, bool) {
+	// base64 of `{"`, `{ "`, `[{` and `["` begins so.
+	if !strings.HasPrefix(s, "eyJ") && !strings.HasPrefix(s, "eyAi") && !strings.HasPrefix(s, "W3") && !strings.HasPrefix(s, "WyJ") {
+		return "", false
+	}
+	d, ok := base64Text(s)
+	if !ok {
+		return "", false
+	}
+	t := strings.TrimSpace(d)
+	if len(t) < 2 || !(t[0] == '{' && t[len(t)-1] == '}' || t[0] == '[' && t[len(t)-1] == ']') {
+		return "", false
+	}
+	return t, true
 }
 
 // basicUser is the user name of HTTP Basic credentials (RFC 7617:

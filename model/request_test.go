@@ -37,8 +37,12 @@ func TestFields(t *testing.T) {
 		{
 			name: "other credentials are not scored, a Basic user name is",
 			req: Request{Method: "GET", URI: "/", Headers: [][2]string{{"authorization", "Bearer 2YotnFZFEjr1zCsicMWpAA"},
-				{"authorization", "Basic dXNlcjpwYXNz"}, {"authorization", "Basic YWRtaW4nIE9SICcxJz0nMSctLSAtOng="}, {"authorization", "Basic !!"}}},
-			want: []pf{{"header", "authorization.username", "user"}, {"header", "authorization.username", "admin' OR '1'='1'-- -"}},
+				{"authorization", "Basic dXNlcjpwYXNz"}, {"authorization", "Basic YWRtaW4nIE9SICcxJz0nMSctLSAtOng="}, {"authorization", "Basic !!"},
+				{"authorization", `Digest username="Mufasa", realm="http-auth@example.org", uri="/dir/index.html", algorithm=SHA-256, nonce="7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v", nc=00000001, qop=auth, response="753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1", opaque="FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS"`},
+				{"authorization", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature=5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7"},
+				{"authorization", "Bearer AAAAAA'or'1'='1"}}},
+			want: []pf{{"header", "authorization.username", "user"}, {"header", "authorization.username", "admin' OR '1'='1'-- -"},
+				{"header", "authorization.credentials", "!!"}, {"header", "authorization.credentials", "AAAAAA'or'1'='1"}},
 		},
 		{
 			name: "suspicious argument name is scored too",
@@ -327,6 +331,11 @@ func TestFieldsByGrammar(t *testing.T) {
 			name: "base64 of an XML document is walked",
 			req:  Request{URI: "/acs?SAMLResponse=PD94bWwgdmVyc2lvbj0iMS4wIj8%2BPHI%2BPHE%2BaGk8L3E%2BPC9yPg%3D%3D"},
 			want: []pf{{"path", "", "/acs"}, {"query", "SAMLResponse.r.q", "hi"}},
+		},
+		{
+			name: "base64 of JSON in a query value is walked",
+			req:  Request{URI: "/feed?cursor=eyJvZmZzZXQiOjQwLCJ0YWciOiIxJyBPUiAnMSc9JzEifQ%3D%3D"},
+			want: []pf{{"path", "", "/feed"}, {"query", "cursor.offset", "40"}, {"query", "cursor.tag", "1' OR '1'='1"}},
 		},
 		{
 			name: "JSON in a query value is walked",
