@@ -24,9 +24,9 @@ import (
 // APIs and body formats, b4-*; everyday browsing and its beacons, b5-*;
 // rich-text and user-generated content, b6-*; crawlers, monitors, API
 // clients, apps and devices, b7-*; requests of unusual shape and size,
-// b8-*; README.md there). Through the server's core with
-// the shipped defaults, none may be blocked where CRS PL1 alone lets it
-// through, except the ones known.json lists with the reason; the test also
+// b8-*; attack-looking prose in 21 languages, b9-*; README.md there).
+// Through the server's core with the shipped defaults, none may be
+// blocked where CRS PL1 alone lets it through, except the ones known.json lists with the reason; the test also
 // fails when a listed one stops being blocked, so the list stays true.
 func TestHandWrittenBenignRequests(t *testing.T) {
 	t.Parallel()
