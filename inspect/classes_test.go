@@ -27,6 +27,7 @@ func TestUnmodelled(t *testing.T) {
 		{"remote file inclusion", m(931100, "attack-rfi"), true},
 		{"prototype pollution, though tagged injection", m(934130, "attack-rce", "attack-injection-generic"), true},
 		{"PHP object injection, though tagged PHP injection", m(933170, "attack-injection-php"), true},
+		{"a PHP script upload, though tagged PHP injection", m(933110, "attack-injection-php"), true},
 		{"node.js injection is the model's", m(934100, "attack-rce", "attack-injection-generic"), false},
 		{"local file inclusion is the model's", m(930120, "attack-lfi"), false},
 		{"942290 without a record of what it matched stays the model's", m(942290, "attack-sqli"), false},

@@ -113,6 +113,9 @@ func normalize(f *Field) (string, normStats) {
 		if strings.ContainsAny(s, "\u2215\u2044\u2216\uff3c") {
 			s = bestFit.Replace(s)
 		}
+		if strings.ContainsAny(s, zeroWidthChars) {
+			s = zeroWidth.Replace(s)
+		}
 	}
 	return strings.ToLower(s), st
 }
@@ -176,6 +179,14 @@ func overlongLen(c byte) int {
 // bestFit folds the Unicode slashes that Windows' best-fit mapping turns
 // into path separators ("..%u2215..%u2215" is "../../" to IIS); NFKC
 // leaves them.
+// zeroWidthChars are invisible format characters that NFKC keeps: the
+// zero-width space, non-joiner and joiner, the word joiner, the zero-width
+// no-break space and the soft hyphen. Back ends and editors drop them, so
+// `UN\u200bION SEL\u200bECT` reaches SQL as UNION SELECT; they go here too.
+const zeroWidthChars = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
+
+var zeroWidth = strings.NewReplacer("\u200b", "", "\u200c", "", "\u200d", "", "\u2060", "", "\ufeff", "", "\u00ad", "")
+
 var bestFit = strings.NewReplacer("\u2215", "/", "\u2044", "/", "\u2216", "\\", "\uff3c", "\\")
 
 // hexPathChars decodes "0x2e", "0x2f" and "0x5c" written out as text

@@ -140,6 +140,7 @@ func TestNormalize(t *testing.T) {
 		{raw: "%c1%9c%e0%81%9c", want: "\\\\", depth: 1},
 		{raw: "..%u2215..%u2216x", want: "../..\\x", depth: 1},
 		{raw: "%F0%9F%98%80 caf%C3%A9", want: "\U0001F600 café", depth: 1},
+		{raw: "1' UN\u200bION SEL\u200bECT pass\u00adword FR\u200dOM users", want: "1' union select password from users"},
 		// Escapes inside escapes: percent, then an entity, then percent again.
 		{raw: "%2526%252337%253B27", want: "'", depth: 3},
 		{raw: "a&#38;lpar;1&#38;rpar;", want: "a(1)"},
