@@ -4,8 +4,8 @@ import (
 	"testing"
 )
 
-// TestHandWrittenAttackRequests sends 1,042 attacks, written by hand for
-// seven blind probes of sessions 7 and 8 (SQL injection, XSS, command and
+// TestHandWrittenAttackRequests sends 1,122 attacks, written by hand for
+// eight blind probes of sessions 7 and 8 (SQL injection, XSS, command and
 // template injection, traversal and file inclusion, and in the third
 // classes the model does not model, each in a real request: query, path,
 // form, JSON, XML, multipart, cookies, headers, GraphQL), through the
@@ -15,7 +15,7 @@ import (
 func TestHandWrittenAttackRequests(t *testing.T) {
 	t.Parallel()
 	var blocked, crsBlocked int
-	n := eachHandWritten(t, "attack-requests", 1040, func(h handWritten) {
+	n := eachHandWritten(t, "attack-requests", 1120, func(h handWritten) {
 		if h.crsBlocks {
 			crsBlocked++
 		}
