@@ -50,6 +50,14 @@ func nosqlOperatorNames(vars []waf.MatchedVar) bool {
 	return true
 }
 
+// blockingMatch reports whether m is an inbound rule that counts towards
+// the blocking anomaly score at paranoia level pl: logged, with a
+// severity, in phase 1 or 2, not CRS's own blocking evaluation, and not a
+// rule above pl that only adds to the detection score.
+func blockingMatch(m waf.Match, pl int) bool {
+	return m.Logged && m.Severity != "" && m.Phase <= 2 && !IsCRSBlockingRule(m.ID) && ruleLevel(m) <= pl
+}
+
 // argNamesOnly reports whether every matched value is an ARGS_NAMES entry.
 func argNamesOnly(vars []waf.MatchedVar) bool {
 	for _, v := range vars {
@@ -102,16 +110,13 @@ func hasOperatorSegment(name string) bool {
 func unmodelled(v waf.Verdict, pl int) []int {
 	var out []int
 	for _, m := range v.Matches {
-		if !m.Logged || m.Severity == "" || m.Phase > 2 || IsCRSBlockingRule(m.ID) {
+		if !blockingMatch(m, pl) {
 			continue
 		}
 		modelled, outside := false, false
 		for _, t := range m.Tags {
 			modelled = modelled || modelledTags[t]
 			outside = outside || outsideTags[t]
-		}
-		if ruleLevel(m) > pl {
-			continue // detection only: it adds to the detection score, not the blocking one
 		}
 		// Method enforcement (911xxx) is tagged attack-generic, but it is the
 		// site's policy on methods (a WebDAV PROPFIND, a CalDAV REPORT), not

@@ -1,6 +1,7 @@
 package inspect
 
 import (
+	"maps"
 	"strconv"
 	"strings"
 
@@ -65,14 +66,12 @@ func judgeScore(ml *model.Scores, crsBlock bool, v waf.Verdict, cut, pl int) *Sc
 	if ml == nil && !crsBlock {
 		return nil
 	}
+	// Without the model the request was blocked (crsBlock), so the bound
+	// below sets Overall and Source.
 	s := &Score{Overall: 99, Class: make(map[string]int, len(model.Classes)), Source: ScoreModel}
-	if ml == nil {
-		s.Source = ScoreCRS
-	} else {
+	if ml != nil {
 		s.Overall = ml.Overall
-		for c, v := range ml.Class {
-			s.Class[c] = v
-		}
+		maps.Copy(s.Class, ml.Class)
 	}
 	if !crsBlock {
 		return s
@@ -81,7 +80,7 @@ func judgeScore(ml *model.Scores, crsBlock bool, v waf.Verdict, cut, pl int) *Sc
 		s.Overall, s.Source = cut, ScoreCRS
 	}
 	for _, m := range v.Matches {
-		if !m.Logged || m.Severity == "" || m.Phase > 2 || IsCRSBlockingRule(m.ID) || ruleLevel(m) > pl {
+		if !blockingMatch(m, pl) {
 			continue
 		}
 		for _, t := range m.Tags {

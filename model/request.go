@@ -250,8 +250,10 @@ func (c *collector) header(k, v string, contentType *string) {
 		// and -._~+/ with = padding) is no credential a server issued:
 		// `Bearer AAAAAA'or'1'='1` is an injection into the code that
 		// looks the token up. It is scored; real tokens stay unread.
-		if _, cred, ok := strings.Cut(v, " "); ok && !token68(strings.TrimSpace(cred)) {
-			c.emit(Field{Part: PartHeader, Name: k + ".credentials", Raw: strings.TrimSpace(cred), origin: k})
+		if _, cred, ok := strings.Cut(v, " "); ok {
+			if cred = strings.TrimSpace(cred); !token68(cred) {
+				c.emit(Field{Part: PartHeader, Name: k + ".credentials", Raw: cred, origin: k})
+			}
 		}
 	case skipHeaders[k] || k[0] == ':' || strings.HasPrefix(k, "x-envoy-"):
 	case dateHeaders[k] && httpDate(v):
@@ -286,12 +288,8 @@ func (c *collector) value(f Field, lvl int) {
 			c.url(f, u, lvl)
 			return
 		}
-		if len(t) >= 2 && ((t[0] == '{' && t[len(t)-1] == '}') || (t[0] == '[' && t[len(t)-1] == ']')) {
-			mark := len(c.fs)
-			if walkJSONFields(t, f.Part, f.Name+".", f.origin, lvl+1, c) {
-				return
-			}
-			c.fs = c.fs[:mark]
+		if jsonDocument(t) && c.jsonFields(t, f, lvl) {
+			return
 		}
 		if x, ok := base64XML(t); ok {
 			// SAML's HTTP-POST binding, SharePoint's FedAuth cookie: an XML
@@ -305,16 +303,12 @@ func (c *collector) value(f Field, lvl int) {
 		if c.jwt(Field{Part: f.Part, Name: f.Name, Raw: t, origin: f.origin}, lvl) {
 			return
 		}
-		if j, ok := base64JSON(t); ok {
+		if j, ok := base64JSON(t); ok && c.jsonFields(j, f, lvl) {
 			// A pagination cursor or an OAuth state (`eyJvZmZzZXQiOjQwfQ==`
 			// is {"offset":40}): JSON the client encoded, read as JSON.
 			// Scored as decoded text, its quotes and braces read as an
 			// injection (sqli 14 on an iOS app's feed call).
-			mark := len(c.fs)
-			if walkJSONFields(j, f.Part, f.Name+".", f.origin, lvl+1, c) {
-				return
-			}
-			c.fs = c.fs[:mark]
+			return
 		}
 		if c.graphQLRoute && graphQLField(f.Name) {
 			if lits, ok := graphQLStrings(t); ok {
@@ -403,10 +397,27 @@ func base64JSON(s string) (string, bool) {
 		return "", false
 	}
 	t := strings.TrimSpace(d)
-	if len(t) < 2 || !(t[0] == '{' && t[len(t)-1] == '}' || t[0] == '[' && t[len(t)-1] == ']') {
+	if !jsonDocument(t) {
 		return "", false
 	}
 	return t, true
+}
+
+// jsonDocument reports whether t is delimited as a JSON object or array.
+func jsonDocument(t string) bool {
+	return len(t) >= 2 && (t[0] == '{' && t[len(t)-1] == '}' || t[0] == '[' && t[len(t)-1] == ']')
+}
+
+// jsonFields walks doc, a JSON document found in f's value, into fields
+// named after f; when doc does not parse, it takes back what it emitted
+// and reports false, so f is read another way.
+func (c *collector) jsonFields(doc string, f Field, lvl int) bool {
+	mark := len(c.fs)
+	if walkJSONFields(doc, f.Part, f.Name+".", f.origin, lvl+1, c) {
+		return true
+	}
+	c.fs = c.fs[:mark]
+	return false
 }
 
 // basicUser is the user name of HTTP Basic credentials (RFC 7617:
