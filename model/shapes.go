@@ -2,6 +2,7 @@ package model
 
 import (
 	"path"
+	"strconv"
 	"strings"
 )
 
@@ -385,6 +386,11 @@ func shellResolve(s string) string {
 			out, changed = r, true
 		}
 	}
+	if strings.Contains(out, ":~") {
+		if r, ok := expandCmdSubstrings(out); ok {
+			out, changed = r, true
+		}
+	}
 	if !changed {
 		return ""
 	}
@@ -421,6 +427,88 @@ func expandCommandBraces(s string) (string, bool) {
 	}
 	b.WriteString(s[last:])
 	return b.String(), true
+}
+
+// windowsDefaults are the values Windows gives its standard environment
+// variables on a default install: what an attacker slices letters from.
+var windowsDefaults = map[string]string{
+	"comspec":            `C:\WINDOWS\system32\cmd.exe`,
+	"programfiles":       `C:\Program Files`,
+	"programfiles(x86)":  `C:\Program Files (x86)`,
+	"commonprogramfiles": `C:\Program Files\Common Files`,
+	"programdata":        `C:\ProgramData`,
+	"allusersprofile":    `C:\ProgramData`,
+	"public":             `C:\Users\Public`,
+	"systemroot":         `C:\WINDOWS`,
+	"windir":             `C:\WINDOWS`,
+	"systemdrive":        `C:`,
+	"homedrive":          `C:`,
+	"os":                 `Windows_NT`,
+	"pathext":            `.COM;.EXE;.BAT;.CMD;.VBS;.VBE;.JS;.JSE;.WSF;.WSH;.MSC`,
+}
+
+// expandCmdSubstrings spells out cmd.exe's substring expansions of
+// standard variables, `%COMSPEC:~-7,3%` (cmd) or `%ProgramFiles:~10,1%`
+// (a space), which build a command's words and gaps from letters that
+// never appear in the request. A variable without a known default value
+// is left alone.
+func expandCmdSubstrings(s string) (string, bool) {
+	var b strings.Builder
+	last, changed := 0, false
+	for i := 0; i < len(s); i++ {
+		if s[i] != '%' {
+			continue
+		}
+		end := strings.IndexByte(s[i+1:], '%')
+		if end < 0 {
+			break
+		}
+		name, spec, ok := strings.Cut(s[i+1:i+1+end], ":~")
+		val, known := windowsDefaults[strings.ToLower(name)]
+		if !ok || !known {
+			continue
+		}
+		sub, ok := cmdSubstring(val, spec)
+		if !ok {
+			continue
+		}
+		b.WriteString(s[last:i])
+		b.WriteString(sub)
+		last, changed = i+2+end, true
+		i = last - 1
+	}
+	if !changed {
+		return "", false
+	}
+	b.WriteString(s[last:])
+	return b.String(), true
+}
+
+// cmdSubstring applies cmd.exe's `~start[,length]` to v: a negative start
+// counts from the end, a negative length leaves that many off the end.
+func cmdSubstring(v, spec string) (string, bool) {
+	startText, lenText, hasLen := strings.Cut(spec, ",")
+	start, err := strconv.Atoi(strings.TrimSpace(startText))
+	if err != nil {
+		return "", false
+	}
+	if start < 0 {
+		start = max(len(v)+start, 0)
+	}
+	start = min(start, len(v))
+	end := len(v)
+	if hasLen {
+		n, err := strconv.Atoi(strings.TrimSpace(lenText))
+		if err != nil {
+			return "", false
+		}
+		if n < 0 {
+			end = max(len(v)+n, start)
+		} else {
+			end = min(start+n, len(v))
+		}
+	}
+	return v[start:end], true
 }
 
 // braceArgs: items without gaps or quotes, one of which is an argument.
