@@ -696,11 +696,15 @@ func (c *collector) multipart(body []byte, boundary string) bool {
 		// traversal we look for, so the header is parsed here.
 		_, cd, _ := mime.ParseMediaType(p.Header.Get("Content-Disposition"))
 		if fn := cd["filename"]; fn != "" {
-			// The file name is attacker-chosen and often a traversal vector;
-			// file contents are out of scope for a lexical model. (An SVG
-			// walked as XML scored every benign export of Illustrator,
-			// Inkscape and Figma 1: its markup reads as HTML.)
+			// The file name is attacker-chosen and often a traversal vector.
+			// File contents are out of scope for a lexical model, except an
+			// SVG's active parts: a browser runs them (svgwalk.go).
 			c.emit(Field{Part: PartBody, Name: name + ".filename", Raw: fn})
+			if svgUpload(fn, p.Header.Get("Content-Type"), b) {
+				for _, a := range svgActive(string(b)) {
+					c.emit(Field{Part: PartBody, Name: name + ".svg", Raw: a})
+				}
+			}
 			continue
 		}
 		c.value(Field{Part: PartBody, Name: name, Raw: string(b), origin: name}, 0)
