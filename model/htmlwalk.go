@@ -78,7 +78,10 @@ func safeHTML(s string) (text string, attrs []htmlAttr, ok bool) {
 			// The only error of a string reader is its end.
 			return strings.TrimSpace(b.String()), attrs, blocks > 0
 		case html.TextToken:
-			b.Write(z.Raw())
+			// The text as the reader sees it, entities undone: a code block
+			// is `>>> import x`, not `&gt;&gt;&gt;`, whose entities read as
+			// an encoded payload.
+			b.Write(z.Text())
 		case html.StartTagToken, html.SelfClosingTagToken:
 			name, more := z.TagName()
 			el := string(name)

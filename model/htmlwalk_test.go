@@ -63,7 +63,7 @@ func TestSafeHTML(t *testing.T) {
 func TestSafeHTMLFields(t *testing.T) {
 	t.Parallel()
 	req := Request{Method: "POST", URI: "/notes", Headers: [][2]string{{"content-type", "application/json"}},
-		Body: []byte(`{"html":"<!-- wp:paragraph --><p>Hi 1' UNION SELECT password FROM users-- <a href=\"https://e.example/p?q=x%27+or+1%3D1\" title=\"t\">there</a></p>","raw":"<p onclick=\"go()\">x</p>"}`)}
+		Body: []byte(`{"html":"<!-- wp:paragraph --><p>Hi 1&#39; UNION SELECT password FROM users-- &gt;&gt;&gt; <a href=\"https://e.example/p?q=x%27+or+1%3D1\" title=\"t\">there</a></p>","raw":"<p onclick=\"go()\">x</p>"}`)}
 	type pf struct{ Part, Name, Raw string }
 	var got []pf
 	for _, f := range Fields(&req) {
@@ -71,7 +71,7 @@ func TestSafeHTMLFields(t *testing.T) {
 	}
 	want := []pf{
 		{"path", "", "/notes"},
-		{"body", "html", "Hi 1' UNION SELECT password FROM users--  there"},
+		{"body", "html", "Hi 1' UNION SELECT password FROM users-- >>>  there"},
 		{"body", "html.!--", "wp:paragraph"},
 		{"body", "html.a@href", "/p"},
 		{"body", "html.a@href?q", "x'+or+1=1"},
