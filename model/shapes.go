@@ -403,22 +403,43 @@ func shellResolve(s string) string {
 // argument (a flag, a path, a URL). A list of other words, Graph API's
 // `{id,name}` or a JSON object, is left alone.
 func expandCommandBraces(s string) (string, bool) {
+	return expandSpans(s, '{', '}', func(before byte, inner string) (string, bool) {
+		if before == '$' {
+			return "", false
+		}
+		items := strings.Split(inner, ",")
+		if len(items) < 2 || keywords[strings.ToLower(items[0])]&gShell == 0 || !braceArgs(items[1:]) {
+			return "", false
+		}
+		return strings.Join(items, " "), true
+	})
+}
+
+// expandSpans replaces each span of s from open to the next close with
+// what expand makes of the text between them (given the byte before the
+// span, 0 at the start), and reports whether it replaced any. A span
+// expand declines is left as it is and the walk goes on inside it.
+func expandSpans(s string, open, close byte, expand func(before byte, inner string) (string, bool)) (string, bool) {
 	var b strings.Builder
 	last, changed := 0, false
 	for i := 0; i < len(s); i++ {
-		if s[i] != '{' || i > 0 && s[i-1] == '$' {
+		if s[i] != open {
 			continue
 		}
-		end := strings.IndexByte(s[i+1:], '}')
+		end := strings.IndexByte(s[i+1:], close)
 		if end < 0 {
 			break
 		}
-		items := strings.Split(s[i+1:i+1+end], ",")
-		if len(items) < 2 || keywords[strings.ToLower(items[0])]&gShell == 0 || !braceArgs(items[1:]) {
+		var before byte
+		if i > 0 {
+			before = s[i-1]
+		}
+		r, ok := expand(before, s[i+1:i+1+end])
+		if !ok {
 			continue
 		}
 		b.WriteString(s[last:i])
-		b.WriteString(strings.Join(items, " "))
+		b.WriteString(r)
 		last, changed = i+2+end, true
 		i = last - 1
 	}
@@ -453,35 +474,14 @@ var windowsDefaults = map[string]string{
 // never appear in the request. A variable without a known default value
 // is left alone.
 func expandCmdSubstrings(s string) (string, bool) {
-	var b strings.Builder
-	last, changed := 0, false
-	for i := 0; i < len(s); i++ {
-		if s[i] != '%' {
-			continue
-		}
-		end := strings.IndexByte(s[i+1:], '%')
-		if end < 0 {
-			break
-		}
-		name, spec, ok := strings.Cut(s[i+1:i+1+end], ":~")
+	return expandSpans(s, '%', '%', func(_ byte, inner string) (string, bool) {
+		name, spec, ok := strings.Cut(inner, ":~")
 		val, known := windowsDefaults[strings.ToLower(name)]
 		if !ok || !known {
-			continue
+			return "", false
 		}
-		sub, ok := cmdSubstring(val, spec)
-		if !ok {
-			continue
-		}
-		b.WriteString(s[last:i])
-		b.WriteString(sub)
-		last, changed = i+2+end, true
-		i = last - 1
-	}
-	if !changed {
-		return "", false
-	}
-	b.WriteString(s[last:])
-	return b.String(), true
+		return cmdSubstring(val, spec)
+	})
 }
 
 // cmdSubstring applies cmd.exe's `~start[,length]` to v: a negative start
