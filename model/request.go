@@ -692,6 +692,12 @@ func (c *collector) multipart(body []byte, boundary string) bool {
 		n++
 		b, _ := io.ReadAll(io.LimitReader(p, maxBodyBytes))
 		name := p.FormName()
+		// A part's name is the application's parameter name, as in a form
+		// (`comment<script>…`, `cfg$(id)` and `../../../tmp/x` passed a
+		// blind probe when only values and file names were scored).
+		if suspiciousName(name) {
+			c.emit(Field{Part: PartBody, Name: name, Raw: name, nameOnly: true})
+		}
 		// FileName() strips directories, which would hide exactly the
 		// traversal we look for, so the header is parsed here.
 		_, cd, _ := mime.ParseMediaType(p.Header.Get("Content-Disposition"))

@@ -98,6 +98,12 @@ func TestFields(t *testing.T) {
 				Body: []byte("--XX\r\nContent-Disposition: form-data; name=\"f\"; filename=\"../../x.php\"\r\n\r\ndata\r\n--XX\r\nContent-Disposition: form-data; name=\"t\"\r\n\r\nhello\r\n--XX--\r\n")},
 			want: []pf{{"body", "f.filename", "../../x.php"}, {"body", "t", "hello"}},
 		},
+		{
+			name: "a multipart part name out of the ordinary is a field",
+			req: Request{Method: "POST", URI: "/", Headers: [][2]string{{"content-type", "multipart/form-data; boundary=XX"}},
+				Body: []byte("--XX\r\nContent-Disposition: form-data; name=\"cfg$(id)\"\r\n\r\nhello\r\n--XX\r\nContent-Disposition: form-data; name=\"files[0]\"\r\n\r\nhi\r\n--XX--\r\n")},
+			want: []pf{{"body", "cfg$(id)", "cfg$(id)"}, {"body", "cfg$(id)", "hello"}, {"body", "files[0]", "hi"}},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
