@@ -616,6 +616,14 @@ func (c *collector) body(contentType string, body []byte) {
 		}
 		c.fs = c.fs[:mark]
 	}
+	if mt == "image/svg+xml" {
+		// An SVG document sent whole (a PUT to storage) is an upload too:
+		// only its active parts are scored, as a multipart file's are.
+		for _, a := range svgActive(string(body)) {
+			c.emit(Field{Part: PartBody, Name: "svg", Raw: a})
+		}
+		return
+	}
 	if looksLikeXML(mt) {
 		if walkXMLFields(string(body), PartBody, "", "", 0, c) {
 			return

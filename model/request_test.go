@@ -99,6 +99,12 @@ func TestFields(t *testing.T) {
 			want: []pf{{"body", "f.filename", "../../x.php"}, {"body", "t", "hello"}},
 		},
 		{
+			name: "an SVG body is scored by its active parts only",
+			req: Request{Method: "PUT", URI: "/logo.svg", Headers: [][2]string{{"content-type", "image/svg+xml"}},
+				Body: []byte(`<svg xmlns="http://www.w3.org/2000/svg"><path d="M0 0h9"/><a xlink:href="javascript:alert(1)"><text>x</text></a></svg>`)},
+			want: []pf{{"path", "", "/logo.svg"}, {"body", "svg", `<a href="javascript:alert(1)">`}},
+		},
+		{
 			name: "a multipart part name out of the ordinary is a field",
 			req: Request{Method: "POST", URI: "/", Headers: [][2]string{{"content-type", "multipart/form-data; boundary=XX"}},
 				Body: []byte("--XX\r\nContent-Disposition: form-data; name=\"cfg$(id)\"\r\n\r\nhello\r\n--XX\r\nContent-Disposition: form-data; name=\"files[0]\"\r\n\r\nhi\r\n--XX--\r\n")},
