@@ -619,9 +619,7 @@ func (c *collector) body(contentType string, body []byte) {
 	if mt == "image/svg+xml" {
 		// An SVG document sent whole (a PUT to storage) is an upload too:
 		// only its active parts are scored, as a multipart file's are.
-		for _, a := range svgActive(string(body)) {
-			c.emit(Field{Part: PartBody, Name: "svg", Raw: a})
-		}
+		c.svgFields("svg", body)
 		return
 	}
 	if looksLikeXML(mt) {
@@ -715,9 +713,7 @@ func (c *collector) multipart(body []byte, boundary string) bool {
 			// SVG's active parts: a browser runs them (svgwalk.go).
 			c.emit(Field{Part: PartBody, Name: name + ".filename", Raw: fn})
 			if svgUpload(fn, p.Header.Get("Content-Type"), b) {
-				for _, a := range svgActive(string(b)) {
-					c.emit(Field{Part: PartBody, Name: name + ".svg", Raw: a})
-				}
+				c.svgFields(name+".svg", b)
 			}
 			continue
 		}

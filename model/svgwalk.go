@@ -58,7 +58,7 @@ func svgActive(doc string) []string {
 				var k, v []byte
 				k, v, more = z.TagAttr()
 				a := localName(string(k))
-				if strings.HasPrefix(a, "on") || (a == "href" || a == "src" || a == "values" || a == "to" || a == "from") && scriptLink(string(v)) {
+				if strings.HasPrefix(a, "on") || (a == "href" || a == "src" || a == "values" || a == "to" || a == "from") && scriptURL(compactLower(string(v))) {
 					active = true
 					b.WriteString(" " + a + `="` + string(v) + `"`)
 				}
@@ -86,23 +86,19 @@ func svgActive(doc string) []string {
 	}
 }
 
+// svgFields emits each active part of an SVG document as a body field.
+func (c *collector) svgFields(name string, doc []byte) {
+	for _, a := range svgActive(string(doc)) {
+		c.emit(Field{Part: PartBody, Name: name, Raw: a})
+	}
+}
+
 // localName drops a namespace prefix (`xlink:href`, `svg:script`).
 func localName(s string) string {
 	if i := strings.LastIndexByte(s, ':'); i >= 0 {
 		return s[i+1:]
 	}
 	return s
-}
-
-// scriptLink: a link a browser runs as script or as an HTML document.
-func scriptLink(v string) bool {
-	v = strings.ToLower(strings.Map(func(r rune) rune {
-		if r <= ' ' {
-			return -1
-		}
-		return r
-	}, v))
-	return strings.Contains(v, "javascript:") || strings.HasPrefix(v, "data:text/html") || strings.HasPrefix(v, "data:image/svg")
 }
 
 // externalEntities returns the document's doctype when it declares an

@@ -44,22 +44,34 @@ var activeNamespaces = []string{"www.w3.org/1999/xhtml", "www.w3.org/2000/svg", 
 
 // activeAttr reports an attribute that makes markup act: an event handler
 // (on…, with a value that is code, so "one" and "online" stay data) or a
-// script or HTML data URL, however it is spaced or cased.
+// script or data URL, however it is spaced or cased.
 func activeAttr(name, value string) bool {
-	var b strings.Builder
-	for _, r := range strings.ToLower(value) {
-		if r > ' ' && r != 0x7f {
-			b.WriteRune(r)
-		}
-	}
-	v := b.String()
+	v := compactLower(value)
 	if len(name) > 2 && (name[0] == 'o' || name[0] == 'O') && (name[1] == 'n' || name[1] == 'N') &&
 		strings.ContainsAny(v, "(`=") {
 		return true
 	}
+	return strings.HasPrefix(v, "data:") || scriptURL(v)
+}
+
+// compactLower is v lower-cased without spaces and control characters, as
+// a browser reads a URL's scheme (`JaVa\tScRiPt:`).
+func compactLower(v string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(v) {
+		if r > ' ' && r != 0x7f {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// scriptURL reports whether v, compacted, holds a URL a browser runs as
+// script or renders as a document: a javascript:, vbscript: or
+// livescript: URL, or an HTML, SVG or application data URL.
+func scriptURL(v string) bool {
 	return strings.Contains(v, "javascript:") || strings.Contains(v, "vbscript:") || strings.Contains(v, "livescript:") ||
-		strings.HasPrefix(v, "data:") || strings.Contains(v, "data:text/html") || strings.Contains(v, "data:image/svg") ||
-		strings.Contains(v, "data:application/")
+		strings.Contains(v, "data:text/html") || strings.Contains(v, "data:image/svg") || strings.Contains(v, "data:application/")
 }
 
 // looksLikeXML reports a body to try as XML: an XML media type. A form,
