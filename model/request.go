@@ -404,7 +404,7 @@ func base64JSON(s string) (string, bool) {
 }
 
 // jsonDocument reports whether t is delimited as a JSON object or array.
-func jsonDocument(t string) bool {
+func jsonDocument[T string | []byte](t T) bool {
 	return len(t) >= 2 && (t[0] == '{' && t[len(t)-1] == '}' || t[0] == '[' && t[len(t)-1] == ']')
 }
 
@@ -606,7 +606,7 @@ func (c *collector) body(contentType string, body []byte) {
 	mark := len(c.fs)
 	// Beacons and ad-tech send JSON under any content type (text/plain,
 	// form-urlencoded): a body that parses as JSON is JSON.
-	if t := bytes.TrimSpace(body); len(t) > 1 && (t[0] == '{' && t[len(t)-1] == '}' || t[0] == '[' && t[len(t)-1] == ']') && !strings.HasPrefix(mt, "multipart/") {
+	if t := bytes.TrimSpace(body); jsonDocument(t) && !strings.HasPrefix(mt, "multipart/") {
 		if walkJSONFields(string(body), PartBody, "", "", 0, c) {
 			return
 		}
